@@ -1,0 +1,55 @@
+#include "monitoring/ServerMetrics.hpp"
+
+#include "monitoring/PrometheusText.hpp"
+#include "room/Roster.hpp"
+#include "signaling/SignalingStats.hpp"
+
+#ifndef ROLLCALL_VERSION
+#define ROLLCALL_VERSION "0.0.0"
+#endif
+
+namespace rollcall::monitoring {
+
+std::string render_server_metrics(const signaling::SignalingStats& stats, const room::Roster& roster,
+                                  std::size_t signaling_connections) {
+    PrometheusText out;
+    out.family("rollcall_build_info", "gauge", "Build information.");
+    out.sample("rollcall_build_info", 1, {{"version", ROLLCALL_VERSION}});
+
+    out.family("rollcall_rooms", "gauge", "Rooms open now.");
+    out.sample("rollcall_rooms", static_cast<double>(roster.rooms().size()));
+    out.family("rollcall_participants", "gauge", "Participants on the roster now.");
+    out.sample("rollcall_participants", static_cast<double>(roster.participant_count()));
+    out.family("rollcall_signaling_connections", "gauge", "Open signaling WebSocket connections.");
+    out.sample("rollcall_signaling_connections", static_cast<double>(signaling_connections));
+
+    out.family("rollcall_signaling_connections_total", "counter", "Signaling connections accepted.");
+    out.sample("rollcall_signaling_connections_total", static_cast<double>(stats.connections_opened));
+    out.family("rollcall_signaling_connections_refused_total", "counter", "Connections refused over the limit.");
+    out.sample("rollcall_signaling_connections_refused_total", static_cast<double>(stats.connections_refused));
+    out.family("rollcall_signaling_messages_total", "counter", "Signaling messages by direction.");
+    out.sample("rollcall_signaling_messages_total", static_cast<double>(stats.messages_received), {{"direction", "in"}});
+    out.sample("rollcall_signaling_messages_total", static_cast<double>(stats.messages_sent), {{"direction", "out"}});
+    out.family("rollcall_signaling_messages_dropped_total", "counter", "Messages dropped by the rate limit.");
+    out.sample("rollcall_signaling_messages_dropped_total", static_cast<double>(stats.messages_dropped_rate_limited));
+    out.family("rollcall_joins_total", "counter", "Successful joins.");
+    out.sample("rollcall_joins_total", static_cast<double>(stats.joins));
+    out.family("rollcall_kicks_total", "counter", "Participants kicked through the admin API.");
+    out.sample("rollcall_kicks_total", static_cast<double>(stats.kicks));
+    out.family("rollcall_leaves_total", "counter", "Participants who left the roster, by reason.");
+    for (const auto& [reason, count] : stats.leaves_by_reason) {
+        out.sample("rollcall_leaves_total", static_cast<double>(count), {{"reason", reason}});
+    }
+    out.family("rollcall_signaling_errors_total", "counter", "Signaling errors sent, by code.");
+    for (const auto& [code, count] : stats.errors_by_code) {
+        out.sample("rollcall_signaling_errors_total", static_cast<double>(count), {{"code", code}});
+    }
+    out.family("rollcall_http_responses_total", "counter", "HTTP responses by status code.");
+    for (const auto& [status, count] : stats.http_responses_by_status) {
+        const std::string code = std::to_string(status);
+        out.sample("rollcall_http_responses_total", static_cast<double>(count), {{"code", code}});
+    }
+    return out.text();
+}
+
+}  // namespace rollcall::monitoring

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+
+namespace rollcall::room {
+class Roster;
+}
+namespace rollcall::signaling {
+struct SignalingStats;
+}
+
+namespace rollcall::monitoring {
+
+// The /metrics page: roster gauges and signaling counters.
+std::string render_server_metrics(const signaling::SignalingStats& stats, const room::Roster& roster,
+                                  std::size_t signaling_connections);
+
+}  // namespace rollcall::monitoring

@@ -1,0 +1,136 @@
+#include "room/Roster.hpp"
+
+#include <ctime>
+#include <utility>
+
+namespace rollcall::room {
+
+namespace {
+std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+}  // namespace
+
+JoinOutcome Roster::join(std::string_view room_name, Participant participant) {
+    JoinOutcome outcome;
+    auto it = rooms_.find(room_name);
+    if (it == rooms_.end()) {
+        if (!limits_.auto_create) {
+            outcome.error = JoinError::room_not_found;
+            return outcome;
+        }
+        if (rooms_.size() >= limits_.max_rooms) {
+            outcome.error = JoinError::too_many_rooms;
+            return outcome;
+        }
+        Room created;
+        created.name = std::string(room_name);
+        created.created_at_unix = unix_now();
+        it = rooms_.emplace(created.name, std::move(created)).first;
+    }
+    Room& room = it->second;
+    auto existing = room.participants.find(participant.identity);
+    if (existing == room.participants.end() &&
+        room.participants.size() >= limits_.max_participants_per_room) {
+        outcome.error = JoinError::room_full;
+        return outcome;
+    }
+    if (existing != room.participants.end()) {
+        outcome.replaced = std::move(existing->second);
+        room.participants.erase(existing);
+    }
+    participant.joined_at_unix = unix_now();
+    const std::string identity = participant.identity;
+    auto inserted = room.participants.emplace(identity, std::move(participant)).first;
+    room.empty_since.reset();
+    outcome.joined = &inserted->second;
+    return outcome;
+}
+
+std::optional<Participant> Roster::leave(std::string_view room, std::string_view identity,
+                                         std::uint64_t session, Clock::time_point now) {
+    return erase(room, identity, &session, now);
+}
+
+std::optional<Participant> Roster::remove(std::string_view room, std::string_view identity,
+                                          Clock::time_point now) {
+    return erase(room, identity, nullptr, now);
+}
+
+std::optional<Participant> Roster::erase(std::string_view room_name, std::string_view identity,
+                                         const std::uint64_t* session, Clock::time_point now) {
+    auto room = rooms_.find(room_name);
+    if (room == rooms_.end()) return std::nullopt;
+    auto it = room->second.participants.find(identity);
+    if (it == room->second.participants.end()) return std::nullopt;
+    if (session && it->second.session != *session) return std::nullopt;
+    Participant removed = std::move(it->second);
+    room->second.participants.erase(it);
+    if (room->second.participants.empty()) room->second.empty_since = now;
+    return removed;
+}
+
+bool Roster::create_room(std::string_view room_name, Clock::time_point now) {
+    if (rooms_.contains(room_name) || rooms_.size() >= limits_.max_rooms) return false;
+    Room created;
+    created.name = std::string(room_name);
+    created.created_at_unix = unix_now();
+    created.empty_since = now;
+    rooms_.emplace(created.name, std::move(created));
+    return true;
+}
+
+std::optional<std::vector<Participant>> Roster::close_room(std::string_view room_name) {
+    auto room = rooms_.find(room_name);
+    if (room == rooms_.end()) return std::nullopt;
+    std::vector<Participant> removed;
+    removed.reserve(room->second.participants.size());
+    for (auto& [identity, participant] : room->second.participants) {
+        removed.push_back(std::move(participant));
+    }
+    rooms_.erase(room);
+    return removed;
+}
+
+std::vector<std::string> Roster::expire_empty_rooms(Clock::time_point now) {
+    std::vector<std::string> closed;
+    for (auto it = rooms_.begin(); it != rooms_.end();) {
+        const Room& room = it->second;
+        if (room.participants.empty() && room.empty_since &&
+            now - *room.empty_since >= limits_.empty_timeout) {
+            closed.push_back(it->first);
+            it = rooms_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return closed;
+}
+
+const Room* Roster::find(std::string_view room) const {
+    auto it = rooms_.find(room);
+    return it == rooms_.end() ? nullptr : &it->second;
+}
+
+const Participant* Roster::find(std::string_view room_name, std::string_view identity) const {
+    const Room* room = find(room_name);
+    if (!room) return nullptr;
+    auto it = room->participants.find(identity);
+    return it == room->participants.end() ? nullptr : &it->second;
+}
+
+std::size_t Roster::participant_count() const noexcept {
+    std::size_t count = 0;
+    for (const auto& [name, room] : rooms_) count += room.participants.size();
+    return count;
+}
+
+std::string_view to_string(JoinError error) noexcept {
+    switch (error) {
+        case JoinError::none: return "none";
+        case JoinError::room_not_found: return "room_not_found";
+        case JoinError::room_full: return "room_full";
+        case JoinError::too_many_rooms: return "too_many_rooms";
+    }
+    return "unknown";
+}
+
+}  // namespace rollcall::room

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "room/Grants.hpp"
+
+namespace rollcall::room {
+
+using Clock = std::chrono::steady_clock;
+
+struct Participant {
+    std::string id;  // server-assigned, unique per session
+    std::string identity;
+    std::string name;
+    Grants grants;
+    std::uint64_t session = 0;       // the signaling connection that holds it
+    std::int64_t joined_at_unix = 0;  // seconds
+};
+
+struct Room {
+    std::string name;
+    std::int64_t created_at_unix = 0;
+    std::map<std::string, Participant, std::less<>> participants;  // by identity
+    std::optional<Clock::time_point> empty_since;
+};
+
+enum class JoinError { none, room_not_found, room_full, too_many_rooms };
+
+struct JoinOutcome {
+    JoinError error = JoinError::none;
+    const Participant* joined = nullptr;  // valid until the roster changes
+    std::optional<Participant> replaced;  // the earlier session of the same identity
+};
+
+// The authoritative list of who is in which room (DESIGN.md §3: owned by the signaling
+// thread, never touched by another). The media plane is audited against it.
+class Roster {
+public:
+    struct Limits {
+        std::size_t max_rooms = 1000;
+        std::size_t max_participants_per_room = 100;
+        bool auto_create = true;
+        std::chrono::seconds empty_timeout{300};
+    };
+
+    explicit Roster(Limits limits) : limits_(limits) {}
+
+    // Creates the room on first join when auto_create is on. A join by an identity that is
+    // already present replaces it: one identity, one live session per room.
+    JoinOutcome join(std::string_view room, Participant participant);
+
+    // Removes the identity's participant only if `session` still holds it (a replaced
+    // session leaving must not remove its replacement).
+    std::optional<Participant> leave(std::string_view room, std::string_view identity,
+                                     std::uint64_t session, Clock::time_point now);
+    // Removes whatever session holds the identity (kick).
+    std::optional<Participant> remove(std::string_view room, std::string_view identity,
+                                      Clock::time_point now);
+
+    // Creates an empty room explicitly (admin); false when it exists or limits forbid.
+    bool create_room(std::string_view room, Clock::time_point now);
+    // Deletes a room and returns who was in it.
+    std::optional<std::vector<Participant>> close_room(std::string_view room);
+    // Closes rooms empty for longer than the timeout; returns their names.
+    std::vector<std::string> expire_empty_rooms(Clock::time_point now);
+
+    const Room* find(std::string_view room) const;
+    const Participant* find(std::string_view room, std::string_view identity) const;
+    const std::map<std::string, Room, std::less<>>& rooms() const noexcept { return rooms_; }
+    std::size_t participant_count() const noexcept;
+    const Limits& limits() const noexcept { return limits_; }
+
+private:
+    std::optional<Participant> erase(std::string_view room, std::string_view identity,
+                                     const std::uint64_t* session, Clock::time_point now);
+
+    Limits limits_;
+    std::map<std::string, Room, std::less<>> rooms_;
+};
+
+std::string_view to_string(JoinError error) noexcept;
+
+}  // namespace rollcall::room

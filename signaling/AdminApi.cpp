@@ -1,0 +1,178 @@
+#include "signaling/AdminApi.hpp"
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "signaling/ServerConfig.hpp"
+#include "signaling/SignalingHub.hpp"
+#include "signaling/Token.hpp"
+
+namespace rollcall::signaling {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr std::size_t kMaxTrackedClients = 10000;
+constexpr std::size_t kMaxAdminBody = 4096;
+constexpr std::size_t kMaxKickReason = 256;
+
+HttpResponse method_not_allowed(std::string_view allow) {
+    HttpResponse response = error_response(405, "method_not_allowed", "allowed: " + std::string(allow));
+    response.headers.emplace_back("Allow", std::string(allow));
+    return response;
+}
+
+HttpResponse forbidden(std::string_view message) { return error_response(403, "permission_denied", message); }
+
+// Splits "/rooms/a/participants/b" into decoded segments; false for a bad escape.
+bool split_path(std::string_view path, std::vector<std::string>& segments) {
+    segments.clear();
+    if (path.empty() || path.front() != '/') return path.empty();
+    path.remove_prefix(1);
+    while (true) {
+        const auto slash = path.find('/');
+        std::string segment;
+        if (!percent_decode(path.substr(0, slash), segment)) return false;
+        segments.push_back(std::move(segment));
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash + 1);
+    }
+    if (!segments.empty() && segments.back().empty()) segments.pop_back();  // trailing slash
+    return true;
+}
+
+json room_summary(const room::Room& room) {
+    return {{"name", room.name},
+            {"created_at", room.created_at_unix},
+            {"num_participants", room.participants.size()}};
+}
+
+}  // namespace
+
+AdminApi::AdminApi(const TokenVerifier& verifier, SignalingHub& hub, const HttpLimits& limits)
+    : verifier_(verifier), hub_(hub), limits_(limits) {}
+
+bool AdminApi::admit(const std::string& address, Clock::time_point now) {
+    auto it = limiters_.find(address);
+    if (it == limiters_.end()) {
+        if (limiters_.size() >= kMaxTrackedClients) limiters_.clear();
+        it = limiters_.emplace(address, RateLimiter(limits_.admin_requests_per_second, limits_.admin_burst, now)).first;
+    }
+    return it->second.try_take(now);
+}
+
+bool AdminApi::authenticate(const HttpRequest& request, std::int64_t unix_now, TokenClaims& claims,
+                            HttpResponse& error) const {
+    const std::string_view token = bearer_token(request.authorization);
+    if (token.empty()) {
+        error = error_response(401, "missing_credentials", "send Authorization: Bearer <token>");
+        error.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"rollcall\"");
+        return false;
+    }
+    TokenResult result = verifier_.verify(token, unix_now);
+    if (!result.ok()) {
+        error = error_response(401, error_code(result.error), result.detail);
+        error.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"rollcall\", error=\"invalid_token\"");
+        return false;
+    }
+    claims = std::move(result.claims);
+    return true;
+}
+
+HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path, Clock::time_point now,
+                              std::int64_t unix_now) {
+    if (!admit(request.remote_address, now)) {
+        HttpResponse response = error_response(429, "rate_limited", "too many admin requests");
+        response.headers.emplace_back("Retry-After", "1");
+        return response;
+    }
+    if (request.body.size() > kMaxAdminBody) {
+        return error_response(413, "body_too_large", "admin request bodies are limited to 4096 bytes");
+    }
+    std::vector<std::string> segments;
+    if (!split_path(path, segments)) return error_response(400, "bad_path", "the path has a malformed escape");
+    const bool is_rooms = !segments.empty() && segments[0] == "rooms";
+    const std::size_t n = segments.size();
+    const bool known = is_rooms && (n == 1 || n == 2 || (n == 4 && segments[2] == "participants"));
+    if (!known) return error_response(404, "not_found", "no such admin resource");
+
+    // Method before credentials would leak nothing, but credentials first is the simpler rule.
+    TokenClaims claims;
+    HttpResponse error;
+    if (!authenticate(request, unix_now, claims, error)) return error;
+
+    const std::string& method = request.method;
+    if (n == 1) {
+        if (method != "GET") return method_not_allowed("GET");
+        return list_rooms(claims);
+    }
+    if (!room::is_valid_room_name(segments[1])) return error_response(400, "bad_room_name", "not a valid room name");
+    if (n == 2) {
+        if (method == "GET") return get_room(claims, segments[1]);
+        if (method == "DELETE") return delete_room(claims, segments[1]);
+        return method_not_allowed("GET, DELETE");
+    }
+    if (method != "DELETE") return method_not_allowed("DELETE");
+    if (!room::is_valid_identity(segments[3])) return error_response(400, "bad_identity", "not a valid identity");
+    return kick(claims, segments[1], segments[3], request, now);
+}
+
+HttpResponse AdminApi::list_rooms(const TokenClaims& claims) const {
+    if (!claims.grants.room_list) return forbidden("listing rooms needs the roomList grant");
+    json rooms = json::array();
+    for (const auto& [name, room] : hub_.roster().rooms()) rooms.push_back(room_summary(room));
+    return json_response(200, {{"rooms", rooms}});
+}
+
+HttpResponse AdminApi::get_room(const TokenClaims& claims, const std::string& room_name) const {
+    if (!claims.grants.room_list && !claims.grants.administers(room_name)) {
+        return forbidden("reading a room needs roomList, or roomAdmin for that room");
+    }
+    const room::Room* room = hub_.roster().find(room_name);
+    if (!room) return error_response(404, "room_not_found", "no such room");
+    json body = room_summary(*room);
+    json participants = json::array();
+    for (const auto& [identity, participant] : room->participants) {
+        json entry = participant_json(participant);
+        entry["tracks"] = json::array();         // filled once media is published
+        entry["subscriptions"] = json::array();
+        participants.push_back(std::move(entry));
+    }
+    body["participants"] = std::move(participants);
+    return json_response(200, {{"room", body}});
+}
+
+HttpResponse AdminApi::kick(const TokenClaims& claims, const std::string& room, const std::string& identity,
+                            const HttpRequest& request, Clock::time_point now) {
+    if (!claims.grants.administers(room)) return forbidden("kicking needs roomAdmin for this room");
+    std::string reason;
+    if (!request.body.empty()) {
+        json body = json::parse(request.body, nullptr, false);
+        if (body.is_discarded() || !body.is_object()) return error_response(400, "bad_body", "the body must be a JSON object");
+        if (auto it = body.find("reason"); it != body.end()) {
+            if (!it->is_string() || it->get_ref<const std::string&>().size() > kMaxKickReason) {
+                return error_response(400, "bad_reason", "reason must be a string of at most 256 bytes");
+            }
+            reason = it->get<std::string>();
+        }
+    }
+    if (reason.empty()) reason = query_param(split_target(request.target).second, "reason");
+    if (reason.size() > kMaxKickReason) return error_response(400, "bad_reason", "reason must be at most 256 bytes");
+    switch (hub_.kick(room, identity, reason, now)) {
+        case SignalingHub::KickResult::room_not_found: return error_response(404, "room_not_found", "no such room");
+        case SignalingHub::KickResult::participant_not_found:
+            return error_response(404, "participant_not_found", "no such participant in this room");
+        case SignalingHub::KickResult::kicked: break;
+    }
+    return json_response(200, {{"kicked", {{"room", room}, {"identity", identity}}}});
+}
+
+HttpResponse AdminApi::delete_room(const TokenClaims& claims, const std::string& room) {
+    if (!claims.grants.administers(room)) return forbidden("deleting a room needs roomAdmin for it");
+    auto removed = hub_.close_room(room);
+    if (!removed) return error_response(404, "room_not_found", "no such room");
+    return json_response(200, {{"deleted", {{"room", room}, {"participants_removed", *removed}}}});
+}
+
+}  // namespace rollcall::signaling

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "signaling/HttpMessage.hpp"
+#include "signaling/RateLimiter.hpp"
+
+namespace rollcall::signaling {
+
+class SignalingHub;
+class TokenVerifier;
+struct HttpLimits;
+struct TokenClaims;
+
+// The admin REST API under /admin/v1 (docs/admin-api.md). Bearer tokens carry the
+// roomList / roomAdmin grants; requests are rate-limited per client address.
+class AdminApi {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    AdminApi(const TokenVerifier& verifier, SignalingHub& hub, const HttpLimits& limits);
+
+    // `path` is the request path below /admin/v1 (e.g. "/rooms/a"), undecoded.
+    HttpResponse handle(const HttpRequest& request, std::string_view path, Clock::time_point now,
+                        std::int64_t unix_now);
+
+    // Verifies the request's bearer token; on failure fills `error` (401).
+    bool authenticate(const HttpRequest& request, std::int64_t unix_now, TokenClaims& claims,
+                      HttpResponse& error) const;
+
+private:
+    bool admit(const std::string& address, Clock::time_point now);
+    HttpResponse list_rooms(const TokenClaims& claims) const;
+    HttpResponse get_room(const TokenClaims& claims, const std::string& room) const;
+    HttpResponse kick(const TokenClaims& claims, const std::string& room, const std::string& identity,
+                      const HttpRequest& request, Clock::time_point now);
+    HttpResponse delete_room(const TokenClaims& claims, const std::string& room);
+
+    const TokenVerifier& verifier_;
+    SignalingHub& hub_;
+    const HttpLimits& limits_;
+    std::unordered_map<std::string, RateLimiter> limiters_;  // by client address, bounded
+};
+
+}  // namespace rollcall::signaling

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace rollcall::signaling {
+
+// A request as the router sees it, free of the HTTP library's types.
+struct HttpRequest {
+    std::string method;  // "GET", "DELETE", ...
+    std::string target;  // path and query, as sent
+    std::string authorization;
+    std::string content_type;
+    std::string body;
+    std::string remote_address;
+};
+
+struct HttpResponse {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+HttpResponse json_response(int status, const nlohmann::json& body);
+// Every HTTP error has a JSON body: {"code": "...", "message": "..."}.
+HttpResponse error_response(int status, std::string_view code, std::string_view message);
+
+// Splits "/a/b%20c?x=1" into path "/a/b%20c" and query "x=1".
+std::pair<std::string_view, std::string_view> split_target(std::string_view target) noexcept;
+// Percent-decodes a path segment (or, with plus_is_space, a query value); false for a bad
+// escape or a NUL.
+bool percent_decode(std::string_view in, std::string& out, bool plus_is_space = false);
+// The value of `key` in an application/x-www-form-urlencoded query, decoded.
+std::string query_param(std::string_view query, std::string_view key);
+// The token from "Authorization: Bearer <token>", empty if there is none.
+std::string_view bearer_token(std::string_view authorization) noexcept;
+
+}  // namespace rollcall::signaling

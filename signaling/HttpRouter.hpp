@@ -1,0 +1,39 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "signaling/AdminApi.hpp"
+#include "signaling/HttpMessage.hpp"
+#include "signaling/StaticFiles.hpp"
+
+namespace rollcall::signaling {
+
+struct ServerConfig;
+class SignalingHub;
+class TokenVerifier;
+
+// Every plain HTTP request (everything but the /rtc WebSocket upgrade) lands here:
+// /healthz, /metrics, /admin/v1/..., /dev/token (dev mode only) and the web client.
+class HttpRouter {
+public:
+    using Clock = std::chrono::steady_clock;
+    using MetricsText = std::function<std::string()>;
+
+    HttpRouter(const ServerConfig& config, const TokenVerifier& verifier, SignalingHub& hub, MetricsText metrics);
+
+    HttpResponse handle(const HttpRequest& request, Clock::time_point now, std::int64_t unix_now);
+
+private:
+    HttpResponse metrics(const HttpRequest& request, std::int64_t unix_now) const;
+    HttpResponse dev_token(const HttpRequest& request, std::int64_t unix_now) const;
+
+    const ServerConfig& config_;
+    AdminApi admin_;
+    StaticFiles files_;
+    MetricsText metrics_text_;
+};
+
+}  // namespace rollcall::signaling

@@ -1,0 +1,170 @@
+#include "signaling/ServerConfig.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace rollcall::signaling {
+
+namespace {
+
+std::string read_file(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError("cannot read " + path.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+template <typename T>
+void read_integer(const toml::table& table, const char* key, T& out, std::int64_t min, std::int64_t max) {
+    const toml::node* node = table.get(key);
+    if (!node) return;
+    auto value = node->value<std::int64_t>();
+    if (!node->is_integer() || !value || *value < min || *value > max) {
+        throw ConfigError(std::string("'") + key + "' must be an integer in [" + std::to_string(min) + ", " +
+                          std::to_string(max) + "]");
+    }
+    out = static_cast<T>(*value);
+}
+
+void read_number(const toml::table& table, const char* key, double& out, double min, double max) {
+    const toml::node* node = table.get(key);
+    if (!node) return;
+    auto value = node->value<double>();
+    if (!value || *value < min || *value > max) {
+        throw ConfigError(std::string("'") + key + "' must be a number in [" + std::to_string(min) + ", " +
+                          std::to_string(max) + "]");
+    }
+    out = *value;
+}
+
+void read_string(const toml::table& table, const char* key, std::string& out) {
+    const toml::node* node = table.get(key);
+    if (!node) return;
+    if (!node->is_string()) throw ConfigError(std::string("'") + key + "' must be a string");
+    out = *node->value<std::string>();
+}
+
+void read_bool(const toml::table& table, const char* key, bool& out) {
+    const toml::node* node = table.get(key);
+    if (!node) return;
+    if (!node->is_boolean()) throw ConfigError(std::string("'") + key + "' must be true or false");
+    out = *node->value<bool>();
+}
+
+void read_path(const toml::table& table, const char* key, std::filesystem::path& out) {
+    std::string text;
+    read_string(table, key, text);
+    if (!text.empty()) out = text;
+}
+
+const toml::table* sub_table(const toml::table& root, const char* key) {
+    const toml::node* node = root.get(key);
+    if (!node) return nullptr;
+    if (!node->is_table()) throw ConfigError(std::string("[") + key + "] must be a table");
+    return node->as_table();
+}
+
+void read_seconds(const toml::table& table, const char* key, std::chrono::seconds& out, std::int64_t max) {
+    std::int64_t seconds = out.count();
+    read_integer(table, key, seconds, 0, max);
+    out = std::chrono::seconds(seconds);
+}
+
+}  // namespace
+
+void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
+    toml::table root;
+    try {
+        root = toml::parse(read_file(path), path.string());
+    } catch (const toml::parse_error& error) {
+        std::ostringstream message;
+        message << path.string() << ":" << error.source().begin.line << ": " << error.description();
+        throw ConfigError(message.str());
+    }
+
+    if (const auto* server = sub_table(root, "server")) {
+        read_string(*server, "bind", config.bind);
+        read_integer(*server, "port", config.port, 0, 65535);
+        read_path(*server, "data_dir", config.data_dir);
+        read_path(*server, "web_root", config.web_root);
+        read_bool(*server, "dev", config.dev);
+        read_bool(*server, "insecure_dev", config.insecure_dev);
+        read_path(*server, "tls_cert", config.tls_cert_file);
+        read_path(*server, "tls_key", config.tls_key_file);
+        read_string(*server, "log_level", config.log_level);
+    }
+    if (const auto* keys = sub_table(root, "keys")) {
+        for (const auto& [key, value] : *keys) {
+            if (!value.is_string()) throw ConfigError("[keys] values are secrets and must be strings");
+            config.api_keys[std::string(key.str())] = *value.value<std::string>();
+        }
+    }
+    if (const auto* issuers = sub_table(root, "issuers")) {
+        // issuer = "/path/to/public-key.pem" (the issuer's private key never lives here)
+        for (const auto& [issuer, value] : *issuers) {
+            if (!value.is_string()) throw ConfigError("[issuers] values are public key file paths");
+            std::filesystem::path key_path = *value.value<std::string>();
+            if (key_path.is_relative()) key_path = path.parent_path() / key_path;
+            config.issuer_keys[std::string(issuer.str())] = read_file(key_path);
+        }
+    }
+    if (const auto* auth = sub_table(root, "auth")) {
+        read_seconds(*auth, "token_leeway_s", config.token_leeway, 60);
+        read_string(*auth, "metrics_token", config.metrics_token);
+    }
+    if (const auto* rooms = sub_table(root, "rooms")) {
+        read_integer(*rooms, "max_rooms", config.max_rooms, 1, 1000000);
+        read_integer(*rooms, "max_participants", config.max_participants_per_room, 1, 100000);
+        read_bool(*rooms, "auto_create", config.auto_create_rooms);
+        read_seconds(*rooms, "empty_timeout_s", config.empty_room_timeout, 86400);
+    }
+    if (const auto* limits = sub_table(root, "limits")) {
+        SignalingLimits& s = config.signaling;
+        read_integer(*limits, "max_message_bytes", s.max_message_bytes, 1024, 1 << 20);
+        read_integer(*limits, "max_frame_bytes", s.max_frame_bytes, 1024, 4 << 20);
+        read_number(*limits, "messages_per_second", s.messages_per_second, 1, 10000);
+        read_number(*limits, "message_burst", s.message_burst, 1, 100000);
+        read_integer(*limits, "max_connections", s.max_connections, 1, 1000000);
+        std::int64_t join_timeout_ms = s.join_timeout.count();
+        read_integer(*limits, "join_timeout_ms", join_timeout_ms, 100, 600000);
+        s.join_timeout = std::chrono::milliseconds(join_timeout_ms);
+        read_number(*limits, "admin_requests_per_second", config.http.admin_requests_per_second, 1, 10000);
+        read_integer(*limits, "max_http_body_bytes", config.http.max_body_bytes, 1024, 1 << 20);
+    }
+}
+
+bool is_loopback_address(const std::string& address) {
+    return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
+}
+
+void finalize_config(ServerConfig& config) {
+    const bool loopback = is_loopback_address(config.bind);
+    if (config.dev) {
+        if (!loopback) throw ConfigError("dev mode binds loopback only; refusing bind address " + config.bind);
+        config.api_keys.emplace(kDevApiKey, kDevApiSecret);
+    }
+    if (config.insecure_dev && !(config.dev && loopback)) {
+        throw ConfigError("plain http/ws (--insecure-dev) needs --dev and a loopback bind address");
+    }
+    for (const auto& [key, secret] : config.api_keys) {
+        if (secret == kDevApiSecret && !loopback) {
+            throw ConfigError("the documented dev secret is refused on a server that binds " + config.bind);
+        }
+        if (!config.dev && secret.size() < 32) {
+            throw ConfigError("the secret of API key '" + key + "' is shorter than 32 bytes");
+        }
+    }
+    if (!config.dev && config.api_keys.empty() && config.issuer_keys.empty()) {
+        throw ConfigError("no API key or token issuer configured ([keys], [issuers] or ROLLCALL_API_KEY/SECRET)");
+    }
+    if (!config.insecure_dev && !config.dev && (config.tls_cert_file.empty() || config.tls_key_file.empty())) {
+        throw ConfigError("a TLS certificate and key are required outside dev mode (server.tls_cert, server.tls_key)");
+    }
+    if (config.signaling.max_message_bytes > config.signaling.max_frame_bytes) {
+        throw ConfigError("max_message_bytes must not exceed max_frame_bytes");
+    }
+}
+
+}  // namespace rollcall::signaling

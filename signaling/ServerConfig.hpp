@@ -1,0 +1,77 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+namespace rollcall::signaling {
+
+// The dev key, as LiveKit's dev mode has one: documented, fixed, and refused by a server
+// that binds anything but loopback.
+inline constexpr const char* kDevApiKey = "devkey";
+inline constexpr const char* kDevApiSecret = "rollcall-dev-secret-not-for-production-use";
+
+struct SignalingLimits {
+    std::size_t max_message_bytes = 64 * 1024;         // larger: error, connection kept
+    std::size_t max_frame_bytes = 256 * 1024;          // larger: close 1009
+    double messages_per_second = 20;                   // per connection, sustained
+    double message_burst = 60;
+    std::size_t flood_drops_before_close = 200;        // dropped messages before the flooder is closed
+    std::chrono::milliseconds join_timeout{5000};      // first message must be a join by then
+    std::size_t max_connections = 2000;
+    std::size_t max_outgoing_queue = 512;              // messages queued to a slow client before it is closed
+    std::chrono::milliseconds close_grace{1000};       // time to flush a final error before closing
+};
+
+struct HttpLimits {
+    std::size_t max_header_bytes = 8 * 1024;
+    std::size_t max_body_bytes = 16 * 1024;
+    std::chrono::seconds request_timeout{10};
+    double admin_requests_per_second = 20;
+    double admin_burst = 40;
+};
+
+struct ServerConfig {
+    std::string bind = "127.0.0.1";
+    std::uint16_t port = 7880;
+    std::filesystem::path data_dir = "data";
+    std::filesystem::path web_root;  // defaults to the source tree's web-client/
+    bool dev = false;
+    bool insecure_dev = false;  // plain http/ws; development only, loopback only
+    std::filesystem::path tls_cert_file;
+    std::filesystem::path tls_key_file;
+    std::string log_level = "info";
+
+    std::map<std::string, std::string, std::less<>> api_keys;        // key -> HS256 secret
+    std::map<std::string, std::string, std::less<>> issuer_keys;     // iss -> P-256 public key PEM
+    std::chrono::seconds token_leeway{5};
+    std::string metrics_token;  // static bearer for Prometheus scrapes; empty = JWT with roomList only
+
+    std::size_t max_rooms = 1000;
+    std::size_t max_participants_per_room = 100;
+    bool auto_create_rooms = true;
+    std::chrono::seconds empty_room_timeout{300};
+
+    SignalingLimits signaling;
+    HttpLimits http;
+};
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Reads a TOML file over the defaults in `config`. Throws ConfigError naming the key.
+void load_config_file(const std::filesystem::path& path, ServerConfig& config);
+
+// Applies dev mode (dev key, loopback) and checks the invariants that keep a production
+// server safe. Throws ConfigError with the reason the server must not start.
+void finalize_config(ServerConfig& config);
+
+bool is_loopback_address(const std::string& address);
+
+}  // namespace rollcall::signaling

@@ -1,0 +1,310 @@
+#include "signaling/SignalingHub.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "signaling/ClientMessage.hpp"
+#include "signaling/Random.hpp"
+#include "signaling/Token.hpp"
+
+namespace rollcall::signaling {
+
+using json = nlohmann::json;
+
+namespace {
+constexpr auto kDropWindow = std::chrono::seconds(10);
+constexpr auto kRateErrorInterval = std::chrono::seconds(1);
+}  // namespace
+
+json participant_json(const room::Participant& participant) {
+    const room::Grants& g = participant.grants;
+    return {{"id", participant.id},
+            {"identity", participant.identity},
+            {"name", participant.name},
+            {"joined_at", participant.joined_at_unix},
+            {"permissions",
+             {{"canPublish", g.can_publish}, {"canSubscribe", g.can_subscribe}, {"canPublishData", g.can_publish_data}}}};
+}
+
+SignalingHub::SignalingHub(const ServerConfig& config, const TokenVerifier& verifier, room::Roster& roster,
+                           SignalingStats& stats)
+    : config_(config), verifier_(verifier), roster_(roster), stats_(stats) {}
+
+SignalingHub::~SignalingHub() = default;
+
+SessionId SignalingHub::on_open(ClientLink& link, Clock::time_point now) {
+    if (connections_.size() >= config_.signaling.max_connections) {
+        ++stats_.connections_refused;
+        link.send_text(to_text({{"type", "error"}, {"code", "server_full"}, {"message", "too many connections; try again later"}}));
+        link.close(CloseCode::try_again_later, "server full");
+        return 0;
+    }
+    ++stats_.connections_opened;
+    const SessionId session = next_session_++;
+    const SignalingLimits& limits = config_.signaling;
+    connections_.emplace(session, Connection(link, RateLimiter(limits.messages_per_second, limits.message_burst, now),
+                                             now + limits.join_timeout, now));
+    return session;
+}
+
+void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time_point now, std::int64_t unix_now) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state == State::closing) return;
+    Connection& connection = it->second;
+    ++stats_.messages_received;
+    if (!admit_rate(connection, now)) return;
+    if (text.size() > config_.signaling.max_message_bytes) {
+        send_error(connection, "message_too_large",
+                   "messages are limited to " + std::to_string(config_.signaling.max_message_bytes) + " bytes");
+        return;
+    }
+    ParseFailure failure;
+    auto message = parse_client_message(text, failure);
+    if (!message) {
+        send_error(connection, failure.code, failure.message);
+        return;
+    }
+    const json* ref = message->ref.is_null() ? nullptr : &message->ref;
+    if (message->type == ClientMessageType::unknown) {
+        send_error(connection, "unknown_type", "unknown message type '" + message->type_name.substr(0, 64) + "'", ref);
+        return;
+    }
+    if (connection.state == State::awaiting_join) {
+        if (message->type != ClientMessageType::join) {
+            send_error(connection, "not_joined", "the first message must be a join", ref);
+            return;
+        }
+        handle_join(connection, session, *message, unix_now);
+        return;
+    }
+    switch (message->type) {
+        case ClientMessageType::join:
+            send_error(connection, "already_joined", "this connection has joined already", ref);
+            break;
+        case ClientMessageType::leave:
+            handle_leave(connection, session, *message, now);
+            break;
+        case ClientMessageType::ping: {
+            json pong = {{"type", "pong"}};
+            if (ref) pong["ref"] = *ref;
+            send(connection, pong);
+            break;
+        }
+        case ClientMessageType::unknown:
+            break;
+    }
+}
+
+void SignalingHub::on_binary(SessionId session, Clock::time_point now) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state == State::closing) return;
+    ++stats_.messages_received;
+    if (!admit_rate(it->second, now)) return;
+    send_error(it->second, "binary_not_supported", "signaling messages are JSON text frames");
+}
+
+bool SignalingHub::admit_rate(Connection& connection, Clock::time_point now) {
+    if (connection.limiter.try_take(now)) return true;
+    ++stats_.messages_dropped_rate_limited;
+    if (now - connection.drop_window_start >= kDropWindow) {
+        connection.drop_window_start = now;
+        connection.drops_in_window = 0;
+    }
+    if (++connection.drops_in_window >= config_.signaling.flood_drops_before_close) {
+        fail(connection, "rate_limited", "message flood; closing", CloseCode::policy_violation);
+        return false;
+    }
+    if (!connection.last_rate_error || now - *connection.last_rate_error >= kRateErrorInterval) {
+        connection.last_rate_error = now;
+        send_error(connection, "rate_limited", "too many messages; some were dropped");
+    }
+    return false;
+}
+
+void SignalingHub::handle_join(Connection& connection, SessionId session, const ClientMessage& message,
+                               std::int64_t unix_now) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto token = message.body.find("token");
+    if (token == message.body.end() || !token->is_string()) {
+        fail(connection, "malformed_message", "join needs a string \"token\"", CloseCode::policy_violation, ref);
+        return;
+    }
+    TokenResult verified = verifier_.verify(token->get_ref<const std::string&>(), unix_now);
+    if (!verified.ok()) {
+        fail(connection, error_code(verified.error), verified.detail, CloseCode::policy_violation, ref);
+        return;
+    }
+    const TokenClaims& claims = verified.claims;
+    if (claims.identity.empty()) {
+        fail(connection, "token_missing_claim", "joining needs a token with a sub (identity)", CloseCode::policy_violation, ref);
+        return;
+    }
+    if (!claims.grants.room_join) {
+        fail(connection, "permission_denied", "the token does not grant roomJoin", CloseCode::policy_violation, ref);
+        return;
+    }
+    const std::string& room_name = claims.grants.room;
+    if (!room::is_valid_room_name(room_name)) {
+        fail(connection, "room_not_allowed", "the token's video.room does not name a joinable room",
+             CloseCode::policy_violation, ref);
+        return;
+    }
+    if (auto asked = message.body.find("room"); asked != message.body.end()) {
+        if (!asked->is_string() || asked->get_ref<const std::string&>() != room_name) {
+            fail(connection, "room_not_allowed", "the token is not for that room", CloseCode::policy_violation, ref);
+            return;
+        }
+    }
+
+    room::Participant participant;
+    participant.id = random_id("PA_");
+    participant.identity = claims.identity;
+    participant.name = claims.name.empty() ? claims.identity : claims.name;
+    participant.grants = claims.grants;
+    participant.session = session;
+    room::JoinOutcome outcome = roster_.join(room_name, std::move(participant));
+    if (outcome.error != room::JoinError::none) {
+        const char* text = outcome.error == room::JoinError::room_full       ? "the room is full"
+                           : outcome.error == room::JoinError::too_many_rooms ? "the server has no room for another room"
+                                                                              : "the room does not exist";
+        fail(connection, to_string(outcome.error), text, CloseCode::policy_violation, ref);
+        return;
+    }
+    ++stats_.joins;
+    connection.state = State::joined;
+    connection.room = room_name;
+    connection.identity = claims.identity;
+
+    if (outcome.replaced) {
+        if (auto old = connections_.find(outcome.replaced->session); old != connections_.end()) {
+            send(old->second, {{"type", "kicked"},
+                               {"reason", "replaced"},
+                               {"message", "another session joined with the same identity"}});
+            close(old->second, CloseCode::normal, "replaced");
+        }
+        announce_left(*outcome.replaced, room_name, "replaced");
+    }
+
+    const room::Participant& joined = *outcome.joined;
+    json others = json::array();
+    for (const auto& [identity, other] : roster_.find(room_name)->participants) {
+        if (other.session != session) others.push_back(participant_json(other));
+    }
+    json reply = {{"type", "joined"}, {"room", room_name}, {"participant", participant_json(joined)}, {"participants", others}};
+    if (ref) reply["ref"] = *ref;
+    send(connection, reply);
+    broadcast(room_name, {{"type", "participant_joined"}, {"participant", participant_json(joined)}}, session);
+}
+
+void SignalingHub::handle_leave(Connection& connection, SessionId session, const ClientMessage& message,
+                                Clock::time_point now) {
+    if (auto left = roster_.leave(connection.room, connection.identity, session, now)) {
+        announce_left(*left, connection.room, "left");
+    }
+    json reply = {{"type", "left"}};
+    if (!message.ref.is_null()) reply["ref"] = message.ref;
+    send(connection, reply);
+    close(connection, CloseCode::normal, "left");
+}
+
+void SignalingHub::on_close(SessionId session) {
+    auto it = connections_.find(session);
+    if (it == connections_.end()) return;
+    Connection& connection = it->second;
+    if (!connection.room.empty()) {
+        if (auto left = roster_.leave(connection.room, connection.identity, session, Clock::now())) {
+            announce_left(*left, connection.room, "disconnected");
+        }
+    }
+    connections_.erase(it);
+}
+
+void SignalingHub::tick(Clock::time_point now) {
+    for (auto& [session, connection] : connections_) {
+        if (connection.state == State::awaiting_join && now >= connection.join_deadline) {
+            fail(connection, "join_timeout", "no join within the time allowed", CloseCode::policy_violation);
+        }
+    }
+    roster_.expire_empty_rooms(now);
+}
+
+SignalingHub::KickResult SignalingHub::kick(std::string_view room, std::string_view identity, std::string_view reason,
+                                            Clock::time_point now) {
+    if (!roster_.find(room)) return KickResult::room_not_found;
+    auto removed = roster_.remove(room, identity, now);
+    if (!removed) return KickResult::participant_not_found;
+    ++stats_.kicks;
+    if (auto it = connections_.find(removed->session); it != connections_.end()) {
+        send(it->second, {{"type", "kicked"}, {"reason", "kicked"}, {"message", reason.empty() ? "removed by an administrator" : reason}});
+        close(it->second, CloseCode::normal, "kicked");
+    }
+    announce_left(*removed, room, "kicked");
+    return KickResult::kicked;
+}
+
+std::optional<std::size_t> SignalingHub::close_room(std::string_view room) {
+    auto removed = roster_.close_room(room);
+    if (!removed) return std::nullopt;
+    for (const auto& participant : *removed) {
+        ++stats_.leaves_by_reason["room_closed"];
+        if (auto it = connections_.find(participant.session); it != connections_.end()) {
+            send(it->second, {{"type", "kicked"}, {"reason", "room_closed"}, {"message", "the room was closed by an administrator"}});
+            close(it->second, CloseCode::normal, "room closed");
+        }
+    }
+    return removed->size();
+}
+
+void SignalingHub::shutdown() {
+    for (auto& [session, connection] : connections_) {
+        if (connection.state == State::closing) continue;
+        send_error(connection, "server_shutdown", "the server is shutting down");
+        close(connection, CloseCode::going_away, "server shutdown");
+    }
+}
+
+void SignalingHub::send(Connection& connection, const json& message) {
+    ++stats_.messages_sent;
+    connection.link->send_text(to_text(message));
+}
+
+void SignalingHub::send_error(Connection& connection, std::string_view code, std::string_view message, const json* ref) {
+    ++stats_.errors_by_code[std::string(code)];
+    json error = {{"type", "error"}, {"code", code}, {"message", message}};
+    if (ref) error["ref"] = *ref;
+    send(connection, error);
+}
+
+void SignalingHub::fail(Connection& connection, std::string_view code, std::string_view message, CloseCode close_code,
+                        const json* ref) {
+    send_error(connection, code, message, ref);
+    close(connection, close_code, code);
+}
+
+void SignalingHub::close(Connection& connection, CloseCode code, std::string_view reason) {
+    connection.state = State::closing;
+    connection.link->close(code, reason);
+}
+
+void SignalingHub::broadcast(std::string_view room_name, const json& message, SessionId except) {
+    const room::Room* room = roster_.find(room_name);
+    if (!room) return;
+    const std::string text = to_text(message);
+    for (const auto& [identity, participant] : room->participants) {
+        if (participant.session == except) continue;
+        auto it = connections_.find(participant.session);
+        if (it == connections_.end() || it->second.state == State::closing) continue;
+        ++stats_.messages_sent;
+        it->second.link->send_text(text);
+    }
+}
+
+void SignalingHub::announce_left(const room::Participant& participant, std::string_view room, std::string_view reason) {
+    ++stats_.leaves_by_reason[std::string(reason)];
+    broadcast(room,
+              {{"type", "participant_left"},
+               {"participant", {{"id", participant.id}, {"identity", participant.identity}}},
+               {"reason", reason}},
+              participant.session);
+}
+
+}  // namespace rollcall::signaling

@@ -1,0 +1,98 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "room/Roster.hpp"
+#include "signaling/ClientLink.hpp"
+#include "signaling/RateLimiter.hpp"
+#include "signaling/ServerConfig.hpp"
+#include "signaling/SignalingStats.hpp"
+
+namespace rollcall::signaling {
+
+class TokenVerifier;
+struct ClientMessage;
+
+using SessionId = std::uint64_t;
+
+// The signaling protocol (docs/protocol.md) over any number of client links. It owns the
+// per-connection state and is the only writer of the roster. Single-threaded: every call
+// comes from the signaling thread.
+class SignalingHub {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    SignalingHub(const ServerConfig& config, const TokenVerifier& verifier, room::Roster& roster,
+                 SignalingStats& stats);
+    ~SignalingHub();
+    SignalingHub(const SignalingHub&) = delete;
+    SignalingHub& operator=(const SignalingHub&) = delete;
+
+    // A new connection. Returns 0 when the server is full (the link is told and closed).
+    SessionId on_open(ClientLink& link, Clock::time_point now);
+    void on_text(SessionId session, std::string_view text, Clock::time_point now, std::int64_t unix_now);
+    void on_binary(SessionId session, Clock::time_point now);
+    // The connection is gone; the link must not be used again. Idempotent.
+    void on_close(SessionId session);
+    // Join deadlines and empty rooms; call a few times a second.
+    void tick(Clock::time_point now);
+
+    enum class KickResult { kicked, room_not_found, participant_not_found };
+    KickResult kick(std::string_view room, std::string_view identity, std::string_view reason, Clock::time_point now);
+    // Closes a room, telling everyone in it; nullopt if there is no such room.
+    std::optional<std::size_t> close_room(std::string_view room);
+    // Tells every client the server is going away.
+    void shutdown();
+
+    std::size_t connection_count() const noexcept { return connections_.size(); }
+    const room::Roster& roster() const noexcept { return roster_; }
+
+private:
+    enum class State { awaiting_join, joined, closing };
+    struct Connection {
+        Connection(ClientLink& l, RateLimiter r, Clock::time_point deadline, Clock::time_point now)
+            : link(&l), limiter(r), join_deadline(deadline), drop_window_start(now) {}
+        ClientLink* link;
+        RateLimiter limiter;
+        Clock::time_point join_deadline;
+        State state = State::awaiting_join;
+        std::string room;
+        std::string identity;
+        std::size_t drops_in_window = 0;
+        Clock::time_point drop_window_start;
+        std::optional<Clock::time_point> last_rate_error;
+    };
+
+    void handle_join(Connection& connection, SessionId session, const ClientMessage& message, std::int64_t unix_now);
+    void handle_leave(Connection& connection, SessionId session, const ClientMessage& message, Clock::time_point now);
+    bool admit_rate(Connection& connection, Clock::time_point now);
+
+    void send(Connection& connection, const nlohmann::json& message);
+    void send_error(Connection& connection, std::string_view code, std::string_view message,
+                    const nlohmann::json* ref = nullptr);
+    // Sends the error, then closes: for failures after which the session cannot go on.
+    void fail(Connection& connection, std::string_view code, std::string_view message, CloseCode close_code,
+              const nlohmann::json* ref = nullptr);
+    void close(Connection& connection, CloseCode code, std::string_view reason);
+    // Tells everyone in `room` but `except` about a roster change.
+    void broadcast(std::string_view room, const nlohmann::json& message, SessionId except);
+    void announce_left(const room::Participant& participant, std::string_view room, std::string_view reason);
+
+    const ServerConfig& config_;
+    const TokenVerifier& verifier_;
+    room::Roster& roster_;
+    SignalingStats& stats_;
+    std::unordered_map<SessionId, Connection> connections_;
+    SessionId next_session_ = 1;
+};
+
+// The public view of a participant, as the protocol and the admin API show it.
+nlohmann::json participant_json(const room::Participant& participant);
+
+}  // namespace rollcall::signaling

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace rollcall::signaling {
+
+// Counters the signaling thread keeps and the metrics endpoint reads (on the same thread).
+struct SignalingStats {
+    std::uint64_t connections_opened = 0;
+    std::uint64_t connections_refused = 0;
+    std::uint64_t messages_received = 0;
+    std::uint64_t messages_sent = 0;
+    std::uint64_t messages_dropped_rate_limited = 0;
+    std::uint64_t joins = 0;
+    std::uint64_t kicks = 0;
+    std::map<std::string, std::uint64_t, std::less<>> leaves_by_reason;
+    std::map<std::string, std::uint64_t, std::less<>> errors_by_code;  // includes token_* codes
+    std::map<int, std::uint64_t> http_responses_by_status;
+};
+
+}  // namespace rollcall::signaling
