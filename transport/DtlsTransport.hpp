@@ -1,0 +1,111 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "transport/Sdp.hpp"
+#include "transport/SrtpSession.hpp"
+
+using SSL = struct ssl_st;
+using SSL_CTX = struct ssl_ctx_st;
+using BIO = struct bio_st;
+struct x509_st;
+struct x509_store_ctx_st;
+
+namespace rollcall::transport {
+
+// The server's DTLS identity: an ECDSA P-256 certificate, its sha-256 fingerprint for the
+// SDP, and the SSL_CTX every transport is made from (DTLS 1.2 only, use_srtp with
+// AEAD_AES_128_GCM before AES_CM_128_HMAC_SHA1_80). One per process.
+class DtlsIdentity {
+public:
+    static std::shared_ptr<const DtlsIdentity> generate();
+    ~DtlsIdentity();
+    DtlsIdentity(const DtlsIdentity&) = delete;
+    DtlsIdentity& operator=(const DtlsIdentity&) = delete;
+
+    const SdpFingerprint& fingerprint() const noexcept { return fingerprint_; }
+    SSL_CTX* context() const noexcept { return context_; }
+
+private:
+    DtlsIdentity() = default;
+    SSL_CTX* context_ = nullptr;
+    SdpFingerprint fingerprint_;
+};
+
+enum class DtlsRole : std::uint8_t { client, server };
+enum class DtlsState : std::uint8_t { idle, connecting, connected, failed, closed };
+
+struct DtlsKeys {
+    SrtpProfile profile;
+    std::vector<std::uint8_t> local_key_salt;
+    std::vector<std::uint8_t> remote_key_salt;
+};
+
+// One DTLS association over memory BIOs: datagrams in through receive(), out through the
+// listener. The peer's certificate must match the fingerprint its participant signaled;
+// anything else fails the handshake with a bad_certificate alert (fail closed).
+class DtlsTransport {
+public:
+    class Listener {
+    public:
+        virtual ~Listener() = default;
+        virtual void on_dtls_send(std::span<const std::uint8_t> datagram) = 0;
+        virtual void on_dtls_connected(const DtlsKeys& keys) = 0;
+        virtual void on_dtls_failed(std::string_view reason) = 0;
+        virtual void on_dtls_closed() = 0;
+    };
+
+    DtlsTransport(std::shared_ptr<const DtlsIdentity> identity, Listener& listener);
+    ~DtlsTransport();
+    DtlsTransport(const DtlsTransport&) = delete;
+    DtlsTransport& operator=(const DtlsTransport&) = delete;
+
+    // The fingerprint the peer signaled. False (and nothing set) for an unsupported algorithm
+    // or a malformed value; start() refuses to run without one.
+    bool set_remote_fingerprint(const SdpFingerprint& fingerprint);
+    void start(DtlsRole role);
+    void receive(std::span<const std::uint8_t> datagram);
+    // Time until OpenSSL wants on_timeout() for a retransmission, while handshaking.
+    std::optional<std::chrono::milliseconds> next_timeout() const;
+    void on_timeout();
+    // Sends close_notify.
+    void close();
+
+    DtlsState state() const noexcept { return state_; }
+    // Negotiated details, once connected ("DTLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256").
+    std::string protocol_version() const;
+    std::string cipher() const;
+    // The fingerprint the peer's certificate actually has (sha-256), once connected.
+    const std::string& peer_fingerprint() const noexcept { return peer_fingerprint_; }
+
+    // OpenSSL's certificate check: accepts exactly the signaled fingerprint.
+    static int verify_callback(int preverify_ok, ::x509_store_ctx_st* store);
+
+private:
+    void advance_handshake();
+    void flush();
+    void fail(std::string reason);
+    bool export_keys();
+
+    std::shared_ptr<const DtlsIdentity> identity_;
+    Listener& listener_;
+    SSL* ssl_ = nullptr;
+    BIO* incoming_ = nullptr;  // owned by ssl_
+    BIO* outgoing_ = nullptr;  // owned by ssl_
+    DtlsRole role_ = DtlsRole::server;
+    DtlsState state_ = DtlsState::idle;
+    SdpFingerprint expected_;
+    std::string peer_fingerprint_;
+};
+
+// "AB:CD:..." of a DER certificate's digest with `algorithm` ("sha-256"), or "" if unknown.
+std::string certificate_fingerprint(::x509_st* certificate, std::string_view algorithm);
+
+}  // namespace rollcall::transport
