@@ -1,0 +1,222 @@
+#include "transport/WebRtcTransport.hpp"
+
+#include <glib.h>
+
+#include <cstring>
+
+#include "transport/ByteOrder.hpp"
+#include "transport/PacketDemux.hpp"
+
+namespace rollcall::transport {
+
+namespace {
+constexpr guint kHandshakeTimeoutMs = 10000;
+}  // namespace
+
+WebRtcTransport::WebRtcTransport(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
+                                 std::vector<std::string> local_addresses, Listener& listener)
+    : context_(context), identity_(std::move(identity)), listener_(listener),
+      ice_(context, std::move(local_addresses), /*controlling=*/false, *this), dtls_(identity_, *this) {}
+
+WebRtcTransport::~WebRtcTransport() {
+    cancel_timer(dtls_timer_);
+    cancel_timer(handshake_deadline_);
+    ice_.close();
+}
+
+std::string WebRtcTransport::start(const RemoteTransportParameters& remote) {
+    if (!dtls_.set_remote_fingerprint(remote.fingerprint)) return "the DTLS fingerprint is missing or malformed";
+    // RFC 8842 §5.3: an offerer's actpass lets us choose; we take the DTLS server side so
+    // our SRTP profile preference (GCM first) decides the outcome.
+    if (remote.setup == "actpass" || remote.setup == "active") role_ = DtlsRole::server;
+    else if (remote.setup == "passive") role_ = DtlsRole::client;
+    else return "a=setup must be actpass, active or passive";
+    if (remote.ssrcs.empty()) return "no SSRCs were signaled";
+    allowed_ssrcs_ = remote.ssrcs;
+    if (!ice_.start()) return "ICE could not start on the configured addresses";
+    if (!ice_.set_remote_credentials(remote.ice_ufrag, remote.ice_pwd)) return "bad ICE credentials";
+    for (const auto& candidate : remote.candidates) ice_.add_remote_candidate(candidate);
+    handshake_deadline_ = g_timeout_source_new(kHandshakeTimeoutMs);
+    g_source_set_callback(
+        handshake_deadline_,
+        [](gpointer self_ptr) -> gboolean {
+            auto* self = static_cast<WebRtcTransport*>(self_ptr);
+            g_source_unref(self->handshake_deadline_);
+            self->handshake_deadline_ = nullptr;
+            if (!self->connected()) self->fail("ICE and DTLS did not complete within 10 s");
+            return G_SOURCE_REMOVE;
+        },
+        this, nullptr);
+    g_source_attach(handshake_deadline_, context_);
+    return {};
+}
+
+bool WebRtcTransport::add_remote_candidate(const SdpCandidate& candidate) { return ice_.add_remote_candidate(candidate); }
+
+void WebRtcTransport::close() {
+    cancel_timer(dtls_timer_);
+    cancel_timer(handshake_deadline_);
+    dtls_.close();  // close_notify, sent while ICE still can
+    ice_.close();
+    srtp_.reset();
+}
+
+void WebRtcTransport::on_ice_candidate(const SdpCandidate& candidate) { listener_.on_transport_candidate(candidate); }
+
+void WebRtcTransport::on_ice_state(IceState state) {
+    if (state == IceState::failed) {
+        fail(connected() ? "ICE consent expired" : "ICE connectivity checks failed");
+        return;
+    }
+    // DTLS only after ICE has validated the pair: no ClientHello race.
+    if (state == IceState::connected && dtls_.state() == DtlsState::idle) {
+        dtls_.start(role_);
+        schedule_dtls_timer();
+    }
+}
+
+void WebRtcTransport::on_ice_data(std::span<const std::uint8_t> datagram) {
+    switch (PacketDemux::classify(datagram)) {
+        case PacketKind::dtls:
+            if (dtls_.state() == DtlsState::idle) {
+                ++counters_.dropped_before_dtls;  // ICE not validated yet: the peer retransmits
+                return;
+            }
+            dtls_.receive(datagram);
+            schedule_dtls_timer();
+            return;
+        case PacketKind::rtp: receive_rtp(datagram); return;
+        case PacketKind::rtcp: receive_rtcp(datagram); return;
+        default: ++counters_.dropped_malformed; return;
+    }
+}
+
+void WebRtcTransport::receive_rtp(std::span<const std::uint8_t> datagram) {
+    if (!srtp_) {
+        ++counters_.dropped_before_dtls;  // plain RTP is never forwarded
+        return;
+    }
+    if (datagram.size() > kMaxPacket + SrtpSession::kMaxTrailer) {
+        ++counters_.dropped_malformed;
+        return;
+    }
+    // The SSRC is in the clear: refuse unnegotiated ones before libsrtp keeps state for them.
+    if (!allowed_ssrcs_.contains(load_u32(datagram.data() + 8))) {
+        ++counters_.dropped_unknown_ssrc;
+        return;
+    }
+    std::memcpy(receive_buffer_.data(), datagram.data(), datagram.size());
+    std::size_t size = datagram.size();
+    switch (srtp_->unprotect_rtp(receive_buffer_.data(), size)) {
+        case SrtpResult::ok: break;
+        case SrtpResult::replayed: ++counters_.dropped_replay; return;
+        case SrtpResult::auth_failed: ++counters_.dropped_auth; return;
+        default: ++counters_.dropped_malformed; return;
+    }
+    auto packet = RtpPacket::parse(std::span<std::uint8_t>(receive_buffer_.data(), size));
+    if (!packet) {
+        ++counters_.dropped_malformed;
+        return;
+    }
+    ++counters_.rtp_received;
+    listener_.on_rtp(*packet);
+}
+
+void WebRtcTransport::receive_rtcp(std::span<const std::uint8_t> datagram) {
+    if (!srtp_) {
+        ++counters_.dropped_before_dtls;
+        return;
+    }
+    if (datagram.size() > kMaxPacket + SrtpSession::kMaxTrailer) {
+        ++counters_.dropped_malformed;
+        return;
+    }
+    std::memcpy(receive_buffer_.data(), datagram.data(), datagram.size());
+    std::size_t size = datagram.size();
+    switch (srtp_->unprotect_rtcp(receive_buffer_.data(), size)) {
+        case SrtpResult::ok: break;
+        case SrtpResult::replayed: ++counters_.dropped_replay; return;
+        case SrtpResult::auth_failed: ++counters_.dropped_auth; return;
+        default: ++counters_.dropped_malformed; return;
+    }
+    ++counters_.rtcp_received;
+    listener_.on_rtcp(std::span<const std::uint8_t>(receive_buffer_.data(), size));
+}
+
+bool WebRtcTransport::send_rtp(std::span<const std::uint8_t> packet) {
+    if (!srtp_ || packet.size() > kMaxPacket || packet.size() < 12) return false;
+    std::memcpy(send_buffer_.data(), packet.data(), packet.size());
+    std::size_t size = packet.size();
+    if (srtp_->protect_rtp(send_buffer_.data(), size, send_buffer_.size()) != SrtpResult::ok) return false;
+    ++counters_.rtp_sent;
+    return ice_.send(std::span<const std::uint8_t>(send_buffer_.data(), size));
+}
+
+bool WebRtcTransport::send_rtcp(std::span<const std::uint8_t> packet) {
+    if (!srtp_ || packet.size() > kMaxPacket || packet.size() < 8) return false;
+    std::memcpy(send_buffer_.data(), packet.data(), packet.size());
+    std::size_t size = packet.size();
+    if (srtp_->protect_rtcp(send_buffer_.data(), size, send_buffer_.size()) != SrtpResult::ok) return false;
+    ++counters_.rtcp_sent;
+    return ice_.send(std::span<const std::uint8_t>(send_buffer_.data(), size));
+}
+
+void WebRtcTransport::on_dtls_send(std::span<const std::uint8_t> datagram) { ice_.send(datagram); }
+
+void WebRtcTransport::on_dtls_connected(const DtlsKeys& keys) {
+    cancel_timer(dtls_timer_);
+    cancel_timer(handshake_deadline_);
+    srtp_ = SrtpSession::create(keys.profile, keys.local_key_salt, keys.remote_key_salt);
+    if (!srtp_) {
+        fail("cannot create the SRTP session");
+        return;
+    }
+    listener_.on_transport_connected();
+}
+
+void WebRtcTransport::on_dtls_failed(std::string_view reason) { fail(std::string("DTLS: ") + std::string(reason)); }
+
+void WebRtcTransport::on_dtls_closed() {
+    srtp_.reset();
+    fail("the peer closed DTLS");
+}
+
+std::optional<SrtpProfile> WebRtcTransport::srtp_profile() const {
+    if (!srtp_) return std::nullopt;
+    return srtp_->profile();
+}
+
+void WebRtcTransport::schedule_dtls_timer() {
+    cancel_timer(dtls_timer_);
+    auto timeout = dtls_.next_timeout();
+    if (!timeout) return;
+    dtls_timer_ = g_timeout_source_new(static_cast<guint>(std::max<std::int64_t>(timeout->count(), 1)));
+    g_source_set_callback(
+        dtls_timer_,
+        [](gpointer self_ptr) -> gboolean {
+            auto* self = static_cast<WebRtcTransport*>(self_ptr);
+            g_source_unref(self->dtls_timer_);
+            self->dtls_timer_ = nullptr;
+            self->dtls_.on_timeout();
+            self->schedule_dtls_timer();
+            return G_SOURCE_REMOVE;
+        },
+        this, nullptr);
+    g_source_attach(dtls_timer_, context_);
+}
+
+void WebRtcTransport::cancel_timer(GSource*& source) {
+    if (!source) return;
+    g_source_destroy(source);
+    g_source_unref(source);
+    source = nullptr;
+}
+
+void WebRtcTransport::fail(std::string_view reason) {
+    if (failed_) return;
+    failed_ = true;
+    srtp_.reset();
+    listener_.on_transport_failed(reason);
+}
+
+}  // namespace rollcall::transport

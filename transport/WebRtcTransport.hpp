@@ -1,0 +1,121 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "transport/DtlsTransport.hpp"
+#include "transport/IceAgent.hpp"
+#include "transport/RtpPacket.hpp"
+#include "transport/Sdp.hpp"
+#include "transport/SrtpSession.hpp"
+
+using GSource = struct _GSource;
+
+namespace rollcall::transport {
+
+// What the peer signaled for its end of the transport.
+struct RemoteTransportParameters {
+    std::string ice_ufrag;
+    std::string ice_pwd;
+    SdpFingerprint fingerprint;
+    std::string setup;  // the peer's a=setup: actpass, active or passive
+    std::vector<SdpCandidate> candidates;
+    std::set<std::uint32_t> ssrcs;  // the only SSRCs whose SRTP is accepted
+};
+
+struct TransportCounters {
+    std::uint64_t rtp_received = 0;
+    std::uint64_t rtcp_received = 0;
+    std::uint64_t rtp_sent = 0;
+    std::uint64_t rtcp_sent = 0;
+    std::uint64_t dropped_before_dtls = 0;
+    std::uint64_t dropped_unknown_ssrc = 0;
+    std::uint64_t dropped_auth = 0;
+    std::uint64_t dropped_replay = 0;
+    std::uint64_t dropped_malformed = 0;
+};
+
+// One peer's WebRTC transport: ICE (libnice), then DTLS bound to the signaled fingerprint,
+// then SRTP. Datagrams are sorted once at the entry (RFC 7983); media is accepted only
+// after DTLS completes and only for negotiated SSRCs. Single-threaded: the worker's.
+class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
+public:
+    static constexpr std::size_t kMaxPacket = 1500;
+
+    class Listener {
+    public:
+        virtual ~Listener() = default;
+        virtual void on_transport_candidate(const SdpCandidate& candidate) = 0;
+        virtual void on_transport_connected() = 0;
+        virtual void on_transport_failed(std::string_view reason) = 0;
+        // Decrypted media; the packet may be rewritten in place.
+        virtual void on_rtp(RtpPacket& packet) = 0;
+        virtual void on_rtcp(std::span<const std::uint8_t> compound) = 0;
+    };
+
+    WebRtcTransport(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
+                    std::vector<std::string> local_addresses, Listener& listener);
+    ~WebRtcTransport() override;
+    WebRtcTransport(const WebRtcTransport&) = delete;
+    WebRtcTransport& operator=(const WebRtcTransport&) = delete;
+
+    // Starts ICE as the controlled agent (the peer offered). Returns an error or "".
+    std::string start(const RemoteTransportParameters& remote);
+    bool add_remote_candidate(const SdpCandidate& candidate);
+    void close();
+
+    const std::string& local_ufrag() const { return ice_.local_ufrag(); }
+    const std::string& local_pwd() const { return ice_.local_pwd(); }
+    const std::vector<SdpCandidate>& local_candidates() const { return ice_.local_candidates(); }
+    const SdpFingerprint& local_fingerprint() const { return identity_->fingerprint(); }
+    // Our a=setup for the answer: passive (DTLS server) unless the peer insists on it.
+    const char* local_setup() const { return role_ == DtlsRole::server ? "passive" : "active"; }
+
+    bool send_rtp(std::span<const std::uint8_t> packet);
+    bool send_rtcp(std::span<const std::uint8_t> packet);
+
+    bool connected() const noexcept { return srtp_ != nullptr; }
+    const DtlsTransport& dtls() const noexcept { return dtls_; }
+    std::optional<SrtpProfile> srtp_profile() const;
+    const TransportCounters& counters() const noexcept { return counters_; }
+    std::optional<std::string> remote_address() const { return ice_.selected_remote(); }
+
+private:
+    // IceAgent::Listener
+    void on_ice_candidate(const SdpCandidate& candidate) override;
+    void on_ice_state(IceState state) override;
+    void on_ice_data(std::span<const std::uint8_t> datagram) override;
+    // DtlsTransport::Listener
+    void on_dtls_send(std::span<const std::uint8_t> datagram) override;
+    void on_dtls_connected(const DtlsKeys& keys) override;
+    void on_dtls_failed(std::string_view reason) override;
+    void on_dtls_closed() override;
+
+    void receive_rtp(std::span<const std::uint8_t> datagram);
+    void receive_rtcp(std::span<const std::uint8_t> datagram);
+    void schedule_dtls_timer();
+    void cancel_timer(GSource*& source);
+    void fail(std::string_view reason);
+
+    GMainContext* context_;
+    std::shared_ptr<const DtlsIdentity> identity_;
+    Listener& listener_;
+    IceAgent ice_;
+    DtlsTransport dtls_;
+    std::unique_ptr<SrtpSession> srtp_;
+    DtlsRole role_ = DtlsRole::server;
+    std::set<std::uint32_t> allowed_ssrcs_;
+    TransportCounters counters_;
+    GSource* dtls_timer_ = nullptr;
+    GSource* handshake_deadline_ = nullptr;
+    bool failed_ = false;
+    std::array<std::uint8_t, kMaxPacket + SrtpSession::kMaxTrailer + 16> receive_buffer_{};
+    std::array<std::uint8_t, kMaxPacket + SrtpSession::kMaxTrailer + 16> send_buffer_{};
+};
+
+}  // namespace rollcall::transport
