@@ -66,6 +66,10 @@ std::optional<ClientMessage> parse_client_message(std::string_view text, ParseFa
         message.type = ClientMessageType::leave;
     } else if (message.type_name == "ping") {
         message.type = ClientMessageType::ping;
+    } else if (message.type_name == "publish") {
+        message.type = ClientMessageType::publish;
+    } else if (message.type_name == "trickle") {
+        message.type = ClientMessageType::trickle;
     }
     message.body = std::move(value);
     return message;

@@ -106,6 +106,8 @@ void HttpServer::run() {
     s.ioc.run();
 }
 
+void HttpServer::post(std::function<void()> task) { net::post(impl_->ioc, std::move(task)); }
+
 void HttpServer::stop() {
     net::post(impl_->ioc, [this] { impl_->begin_shutdown(); });
 }

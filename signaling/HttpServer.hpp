@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,8 @@ public:
     void run();
     // Thread-safe.
     void stop();
+    // Thread-safe: runs `task` on the server's (signaling) thread.
+    void post(std::function<void()> task);
 
     struct Impl;  // defined with the sessions in HttpServer.cpp
 

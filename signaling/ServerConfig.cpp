@@ -120,6 +120,18 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
         read_bool(*rooms, "auto_create", config.auto_create_rooms);
         read_seconds(*rooms, "empty_timeout_s", config.empty_room_timeout, 86400);
     }
+    if (const auto* media = sub_table(root, "media")) {
+        read_integer(*media, "workers", config.media_workers, 0, 64);
+        if (const toml::node* node = media->get("addresses")) {
+            const toml::array* list = node->as_array();
+            if (!list || list->empty()) throw ConfigError("[media] addresses must be a non-empty array of IP addresses");
+            config.media_addresses.clear();
+            for (const auto& item : *list) {
+                if (!item.is_string()) throw ConfigError("[media] addresses must be strings");
+                config.media_addresses.push_back(*item.value<std::string>());
+            }
+        }
+    }
     if (const auto* limits = sub_table(root, "limits")) {
         SignalingLimits& s = config.signaling;
         read_integer(*limits, "max_message_bytes", s.max_message_bytes, 1024, 1 << 20);
@@ -144,6 +156,11 @@ void finalize_config(ServerConfig& config) {
     if (config.dev) {
         if (!loopback) throw ConfigError("dev mode binds loopback only; refusing bind address " + config.bind);
         config.api_keys.emplace(kDevApiKey, kDevApiSecret);
+    }
+    if (config.dev) {
+        for (const auto& address : config.media_addresses) {
+            if (!is_loopback_address(address)) throw ConfigError("dev mode offers loopback media addresses only; refusing " + address);
+        }
     }
     if (config.insecure_dev && !(config.dev && loopback)) {
         throw ConfigError("plain http/ws (--insecure-dev) needs --dev and a loopback bind address");

@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace rollcall::signaling {
 
@@ -55,6 +56,9 @@ struct ServerConfig {
     std::size_t max_participants_per_room = 100;
     bool auto_create_rooms = true;
     std::chrono::seconds empty_room_timeout{300};
+
+    std::size_t media_workers = 0;                        // 0: one per core
+    std::vector<std::string> media_addresses = {"127.0.0.1"};  // the only ICE candidates offered
 
     SignalingLimits signaling;
     HttpLimits http;

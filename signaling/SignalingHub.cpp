@@ -5,6 +5,8 @@
 #include "signaling/ClientMessage.hpp"
 #include "signaling/Random.hpp"
 #include "signaling/Token.hpp"
+#include "sfu/EchoPlan.hpp"
+#include "transport/Sdp.hpp"
 
 namespace rollcall::signaling {
 
@@ -26,8 +28,8 @@ json participant_json(const room::Participant& participant) {
 }
 
 SignalingHub::SignalingHub(const ServerConfig& config, const TokenVerifier& verifier, room::Roster& roster,
-                           SignalingStats& stats)
-    : config_(config), verifier_(verifier), roster_(roster), stats_(stats) {}
+                           SignalingStats& stats, sfu::MediaPlane* media)
+    : config_(config), verifier_(verifier), roster_(roster), stats_(stats), media_(media) {}
 
 SignalingHub::~SignalingHub() = default;
 
@@ -41,7 +43,7 @@ SessionId SignalingHub::on_open(ClientLink& link, Clock::time_point now) {
     ++stats_.connections_opened;
     const SessionId session = next_session_++;
     const SignalingLimits& limits = config_.signaling;
-    connections_.emplace(session, Connection(link, RateLimiter(limits.messages_per_second, limits.message_burst, now),
+    connections_.emplace(session, Connection(session, link, RateLimiter(limits.messages_per_second, limits.message_burst, now),
                                              now + limits.join_timeout, now));
     return session;
 }
@@ -82,6 +84,12 @@ void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time
             break;
         case ClientMessageType::leave:
             handle_leave(connection, session, *message, now);
+            break;
+        case ClientMessageType::publish:
+            handle_publish(connection, session, *message);
+            break;
+        case ClientMessageType::trickle:
+            handle_trickle(connection, session, *message);
             break;
         case ClientMessageType::ping: {
             json pong = {{"type", "pong"}};
@@ -210,6 +218,7 @@ void SignalingHub::on_close(SessionId session) {
     auto it = connections_.find(session);
     if (it == connections_.end()) return;
     Connection& connection = it->second;
+    end_media(connection, session);
     if (!connection.room.empty()) {
         if (auto left = roster_.leave(connection.room, connection.identity, session, Clock::now())) {
             announce_left(*left, connection.room, "disconnected");
@@ -281,6 +290,7 @@ void SignalingHub::fail(Connection& connection, std::string_view code, std::stri
 }
 
 void SignalingHub::close(Connection& connection, CloseCode code, std::string_view reason) {
+    end_media(connection, connection.id);  // ending a session ends its media
     connection.state = State::closing;
     connection.link->close(code, reason);
 }
@@ -305,6 +315,124 @@ void SignalingHub::announce_left(const room::Participant& participant, std::stri
                {"participant", {{"id", participant.id}, {"identity", participant.identity}}},
                {"reason", reason}},
               participant.session);
+}
+
+}  // namespace rollcall::signaling
+
+namespace rollcall::signaling {
+
+void SignalingHub::handle_publish(Connection& connection, SessionId session, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    if (!media_) {
+        send_error(connection, "media_unavailable", "this server runs without a media plane", ref);
+        return;
+    }
+    const room::Participant* self = roster_.find(connection.room, connection.identity);
+    if (!self || !self->grants.can_publish) {
+        send_error(connection, "permission_denied", "the token does not grant canPublish", ref);
+        return;
+    }
+    auto echo = message.body.find("echo");
+    if (echo == message.body.end() || !echo->is_boolean() || !echo->get<bool>()) {
+        send_error(connection, "not_supported", "only echo mode (\"echo\": true) is available so far", ref);
+        return;
+    }
+    if (!self->grants.can_subscribe) {
+        send_error(connection, "permission_denied", "echo needs canSubscribe as well", ref);
+        return;
+    }
+    auto sdp = message.body.find("sdp");
+    if (sdp == message.body.end() || !sdp->is_string()) {
+        send_error(connection, "malformed_message", "publish needs a string \"sdp\" (an offer)", ref);
+        return;
+    }
+    if (media_->has(session)) {
+        send_error(connection, "already_publishing", "this session already has a transport", ref);
+        return;
+    }
+    std::string parse_error;
+    auto offer = transport::parse_sdp(sdp->get_ref<const std::string&>(), parse_error);
+    if (!offer) {
+        send_error(connection, "sdp_malformed", parse_error, ref);
+        return;
+    }
+    sfu::PlanError plan_error;
+    auto plan = sfu::plan_echo(*offer, plan_error);
+    if (!plan) {
+        send_error(connection, plan_error.code, plan_error.message, ref);
+        return;
+    }
+    connection.media_mid = plan->tracks.front().mid;
+    json reference = message.ref;
+    media_->publish_echo(session, connection.room, std::move(*plan),
+                         [this, session, reference](std::optional<std::string> answer, std::string code, std::string text) {
+                             auto it = connections_.find(session);
+                             if (it == connections_.end() || it->second.state == State::closing) {
+                                 if (media_) media_->close(session);
+                                 return;
+                             }
+                             const json* r = reference.is_null() ? nullptr : &reference;
+                             if (!answer) {
+                                 it->second.media_mid.clear();
+                                 media_->close(session);
+                                 send_error(it->second, code, text, r);
+                                 return;
+                             }
+                             json reply = {{"type", "answer"}, {"sdp", *answer}};
+                             if (r) reply["ref"] = *r;
+                             send(it->second, reply);
+                         });
+}
+
+void SignalingHub::handle_trickle(Connection& connection, SessionId session, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto candidate = message.body.find("candidate");
+    if (candidate == message.body.end() || candidate->is_null() ||
+        (candidate->is_string() && candidate->get_ref<const std::string&>().empty())) {
+        return;  // end of candidates
+    }
+    if (!candidate->is_string()) {
+        send_error(connection, "malformed_message", "\"candidate\" must be a string", ref);
+        return;
+    }
+    auto parsed = transport::parse_candidate(candidate->get_ref<const std::string&>());
+    if (!parsed) {
+        send_error(connection, "bad_candidate", "not an ICE candidate line", ref);
+        return;
+    }
+    if (!media_ || !media_->has(session)) {
+        send_error(connection, "no_transport", "publish first; then trickle", ref);
+        return;
+    }
+    media_->add_remote_candidate(session, *parsed);
+}
+
+void SignalingHub::end_media(Connection& connection, SessionId session) {
+    if (media_ && media_->has(session)) media_->close(session);
+    connection.media_mid.clear();
+}
+
+void SignalingHub::on_media_candidate(SessionId session, const transport::SdpCandidate& candidate) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state == State::closing) return;
+    send(it->second, {{"type", "trickle"}, {"candidate", transport::write_candidate(candidate)}, {"sdpMid", it->second.media_mid}});
+}
+
+void SignalingHub::on_media_connected(SessionId session, const sfu::MediaConnectedInfo& info) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state == State::closing) return;
+    send(it->second, {{"type", "media"},
+                      {"state", "connected"},
+                      {"dtls", {{"version", info.dtls_version}, {"cipher", info.cipher}}},
+                      {"srtp", info.srtp_profile}});
+}
+
+void SignalingHub::on_media_failed(SessionId session, const std::string& reason) {
+    auto it = connections_.find(session);
+    if (it == connections_.end()) return;
+    end_media(it->second, session);
+    if (it->second.state == State::closing) return;
+    send(it->second, {{"type", "media"}, {"state", "failed"}, {"reason", reason}});
 }
 
 }  // namespace rollcall::signaling

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "room/Roster.hpp"
+#include "sfu/MediaPlane.hpp"
 #include "signaling/ClientLink.hpp"
 #include "signaling/RateLimiter.hpp"
 #include "signaling/ServerConfig.hpp"
@@ -24,13 +25,14 @@ using SessionId = std::uint64_t;
 // The signaling protocol (docs/protocol.md) over any number of client links. It owns the
 // per-connection state and is the only writer of the roster. Single-threaded: every call
 // comes from the signaling thread.
-class SignalingHub {
+class SignalingHub final : public sfu::MediaEvents {
 public:
     using Clock = std::chrono::steady_clock;
 
+    // `media` may be null (no media plane: publish is refused with media_unavailable).
     SignalingHub(const ServerConfig& config, const TokenVerifier& verifier, room::Roster& roster,
-                 SignalingStats& stats);
-    ~SignalingHub();
+                 SignalingStats& stats, sfu::MediaPlane* media = nullptr);
+    ~SignalingHub() override;
     SignalingHub(const SignalingHub&) = delete;
     SignalingHub& operator=(const SignalingHub&) = delete;
 
@@ -50,14 +52,20 @@ public:
     // Tells every client the server is going away.
     void shutdown();
 
+    // sfu::MediaEvents
+    void on_media_candidate(SessionId session, const transport::SdpCandidate& candidate) override;
+    void on_media_connected(SessionId session, const sfu::MediaConnectedInfo& info) override;
+    void on_media_failed(SessionId session, const std::string& reason) override;
+
     std::size_t connection_count() const noexcept { return connections_.size(); }
     const room::Roster& roster() const noexcept { return roster_; }
 
 private:
     enum class State { awaiting_join, joined, closing };
     struct Connection {
-        Connection(ClientLink& l, RateLimiter r, Clock::time_point deadline, Clock::time_point now)
-            : link(&l), limiter(r), join_deadline(deadline), drop_window_start(now) {}
+        Connection(SessionId session, ClientLink& l, RateLimiter r, Clock::time_point deadline, Clock::time_point now)
+            : id(session), link(&l), limiter(r), join_deadline(deadline), drop_window_start(now) {}
+        SessionId id;
         ClientLink* link;
         RateLimiter limiter;
         Clock::time_point join_deadline;
@@ -67,10 +75,14 @@ private:
         std::size_t drops_in_window = 0;
         Clock::time_point drop_window_start;
         std::optional<Clock::time_point> last_rate_error;
+        std::string media_mid;  // set while the session has a transport
     };
 
     void handle_join(Connection& connection, SessionId session, const ClientMessage& message, std::int64_t unix_now);
     void handle_leave(Connection& connection, SessionId session, const ClientMessage& message, Clock::time_point now);
+    void handle_publish(Connection& connection, SessionId session, const ClientMessage& message);
+    void handle_trickle(Connection& connection, SessionId session, const ClientMessage& message);
+    void end_media(Connection& connection, SessionId session);
     bool admit_rate(Connection& connection, Clock::time_point now);
 
     void send(Connection& connection, const nlohmann::json& message);
@@ -88,6 +100,7 @@ private:
     const TokenVerifier& verifier_;
     room::Roster& roster_;
     SignalingStats& stats_;
+    sfu::MediaPlane* media_;
     std::unordered_map<SessionId, Connection> connections_;
     SessionId next_session_ = 1;
 };

@@ -5,9 +5,11 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <thread>
 
 #include "monitoring/ServerMetrics.hpp"
 #include "room/Roster.hpp"
+#include "sfu/MediaPlane.hpp"
 #include "signaling/DevCertificate.hpp"
 #include "signaling/HttpRouter.hpp"
 #include "signaling/HttpServer.hpp"
@@ -147,12 +149,21 @@ int serve(const ServerConfig& config) {
     room::Roster roster({config.max_rooms, config.max_participants_per_room, config.auto_create_rooms,
                          config.empty_room_timeout});
     signaling::SignalingStats stats;
-    signaling::SignalingHub hub(config, verifier, roster, stats);
+    signaling::HttpServer* server_ptr = nullptr;
+    sfu::MediaPlane media({config.media_workers ? config.media_workers : std::max(1u, std::thread::hardware_concurrency()),
+                           config.media_addresses},
+                          [&server_ptr](std::function<void()> task) {
+                              if (server_ptr) server_ptr->post(std::move(task));
+                          });
+    signaling::SignalingHub hub(config, verifier, roster, stats, &media);
+    media.set_events(&hub);
     signaling::HttpRouter router(config, verifier, hub, [&] {
         return monitoring::render_server_metrics(stats, roster, hub.connection_count());
     });
     signaling::HttpServer server(options, hub, router, stats);
+    server_ptr = &server;
     const std::uint16_t port = server.listen();
+    media.start();
 
     const std::string scheme = options.tls ? "https" : "http";
     const std::string host = config.bind.find(':') != std::string::npos ? "[" + config.bind + "]" : config.bind;
@@ -167,6 +178,8 @@ int serve(const ServerConfig& config) {
                   << std::flush;
     }
     server.run();
+    media.stop();
+    server_ptr = nullptr;
     spdlog::info("rollcall stopped");
     return 0;
 }

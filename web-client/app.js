@@ -1,27 +1,9 @@
 // rollcall's web client: join a room, see who is in it, and why anything went wrong.
 import { SignalingClient } from './signaling.js';
+import { explain, fetchToken, identityFor } from './common.js';
 
 const $ = (id) => document.getElementById(id);
 
-const MESSAGES = {
-  token_expired: 'Your access token has expired. Get a new one and join again.',
-  token_not_yet_valid: 'Your access token is not valid yet. Check your clock.',
-  token_invalid_signature: 'Your access token was not signed by this server\'s key.',
-  token_unknown_issuer: 'Your access token comes from an issuer this server does not know.',
-  token_malformed: 'That is not a valid access token.',
-  token_too_large: 'That access token is too large.',
-  token_unsupported_algorithm: 'Your access token uses a signature algorithm this server refuses.',
-  token_missing_claim: 'Your access token lacks a required field (identity, expiry or grant).',
-  token_hidden_not_supported: 'rollcall does not admit hidden participants.',
-  permission_denied: 'Your access token does not allow joining rooms.',
-  room_not_allowed: 'Your access token is not for this room.',
-  room_not_found: 'There is no such room.',
-  room_full: 'The room is full.',
-  too_many_rooms: 'The server cannot open another room right now.',
-  server_full: 'The server is full. Try again in a moment.',
-  connection_failed: 'Could not reach the server.',
-  rate_limited: 'Too many messages; slow down.',
-};
 
 const LEFT_REASONS = {
   left: 'left', disconnected: 'lost connection', kicked: 'was removed by an administrator',
@@ -30,9 +12,6 @@ const LEFT_REASONS = {
 
 const state = { client: null, self: null, participants: new Map(), ending: null };
 
-function explain(code, fallback) {
-  return MESSAGES[code] ?? fallback ?? code;
-}
 
 function show(view) {
   for (const id of ['join-view', 'room-view', 'ended-view']) $(id).hidden = id !== view;
@@ -86,22 +65,7 @@ function showError(text) {
   el.hidden = !text;
 }
 
-async function devToken(room, identity, name) {
-  const res = await fetch('/dev/token', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ room, identity, name }),
-  });
-  if (res.status === 404) return null;  // not a dev server
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(body.message ?? `token request failed (${res.status})`);
-  return body.token;
-}
 
-function identityFor(name) {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'guest';
-  return `${slug}-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
-}
 
 function end(title, message) {
   state.ending ??= { title, message };
@@ -117,7 +81,7 @@ async function join(event) {
   setConnection('connecting', 'connecting…');
   try {
     if (!token) {
-      token = await devToken(room, identityFor(name), name);
+      token = await fetchToken(room, identityFor(name), name);
       if (!token) {
         $('token-field').hidden = false;
         throw new Error('Paste the access token you were given.');

@@ -1,0 +1,50 @@
+// Debian's Chromium, headless, driven by playwright-core, for tests that run inside a
+// loopback-only network namespace (tests/e2e/run-in-netns.sh).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+
+// Chromium obeys only the last --disable-features flag, so ours must carry Playwright's list
+// too, and Playwright's own flag must be dropped.
+function playwrightDisabledFeatures() {
+  try {
+    const bundle = readFileSync(path.join(path.dirname(require.resolve('playwright-core/package.json')), 'lib/coreBundle.js'), 'utf8');
+    const start = bundle.indexOf('disabledFeatures = [');
+    const list = bundle.slice(start, bundle.indexOf('];', start));
+    return [...list.matchAll(/^\s*"([A-Za-z0-9_]+)",?\s*$/gm)].map((m) => m[1]);
+  } catch {
+    return [];
+  }
+}
+
+export async function launchChromium() {
+  const theirs = playwrightDisabledFeatures();
+  const ours = ['WebRtcHideLocalIpsWithMdns', ...theirs];
+  return chromium.launch({
+    executablePath: '/usr/lib/chromium/chromium',
+    headless: true,
+    ignoreDefaultArgs: theirs.length ? [`--disable-features=${theirs.join(',')}`] : [],
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection',
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1', '--ignore-certificate-errors',
+      `--disable-features=${ours.join(',')}`,
+    ],
+  });
+}
+
+// Evaluates `fn` (which may be async) in the page every 100 ms until it returns a truthy
+// value; resolves with it, or rejects after `timeoutMs`.
+export async function waitInPage(page, fn, arg, timeoutMs = 20000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await page.evaluate(fn, arg);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,141 @@
+// The echo test: publish camera and microphone, receive them back through the server.
+import { SignalingClient } from './signaling.js';
+import { fetchToken, explain, identityFor } from './common.js';
+
+const $ = (id) => document.getElementById(id);
+const echo = { state: 'idle', timings: {}, media: null, error: null };
+window.rollcallEcho = echo;
+
+function setConnection(state, text) {
+  $('connection').dataset.state = state;
+  $('connection').textContent = text;
+}
+
+function showError(text) {
+  echo.error = text;
+  $('error').textContent = text;
+  $('error').hidden = !text;
+  $('start-view').hidden = false;
+  $('echo-view').hidden = true;
+}
+
+function detail(term, value) {
+  let dd = document.querySelector(`#details dd[data-term="${term}"]`);
+  if (!dd) {
+    const dt = document.createElement('dt');
+    dt.textContent = term;
+    dd = document.createElement('dd');
+    dd.dataset.term = term;
+    $('details').append(dt, dd);
+  }
+  dd.textContent = value;
+}
+
+// inbound-rtp for the echoed tracks, for the page and for tests.
+echo.stats = async () => {
+  if (!echo.pc) return null;
+  const out = { video: null, audio: null };
+  (await echo.pc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp') out[s.kind] = { framesDecoded: s.framesDecoded ?? 0, bytesReceived: s.bytesReceived, packetsLost: s.packetsLost };
+  });
+  return out;
+};
+
+async function start(event) {
+  event?.preventDefault();
+  showError('');
+  $('start').disabled = true;
+  setConnection('connecting', 'connecting…');
+  const t0 = performance.now();
+  try {
+    const room = $('room').value.trim();
+    const name = $('name').value.trim();
+    let token = $('token').value.trim();
+    if (!token) {
+      token = await fetchToken(room, identityFor(name), name);
+      if (!token) {
+        $('token-field').hidden = false;
+        throw new Error('Paste the access token you were given.');
+      }
+    }
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+    } catch (error) {
+      throw new Error(`The camera or microphone is not available (${error.name}). Allow access and try again.`);
+    }
+    $('local').srcObject = stream;
+
+    const client = new SignalingClient();
+    echo.client = client;
+    await client.join(token);
+    echo.timings.joined = performance.now() - t0;
+    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    echo.pc = pc;
+    for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
+    pc.onicecandidate = ({ candidate }) => {
+      client.send({ type: 'trickle', candidate: candidate ? candidate.candidate : null });
+    };
+    const remote = new MediaStream();
+    pc.ontrack = ({ track }) => {
+      remote.addTrack(track);
+      $('remote').srcObject = remote;
+    };
+    pc.onconnectionstatechange = () => {
+      detail('Peer connection', pc.connectionState);
+      if (pc.connectionState === 'failed') showError('The media connection failed.');
+    };
+    client.addEventListener('trickle', ({ detail: m }) => {
+      if (m.candidate) pc.addIceCandidate({ candidate: m.candidate, sdpMid: m.sdpMid }).catch(() => {});
+    });
+    client.addEventListener('media', ({ detail: m }) => {
+      echo.media = m;
+      if (m.state === 'connected') {
+        echo.timings.mediaConnected = performance.now() - t0;
+        detail('DTLS', `${m.dtls.version} ${m.dtls.cipher}`);
+        detail('SRTP', m.srtp);
+      } else {
+        showError(`Media failed: ${m.reason}`);
+      }
+    });
+    client.addEventListener('kicked', ({ detail: m }) => showError(m.message || 'You were removed.'));
+    client.addEventListener('close', () => { setConnection('closed', 'disconnected'); });
+
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    const answer = await client.request({ type: 'publish', echo: true, sdp: offer.sdp });
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    echo.state = 'publishing';
+    setConnection('connected', 'connected');
+    $('start-view').hidden = true;
+    $('echo-view').hidden = false;
+    $('stop').hidden = false;
+    const firstFrame = setInterval(async () => {
+      const s = await echo.stats();
+      if (s?.video?.framesDecoded > 0) {
+        echo.timings.firstFrame = performance.now() - t0;
+        detail('First echoed frame', `${Math.round(echo.timings.firstFrame)} ms after start`);
+        clearInterval(firstFrame);
+      }
+    }, 50);
+    setTimeout(() => clearInterval(firstFrame), 30000);
+  } catch (error) {
+    setConnection('idle', 'not connected');
+    showError(explain(error.code, error.message));
+  } finally {
+    $('start').disabled = false;
+  }
+}
+
+$('start-form').addEventListener('submit', start);
+$('stop').addEventListener('click', () => {
+  echo.pc?.close();
+  echo.client?.leave();
+  $('stop').hidden = true;
+  $('start-view').hidden = false;
+  $('echo-view').hidden = true;
+});
+const params = new URLSearchParams(location.search);
+if (params.get('room')) $('room').value = params.get('room');
+if (params.get('name')) $('name').value = params.get('name');
+if (params.get('auto') === '1') start();
