@@ -12,7 +12,8 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev
   libboost1.81-dev libssl-dev libsrtp2-dev libnice-dev libusrsctp-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev libspdlog-dev
-  iproute2 curl
+  iproute2 curl util-linux
+  chromium python3-aiortc python3-websockets python3-numpy
 )
 
 missing=()
