@@ -361,3 +361,17 @@ TEST_F(SignalingHubTest, ShutdownSaysGoodbye) {
 
 }  // namespace
 }  // namespace rollcall::signaling
+
+namespace rollcall::signaling {
+namespace {
+
+TEST_F(SignalingHubTest, PublishWithoutAMediaPlaneIsMediaUnavailable) {
+    Client& bob = join("bob");
+    say(bob, {{"type", "publish"}, {"echo", true}, {"sdp", "v=0\r\n"}, {"id", 4}});
+    EXPECT_EQ(bob.link.last()["code"], "media_unavailable");
+    EXPECT_EQ(bob.link.last()["ref"], 4);
+    EXPECT_FALSE(bob.link.closed);
+}
+
+}  // namespace
+}  // namespace rollcall::signaling
