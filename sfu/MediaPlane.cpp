@@ -9,9 +9,11 @@ class MediaPlane::PeerSlot final : public EchoPeer::Listener {
 public:
     PeerSlot(MediaPlane& plane, WorkerState& state, SessionId session, EchoPlan plan)
         : plane_(plane), state_(state), session_(session),
-          peer_(state.worker->context(), plane.identity_, plane.options_.addresses, plan.tracks, *this) {}
+          peer_(state.worker->context(), plane.identity_, plane.options_.addresses, plan.tracks, *this),
+          plan_(std::move(plan)) {}
 
     EchoPeer& peer() noexcept { return peer_; }
+    EchoPlan& plan() noexcept { return plan_; }
 
     void on_peer_candidate(const transport::SdpCandidate& candidate) override {
         if (!answered_) return;  // gathered before the answer: the answer carries it
@@ -48,6 +50,7 @@ private:
     SessionId session_;
     bool answered_ = false;
     EchoPeer peer_;
+    EchoPlan plan_;
 };
 
 MediaPlane::MediaPlane(Options options, Post post_to_signaling)
@@ -82,16 +85,17 @@ void MediaPlane::publish_echo(SessionId session, const std::string& room, EchoPl
     session_worker_[session] = index;
     WorkerState* state = workers_[index].get();
     const bool posted = state->worker->post([this, state, session, plan = std::move(plan), done = std::move(done)]() mutable {
-        auto slot = std::make_unique<PeerSlot>(*this, *state, session, plan);
-        const std::string error = slot->peer().start(plan.remote);
+        auto slot = std::make_unique<PeerSlot>(*this, *state, session, std::move(plan));
+        const std::string error = slot->peer().start(slot->plan().remote);
         if (!error.empty()) {
             post_([done, error] { done(std::nullopt, "transport_failed", error); });
             return;
         }
-        complete_answer(plan, slot->peer().transport());
+        complete_answer(slot->plan(), slot->peer().transport());
         slot->mark_answered();
+        std::string answer = transport::write_sdp(slot->plan().answer);
         state->peers[session] = std::move(slot);
-        post_([done, answer = transport::write_sdp(plan.answer)] { done(answer, "", ""); });
+        post_([done, answer = std::move(answer)] { done(answer, "", ""); });
     });
     if (!posted) {
         session_worker_.erase(session);
@@ -108,6 +112,39 @@ void MediaPlane::add_remote_candidate(SessionId session, const transport::SdpCan
             peer->second->peer().transport().add_remote_candidate(candidate);
         }
     });
+}
+
+void MediaPlane::restart_ice(SessionId session, transport::RemoteTransportParameters remote, AnswerCallback done) {
+    auto it = session_worker_.find(session);
+    if (it == session_worker_.end()) {
+        done(std::nullopt, "no_transport", "publish first");
+        return;
+    }
+    WorkerState* state = workers_[it->second].get();
+    const bool posted = state->worker->post([this, state, session, remote = std::move(remote), done]() mutable {
+        auto peer = state->peers.find(session);
+        if (peer == state->peers.end()) {
+            post_([done] { done(std::nullopt, "no_transport", "the transport is gone"); });
+            return;
+        }
+        PeerSlot& slot = *peer->second;
+        const transport::SdpFingerprint& bound = slot.plan().remote.fingerprint;
+        if (remote.fingerprint.algorithm != bound.algorithm || remote.fingerprint.value != bound.value) {
+            // The DTLS session is bound to the first fingerprint; a new one is not a restart.
+            post_([done] { done(std::nullopt, "fingerprint_changed", "the offer's fingerprint differs from the session's"); });
+            return;
+        }
+        const std::string error =
+            slot.peer().transport().restart_ice(remote.ice_ufrag, remote.ice_pwd, remote.candidates);
+        if (!error.empty()) {
+            post_([done, error] { done(std::nullopt, "ice_restart_failed", error); });
+            return;
+        }
+        slot.plan().answer.origin_version++;
+        complete_answer(slot.plan(), slot.peer().transport());
+        post_([done, answer = transport::write_sdp(slot.plan().answer)] { done(answer, "", ""); });
+    });
+    if (!posted) done(std::nullopt, "media_busy", "the media worker is overloaded; try again");
 }
 
 void MediaPlane::close(SessionId session) {

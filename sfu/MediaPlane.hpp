@@ -55,6 +55,8 @@ public:
 
     void publish_echo(SessionId session, const std::string& room, EchoPlan plan, AnswerCallback done);
     void add_remote_candidate(SessionId session, const transport::SdpCandidate& candidate);
+    // An ICE restart from a new offer; answers with the same tracks and new ICE credentials.
+    void restart_ice(SessionId session, transport::RemoteTransportParameters remote, AnswerCallback done);
     void close(SessionId session);
     bool has(SessionId session) const { return session_worker_.contains(session); }
     const transport::SdpFingerprint& fingerprint() const { return identity_->fingerprint(); }

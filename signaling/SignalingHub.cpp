@@ -88,6 +88,9 @@ void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time
         case ClientMessageType::publish:
             handle_publish(connection, session, *message);
             break;
+        case ClientMessageType::renegotiate:
+            handle_renegotiate(connection, session, *message);
+            break;
         case ClientMessageType::trickle:
             handle_trickle(connection, session, *message);
             break;
@@ -363,25 +366,59 @@ void SignalingHub::handle_publish(Connection& connection, SessionId session, con
         return;
     }
     connection.media_mid = plan->tracks.front().mid;
-    json reference = message.ref;
     media_->publish_echo(session, connection.room, std::move(*plan),
-                         [this, session, reference](std::optional<std::string> answer, std::string code, std::string text) {
-                             auto it = connections_.find(session);
-                             if (it == connections_.end() || it->second.state == State::closing) {
-                                 if (media_) media_->close(session);
-                                 return;
-                             }
-                             const json* r = reference.is_null() ? nullptr : &reference;
-                             if (!answer) {
-                                 it->second.media_mid.clear();
-                                 media_->close(session);
-                                 send_error(it->second, code, text, r);
-                                 return;
-                             }
-                             json reply = {{"type", "answer"}, {"sdp", *answer}};
-                             if (r) reply["ref"] = *r;
-                             send(it->second, reply);
+                         [this, session, reference = message.ref](std::optional<std::string> answer, std::string code,
+                                                                  std::string text) {
+                             deliver_answer(session, reference, std::move(answer), code, text);
                          });
+}
+
+void SignalingHub::deliver_answer(SessionId session, const json& reference, std::optional<std::string> answer,
+                                  const std::string& code, const std::string& text) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state == State::closing) {
+        if (media_) media_->close(session);
+        return;
+    }
+    const json* ref = reference.is_null() ? nullptr : &reference;
+    if (!answer) {
+        end_media(it->second, session);
+        send_error(it->second, code, text, ref);
+        return;
+    }
+    json reply = {{"type", "answer"}, {"sdp", *answer}};
+    if (ref) reply["ref"] = *ref;
+    send(it->second, reply);
+}
+
+void SignalingHub::handle_renegotiate(Connection& connection, SessionId session, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto sdp = message.body.find("sdp");
+    if (sdp == message.body.end() || !sdp->is_string()) {
+        send_error(connection, "malformed_message", "renegotiate needs a string \"sdp\" (an offer)", ref);
+        return;
+    }
+    if (!media_ || !media_->has(session)) {
+        send_error(connection, "no_transport", "publish first", ref);
+        return;
+    }
+    std::string parse_error;
+    auto offer = transport::parse_sdp(sdp->get_ref<const std::string&>(), parse_error);
+    if (!offer) {
+        send_error(connection, "sdp_malformed", parse_error, ref);
+        return;
+    }
+    sfu::PlanError plan_error;
+    auto plan = sfu::plan_echo(*offer, plan_error);
+    if (!plan) {
+        send_error(connection, plan_error.code, plan_error.message, ref);
+        return;
+    }
+    media_->restart_ice(session, std::move(plan->remote),
+                        [this, session, reference = message.ref](std::optional<std::string> answer, std::string code,
+                                                                 std::string text) {
+                            deliver_answer(session, reference, std::move(answer), code, text);
+                        });
 }
 
 void SignalingHub::handle_trickle(Connection& connection, SessionId session, const ClientMessage& message) {

@@ -81,7 +81,11 @@ private:
     void handle_join(Connection& connection, SessionId session, const ClientMessage& message, std::int64_t unix_now);
     void handle_leave(Connection& connection, SessionId session, const ClientMessage& message, Clock::time_point now);
     void handle_publish(Connection& connection, SessionId session, const ClientMessage& message);
+    void handle_renegotiate(Connection& connection, SessionId session, const ClientMessage& message);
     void handle_trickle(Connection& connection, SessionId session, const ClientMessage& message);
+    // Sends `answer` (or the error) for request `ref` if the session is still there.
+    void deliver_answer(SessionId session, const nlohmann::json& ref, std::optional<std::string> answer,
+                        const std::string& code, const std::string& text);
     void end_media(Connection& connection, SessionId session);
     bool admit_rate(Connection& connection, Clock::time_point now);
 

@@ -53,6 +53,15 @@ std::string WebRtcTransport::start(const RemoteTransportParameters& remote) {
 
 bool WebRtcTransport::add_remote_candidate(const SdpCandidate& candidate) { return ice_.add_remote_candidate(candidate); }
 
+std::string WebRtcTransport::restart_ice(const std::string& ufrag, const std::string& pwd,
+                                         const std::vector<SdpCandidate>& candidates) {
+    if (failed_) return "the transport has failed";
+    if (!ice_.restart()) return "ICE could not restart";
+    if (!ice_.set_remote_credentials(ufrag, pwd)) return "bad ICE credentials";
+    for (const auto& candidate : candidates) ice_.add_remote_candidate(candidate);
+    return {};
+}
+
 void WebRtcTransport::close() {
     cancel_timer(dtls_timer_);
     cancel_timer(handshake_deadline_);

@@ -67,6 +67,9 @@ public:
     // Starts ICE as the controlled agent (the peer offered). Returns an error or "".
     std::string start(const RemoteTransportParameters& remote);
     bool add_remote_candidate(const SdpCandidate& candidate);
+    // ICE restart (RFC 8445 §9): new local credentials, the peer's new ones, fresh checks.
+    // DTLS and SRTP carry on over whatever pair the new checks select.
+    std::string restart_ice(const std::string& ufrag, const std::string& pwd, const std::vector<SdpCandidate>& candidates);
     void close();
 
     const std::string& local_ufrag() const { return ice_.local_ufrag(); }

@@ -127,6 +127,18 @@ async function start(event) {
   }
 }
 
+// ICE restart (e.g. after a network change): new credentials both ways; DTLS carries on.
+echo.restartIce = async () => {
+  const ufrag = (sdp) => sdp.match(/a=ice-ufrag:(\S+)/)?.[1];
+  const before = ufrag(echo.pc.remoteDescription.sdp);
+  echo.pc.restartIce();
+  const offer = await echo.pc.createOffer();
+  await echo.pc.setLocalDescription(offer);
+  const answer = await echo.client.request({ type: 'renegotiate', sdp: offer.sdp });
+  await echo.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+  return { before, after: ufrag(answer.sdp) };
+};
+
 $('start-form').addEventListener('submit', start);
 $('stop').addEventListener('click', () => {
   echo.pc?.close();

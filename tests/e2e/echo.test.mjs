@@ -52,6 +52,15 @@ describe('echo through the web client', () => {
       assert.deepEqual([...new Set(addresses)], ['127.0.0.1']);
       assert.doesNotMatch(remote, /a=crypto/);
       await page.screenshot({ path: path.join(artifacts, 'echo-chromium.png') });
+
+      // ICE restart: new server credentials, and the echoed video keeps decoding.
+      const restart = await page.evaluate(() => window.rollcallEcho.restartIce());
+      assert.ok(restart.after && restart.after !== restart.before, JSON.stringify(restart));
+      const framesAtRestart = (await page.evaluate(() => window.rollcallEcho.stats())).video.framesDecoded;
+      await waitInPage(page, async (n) => {
+        const s = await window.rollcallEcho.stats();
+        return s.video.framesDecoded > n + 15 && window.rollcallEcho.pc.iceConnectionState === 'connected';
+      }, framesAtRestart, 15000);
     } catch (error) {
       await page.screenshot({ path: path.join(artifacts, 'echo-chromium-failure.png') }).catch(() => {});
       throw new Error(`${error.message}\npage console:\n${logs.join('\n')}\nserver:\n${server.output()}`);

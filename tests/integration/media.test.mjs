@@ -60,6 +60,13 @@ describe('media signaling', () => {
     await client.ping();
   });
 
+  test('renegotiate needs a transport first', async () => {
+    client.send({ type: 'renegotiate', sdp: offer, id: 'r1' });
+    assert.equal((await client.next((m) => m.ref === 'r1')).code, 'no_transport');
+    client.send({ type: 'renegotiate', id: 'r2' });
+    assert.equal((await client.next((m) => m.ref === 'r2')).code, 'malformed_message');
+  });
+
   test('publishing needs the canPublish grant', async () => {
     const viewer = await Client.open(server);
     await viewer.join(await token({ identity: 'viewer', room: 'media-room', grants: { canPublish: false } }));
