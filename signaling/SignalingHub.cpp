@@ -344,25 +344,10 @@ void SignalingHub::handle_publish(Connection& connection, SessionId session, con
         send_error(connection, "permission_denied", "echo needs canSubscribe as well", ref);
         return;
     }
-    auto sdp = message.body.find("sdp");
-    if (sdp == message.body.end() || !sdp->is_string()) {
-        send_error(connection, "malformed_message", "publish needs a string \"sdp\" (an offer)", ref);
-        return;
-    }
+    auto plan = plan_offer(connection, message);
+    if (!plan) return;
     if (media_->has(session)) {
         send_error(connection, "already_publishing", "this session already has a transport", ref);
-        return;
-    }
-    std::string parse_error;
-    auto offer = transport::parse_sdp(sdp->get_ref<const std::string&>(), parse_error);
-    if (!offer) {
-        send_error(connection, "sdp_malformed", parse_error, ref);
-        return;
-    }
-    sfu::PlanError plan_error;
-    auto plan = sfu::plan_echo(*offer, plan_error);
-    if (!plan) {
-        send_error(connection, plan_error.code, plan_error.message, ref);
         return;
     }
     connection.media_mid = plan->tracks.front().mid;
@@ -371,6 +356,25 @@ void SignalingHub::handle_publish(Connection& connection, SessionId session, con
                                                                   std::string text) {
                              deliver_answer(session, reference, std::move(answer), code, text);
                          });
+}
+
+std::optional<sfu::EchoPlan> SignalingHub::plan_offer(Connection& connection, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto sdp = message.body.find("sdp");
+    if (sdp == message.body.end() || !sdp->is_string()) {
+        send_error(connection, "malformed_message", "needs a string \"sdp\" (an offer)", ref);
+        return std::nullopt;
+    }
+    std::string parse_error;
+    auto offer = transport::parse_sdp(sdp->get_ref<const std::string&>(), parse_error);
+    if (!offer) {
+        send_error(connection, "sdp_malformed", parse_error, ref);
+        return std::nullopt;
+    }
+    sfu::PlanError plan_error;
+    auto plan = sfu::plan_echo(*offer, plan_error);
+    if (!plan) send_error(connection, plan_error.code, plan_error.message, ref);
+    return plan;
 }
 
 void SignalingHub::deliver_answer(SessionId session, const json& reference, std::optional<std::string> answer,
@@ -393,25 +397,10 @@ void SignalingHub::deliver_answer(SessionId session, const json& reference, std:
 
 void SignalingHub::handle_renegotiate(Connection& connection, SessionId session, const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
-    auto sdp = message.body.find("sdp");
-    if (sdp == message.body.end() || !sdp->is_string()) {
-        send_error(connection, "malformed_message", "renegotiate needs a string \"sdp\" (an offer)", ref);
-        return;
-    }
+    auto plan = plan_offer(connection, message);
+    if (!plan) return;
     if (!media_ || !media_->has(session)) {
         send_error(connection, "no_transport", "publish first", ref);
-        return;
-    }
-    std::string parse_error;
-    auto offer = transport::parse_sdp(sdp->get_ref<const std::string&>(), parse_error);
-    if (!offer) {
-        send_error(connection, "sdp_malformed", parse_error, ref);
-        return;
-    }
-    sfu::PlanError plan_error;
-    auto plan = sfu::plan_echo(*offer, plan_error);
-    if (!plan) {
-        send_error(connection, plan_error.code, plan_error.message, ref);
         return;
     }
     media_->restart_ice(session, std::move(plan->remote),

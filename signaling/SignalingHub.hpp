@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "room/Roster.hpp"
+#include "sfu/EchoPlan.hpp"
 #include "sfu/MediaPlane.hpp"
 #include "signaling/ClientLink.hpp"
 #include "signaling/RateLimiter.hpp"
@@ -81,6 +82,8 @@ private:
     void handle_join(Connection& connection, SessionId session, const ClientMessage& message, std::int64_t unix_now);
     void handle_leave(Connection& connection, SessionId session, const ClientMessage& message, Clock::time_point now);
     void handle_publish(Connection& connection, SessionId session, const ClientMessage& message);
+    // The offer in `message`, checked and planned; on failure the error is sent.
+    std::optional<sfu::EchoPlan> plan_offer(Connection& connection, const ClientMessage& message);
     void handle_renegotiate(Connection& connection, SessionId session, const ClientMessage& message);
     void handle_trickle(Connection& connection, SessionId session, const ClientMessage& message);
     // Sends `answer` (or the error) for request `ref` if the session is still there.

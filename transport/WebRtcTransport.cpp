@@ -100,29 +100,36 @@ void WebRtcTransport::on_ice_data(std::span<const std::uint8_t> datagram) {
     }
 }
 
-void WebRtcTransport::receive_rtp(std::span<const std::uint8_t> datagram) {
+std::optional<std::size_t> WebRtcTransport::unprotect(std::span<const std::uint8_t> datagram, bool rtcp) {
     if (!srtp_) {
-        ++counters_.dropped_before_dtls;  // plain RTP is never forwarded
-        return;
+        ++counters_.dropped_before_dtls;  // plain RTP/RTCP is never forwarded
+        return std::nullopt;
     }
     if (datagram.size() > kMaxPacket + SrtpSession::kMaxTrailer) {
         ++counters_.dropped_malformed;
-        return;
+        return std::nullopt;
     }
     // The SSRC is in the clear: refuse unnegotiated ones before libsrtp keeps state for them.
-    if (!allowed_ssrcs_.contains(load_u32(datagram.data() + 8))) {
+    if (!rtcp && !allowed_ssrcs_.contains(load_u32(datagram.data() + 8))) {
         ++counters_.dropped_unknown_ssrc;
-        return;
+        return std::nullopt;
     }
     std::memcpy(receive_buffer_.data(), datagram.data(), datagram.size());
     std::size_t size = datagram.size();
-    switch (srtp_->unprotect_rtp(receive_buffer_.data(), size)) {
-        case SrtpResult::ok: break;
-        case SrtpResult::replayed: ++counters_.dropped_replay; return;
-        case SrtpResult::auth_failed: ++counters_.dropped_auth; return;
-        default: ++counters_.dropped_malformed; return;
+    const SrtpResult result =
+        rtcp ? srtp_->unprotect_rtcp(receive_buffer_.data(), size) : srtp_->unprotect_rtp(receive_buffer_.data(), size);
+    switch (result) {
+        case SrtpResult::ok: return size;
+        case SrtpResult::replayed: ++counters_.dropped_replay; return std::nullopt;
+        case SrtpResult::auth_failed: ++counters_.dropped_auth; return std::nullopt;
+        default: ++counters_.dropped_malformed; return std::nullopt;
     }
-    auto packet = RtpPacket::parse(std::span<std::uint8_t>(receive_buffer_.data(), size));
+}
+
+void WebRtcTransport::receive_rtp(std::span<const std::uint8_t> datagram) {
+    auto size = unprotect(datagram, /*rtcp=*/false);
+    if (!size) return;
+    auto packet = RtpPacket::parse(std::span<std::uint8_t>(receive_buffer_.data(), *size));
     if (!packet) {
         ++counters_.dropped_malformed;
         return;
@@ -132,24 +139,10 @@ void WebRtcTransport::receive_rtp(std::span<const std::uint8_t> datagram) {
 }
 
 void WebRtcTransport::receive_rtcp(std::span<const std::uint8_t> datagram) {
-    if (!srtp_) {
-        ++counters_.dropped_before_dtls;
-        return;
-    }
-    if (datagram.size() > kMaxPacket + SrtpSession::kMaxTrailer) {
-        ++counters_.dropped_malformed;
-        return;
-    }
-    std::memcpy(receive_buffer_.data(), datagram.data(), datagram.size());
-    std::size_t size = datagram.size();
-    switch (srtp_->unprotect_rtcp(receive_buffer_.data(), size)) {
-        case SrtpResult::ok: break;
-        case SrtpResult::replayed: ++counters_.dropped_replay; return;
-        case SrtpResult::auth_failed: ++counters_.dropped_auth; return;
-        default: ++counters_.dropped_malformed; return;
-    }
+    auto size = unprotect(datagram, /*rtcp=*/true);
+    if (!size) return;
     ++counters_.rtcp_received;
-    listener_.on_rtcp(std::span<const std::uint8_t>(receive_buffer_.data(), size));
+    listener_.on_rtcp(std::span<const std::uint8_t>(receive_buffer_.data(), *size));
 }
 
 bool WebRtcTransport::send_rtp(std::span<const std::uint8_t> packet) {

@@ -99,6 +99,8 @@ private:
     void on_dtls_failed(std::string_view reason) override;
     void on_dtls_closed() override;
 
+    // Decrypts into receive_buffer_, counting every drop; the plain size, or nullopt.
+    std::optional<std::size_t> unprotect(std::span<const std::uint8_t> datagram, bool rtcp);
     void receive_rtp(std::span<const std::uint8_t> datagram);
     void receive_rtcp(std::span<const std::uint8_t> datagram);
     void schedule_dtls_timer();
