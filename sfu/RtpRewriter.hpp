@@ -1,0 +1,58 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace rollcall::sfu {
+
+// Serial number arithmetic (RFC 1982) for RTP sequence numbers and timestamps.
+inline bool seq_newer(std::uint16_t a, std::uint16_t b) noexcept {
+    return a != b && static_cast<std::uint16_t>(a - b) < 0x8000;
+}
+
+// What a subscriber sees of one track: one SSRC, a sequence that never jumps back or
+// leaves holes the subscriber would NACK for nothing, and timestamps that keep advancing,
+// whatever happens upstream (the publisher restarts, the source changes, a pause).
+// Loss upstream stays visible as the same gap downstream, so NACKs map back exactly.
+class RtpRewriter {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    RtpRewriter(std::uint32_t output_ssrc, std::uint32_t clock_rate) noexcept
+        : output_ssrc_(output_ssrc), clock_rate_(clock_rate) {}
+
+    struct Output {
+        std::uint32_t ssrc;
+        std::uint16_t sequence;
+        std::uint32_t timestamp;
+    };
+
+    // The rewritten header fields, or nullopt for a packet to drop (older than a switch).
+    std::optional<Output> rewrite(std::uint32_t ssrc, std::uint16_t sequence, std::uint32_t timestamp,
+                                  Clock::time_point now) noexcept;
+
+    // The next packet starts a new upstream stretch (resume after a pause, a new publisher
+    // on the same track): it continues right after what was sent last.
+    void restart() noexcept { anchored_ = false; }
+
+    // The upstream sequence number behind an output one (for NACKs), or nullopt.
+    std::optional<std::uint16_t> input_sequence(std::uint16_t output_sequence) const noexcept;
+
+    std::uint32_t output_ssrc() const noexcept { return output_ssrc_; }
+
+private:
+    std::uint32_t output_ssrc_;
+    std::uint32_t clock_rate_;
+    bool anchored_ = false;
+    bool sent_any_ = false;
+    std::uint32_t input_ssrc_ = 0;
+    std::uint16_t first_input_sequence_ = 0;  // packets before this belong to an earlier stretch
+    std::uint16_t sequence_offset_ = 0;
+    std::uint32_t timestamp_offset_ = 0;
+    std::uint16_t last_sequence_ = 0;    // highest output sequence sent
+    std::uint32_t last_timestamp_ = 0;   // output timestamp of that packet
+    Clock::time_point last_sent_{};
+};
+
+}  // namespace rollcall::sfu
