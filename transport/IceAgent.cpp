@@ -9,18 +9,18 @@ constexpr unsigned kComponent = 1;  // rtcp-mux and BUNDLE: one component, one s
 constexpr std::size_t kMaxRemoteCandidates = 32;
 }  // namespace
 
-IceAgent::IceAgent(GMainContext* context, std::vector<std::string> local_addresses, bool controlling, Listener& listener)
-    : context_(context), local_addresses_(std::move(local_addresses)), controlling_(controlling), listener_(listener) {}
+IceAgent::IceAgent(GMainContext* context, std::vector<std::string> local_addresses, Listener& listener)
+    : context_(context), local_addresses_(std::move(local_addresses)), listener_(listener) {}
 
 IceAgent::~IceAgent() { close(); }
 
-bool IceAgent::start() {
+bool IceAgent::start(bool controlling) {
     if (agent_) return false;
     // RFC 7675 consent freshness is off in libnice unless asked for.
     agent_ = nice_agent_new_full(context_, NICE_COMPATIBILITY_RFC5245,
                                  static_cast<NiceAgentOption>(NICE_AGENT_OPTION_CONSENT_FRESHNESS | NICE_AGENT_OPTION_ICE_TRICKLE));
     if (!agent_) return false;
-    g_object_set(agent_, "controlling-mode", controlling_ ? TRUE : FALSE, "ice-tcp", FALSE, "upnp", FALSE,
+    g_object_set(agent_, "controlling-mode", controlling ? TRUE : FALSE, "ice-tcp", FALSE, "upnp", FALSE,
                  "keepalive-conncheck", TRUE, nullptr);
     int added = 0;
     for (const std::string& text : local_addresses_) {

@@ -28,14 +28,14 @@ public:
         virtual void on_ice_data(std::span<const std::uint8_t> datagram) = 0;
     };
 
-    // `controlling`: true when the peer answers us; a browser offering is controlling itself.
-    IceAgent(GMainContext* context, std::vector<std::string> local_addresses, bool controlling, Listener& listener);
+    IceAgent(GMainContext* context, std::vector<std::string> local_addresses, Listener& listener);
     ~IceAgent();
     IceAgent(const IceAgent&) = delete;
     IceAgent& operator=(const IceAgent&) = delete;
 
     // Creates the stream and gathers; false when no configured address could be used.
-    bool start();
+    // `controlling`: true when we offered (the peer answers us); false when the peer offered.
+    bool start(bool controlling);
     const std::string& local_ufrag() const noexcept { return local_ufrag_; }
     const std::string& local_pwd() const noexcept { return local_pwd_; }
     const std::vector<SdpCandidate>& local_candidates() const noexcept { return local_candidates_; }
@@ -60,7 +60,6 @@ private:
 
     GMainContext* context_;
     std::vector<std::string> local_addresses_;
-    bool controlling_;
     Listener& listener_;
     NiceAgent* agent_ = nullptr;
     unsigned stream_ = 0;

@@ -16,7 +16,7 @@ constexpr guint kHandshakeTimeoutMs = 10000;
 WebRtcTransport::WebRtcTransport(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
                                  std::vector<std::string> local_addresses, Listener& listener)
     : context_(context), identity_(std::move(identity)), listener_(listener),
-      ice_(context, std::move(local_addresses), /*controlling=*/false, *this), dtls_(identity_, *this) {}
+      ice_(context, std::move(local_addresses), *this), dtls_(identity_, *this) {}
 
 WebRtcTransport::~WebRtcTransport() {
     cancel_timer(dtls_timer_);
@@ -25,17 +25,30 @@ WebRtcTransport::~WebRtcTransport() {
 }
 
 std::string WebRtcTransport::start(const RemoteTransportParameters& remote) {
+    if (!ice_.start(/*controlling=*/false)) return "ICE could not start on the configured addresses";
+    return set_remote(remote);
+}
+
+std::string WebRtcTransport::prepare_offer() {
+    offering_ = true;
+    if (!ice_.start(/*controlling=*/true)) return "ICE could not start on the configured addresses";
+    return {};
+}
+
+std::string WebRtcTransport::set_remote(const RemoteTransportParameters& remote) {
+    if (remote_set_) return "the remote parameters are set already";
     if (!dtls_.set_remote_fingerprint(remote.fingerprint)) return "the DTLS fingerprint is missing or malformed";
-    // RFC 8842 §5.3: an offerer's actpass lets us choose; we take the DTLS server side so
-    // our SRTP profile preference (GCM first) decides the outcome.
-    if (remote.setup == "actpass" || remote.setup == "active") role_ = DtlsRole::server;
+    // RFC 8842 §5.3: "actpass" (an offer) lets us choose, and we take the DTLS server side so
+    // our SRTP profile preference (GCM first) decides. "active" makes us the server too;
+    // "passive" makes us the client. An answer may not say actpass to our offer.
+    if (remote.setup == "active" || (remote.setup == "actpass" && !offering_)) role_ = DtlsRole::server;
     else if (remote.setup == "passive") role_ = DtlsRole::client;
-    else return "a=setup must be actpass, active or passive";
-    if (remote.ssrcs.empty()) return "no SSRCs were signaled";
+    else return "a=setup must be actpass (in an offer), active or passive";
+    if (remote.ssrcs.empty() && !offering_) return "no SSRCs were signaled";
     allowed_ssrcs_ = remote.ssrcs;
-    if (!ice_.start()) return "ICE could not start on the configured addresses";
     if (!ice_.set_remote_credentials(remote.ice_ufrag, remote.ice_pwd)) return "bad ICE credentials";
     for (const auto& candidate : remote.candidates) ice_.add_remote_candidate(candidate);
+    remote_set_ = true;
     handshake_deadline_ = g_timeout_source_new(kHandshakeTimeoutMs);
     g_source_set_callback(
         handshake_deadline_,

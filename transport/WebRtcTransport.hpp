@@ -64,8 +64,13 @@ public:
     WebRtcTransport(const WebRtcTransport&) = delete;
     WebRtcTransport& operator=(const WebRtcTransport&) = delete;
 
-    // Starts ICE as the controlled agent (the peer offered). Returns an error or "".
+    // Answerer: the peer offered. Starts ICE (controlled) and applies its parameters.
+    // Returns an error or "".
     std::string start(const RemoteTransportParameters& remote);
+    // Offerer, in two steps: gather (controlling) so an offer can be written with
+    // local_ufrag() etc. and a=setup:actpass, then apply the peer's answer.
+    std::string prepare_offer();
+    std::string set_remote(const RemoteTransportParameters& remote);
     bool add_remote_candidate(const SdpCandidate& candidate);
     // ICE restart (RFC 8445 §9): new local credentials, the peer's new ones, fresh checks.
     // DTLS and SRTP carry on over whatever pair the new checks select.
@@ -76,8 +81,12 @@ public:
     const std::string& local_pwd() const { return ice_.local_pwd(); }
     const std::vector<SdpCandidate>& local_candidates() const { return ice_.local_candidates(); }
     const SdpFingerprint& local_fingerprint() const { return identity_->fingerprint(); }
-    // Our a=setup for the answer: passive (DTLS server) unless the peer insists on it.
-    const char* local_setup() const { return role_ == DtlsRole::server ? "passive" : "active"; }
+    // Our a=setup: actpass in an offer; in an answer passive (DTLS server, so our SRTP
+    // preference wins) unless the peer insists on being passive itself.
+    const char* local_setup() const {
+        if (offering_ && !remote_set_) return "actpass";
+        return role_ == DtlsRole::server ? "passive" : "active";
+    }
 
     bool send_rtp(std::span<const std::uint8_t> packet);
     bool send_rtcp(std::span<const std::uint8_t> packet);
@@ -119,6 +128,8 @@ private:
     GSource* dtls_timer_ = nullptr;
     GSource* handshake_deadline_ = nullptr;
     bool failed_ = false;
+    bool offering_ = false;
+    bool remote_set_ = false;
     std::array<std::uint8_t, kMaxPacket + SrtpSession::kMaxTrailer + 16> receive_buffer_{};
     std::array<std::uint8_t, kMaxPacket + SrtpSession::kMaxTrailer + 16> send_buffer_{};
 };
