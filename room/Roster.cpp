@@ -36,6 +36,7 @@ JoinOutcome Roster::join(std::string_view room_name, Participant participant) {
     if (existing != room.participants.end()) {
         outcome.replaced = std::move(existing->second);
         room.participants.erase(existing);
+        forget_tracks(room, *outcome.replaced);
     }
     participant.joined_at_unix = unix_now();
     const std::string identity = participant.identity;
@@ -64,6 +65,7 @@ std::optional<Participant> Roster::erase(std::string_view room_name, std::string
     if (session && it->second.session != *session) return std::nullopt;
     Participant removed = std::move(it->second);
     room->second.participants.erase(it);
+    forget_tracks(room->second, removed);
     if (room->second.participants.empty()) room->second.empty_since = now;
     return removed;
 }
@@ -115,6 +117,72 @@ const Participant* Roster::find(std::string_view room_name, std::string_view ide
     if (!room) return nullptr;
     auto it = room->participants.find(identity);
     return it == room->participants.end() ? nullptr : &it->second;
+}
+
+Participant* Roster::find_mutable(std::string_view room_name, std::string_view identity) {
+    auto room = rooms_.find(room_name);
+    if (room == rooms_.end()) return nullptr;
+    auto it = room->second.participants.find(identity);
+    return it == room->second.participants.end() ? nullptr : &it->second;
+}
+
+void Roster::forget_tracks(Room& room, const Participant& owner) {
+    for (auto& [identity, participant] : room.participants) {
+        for (const auto& [id, track] : owner.tracks) participant.subscriptions.erase(id);
+    }
+}
+
+bool Roster::add_track(std::string_view room, std::string_view identity, Track track) {
+    Participant* participant = find_mutable(room, identity);
+    if (!participant || track.id.empty()) return false;
+    std::string id = track.id;
+    return participant->tracks.emplace(std::move(id), std::move(track)).second;
+}
+
+std::optional<Track> Roster::remove_track(std::string_view room_name, std::string_view identity, std::string_view track_id) {
+    Participant* participant = find_mutable(room_name, identity);
+    if (!participant) return std::nullopt;
+    auto it = participant->tracks.find(track_id);
+    if (it == participant->tracks.end()) return std::nullopt;
+    Track removed = std::move(it->second);
+    participant->tracks.erase(it);
+    for (auto& [other_identity, other] : rooms_.find(room_name)->second.participants) other.subscriptions.erase(removed.id);
+    return removed;
+}
+
+bool Roster::set_muted(std::string_view room, std::string_view identity, std::string_view track_id, bool muted) {
+    Participant* participant = find_mutable(room, identity);
+    if (!participant) return false;
+    auto it = participant->tracks.find(track_id);
+    if (it == participant->tracks.end()) return false;
+    it->second.muted = muted;
+    return true;
+}
+
+bool Roster::subscribe(std::string_view room, std::string_view identity, std::string_view track_id) {
+    auto [owner, track] = find_track(room, track_id);
+    Participant* participant = find_mutable(room, identity);
+    if (!participant || !track || owner == participant) return false;
+    participant->subscriptions.emplace(track_id);
+    return true;
+}
+
+bool Roster::unsubscribe(std::string_view room, std::string_view identity, std::string_view track_id) {
+    Participant* participant = find_mutable(room, identity);
+    if (!participant) return false;
+    auto it = participant->subscriptions.find(track_id);
+    if (it == participant->subscriptions.end()) return false;
+    participant->subscriptions.erase(it);
+    return true;
+}
+
+std::pair<const Participant*, const Track*> Roster::find_track(std::string_view room_name, std::string_view track_id) const {
+    const Room* room = find(room_name);
+    if (!room) return {nullptr, nullptr};
+    for (const auto& [identity, participant] : room->participants) {
+        if (auto it = participant.tracks.find(track_id); it != participant.tracks.end()) return {&participant, &it->second};
+    }
+    return {nullptr, nullptr};
 }
 
 std::size_t Roster::participant_count() const noexcept {

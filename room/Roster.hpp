@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,16 @@ namespace rollcall::room {
 
 using Clock = std::chrono::steady_clock;
 
+// A track a participant publishes (the signaling view; the media plane has its Producer).
+struct Track {
+    std::string id;      // server-assigned, "TR_…"
+    std::string kind;    // "audio" or "video"
+    std::string source;  // "microphone", "camera" or "screen"
+    std::string mid;     // on the publisher's connection
+    std::string codec;
+    bool muted = false;
+};
+
 struct Participant {
     std::string id;  // server-assigned, unique per session
     std::string identity;
@@ -22,6 +33,9 @@ struct Participant {
     Grants grants;
     std::uint64_t session = 0;       // the signaling connection that holds it
     std::int64_t joined_at_unix = 0;  // seconds
+    std::map<std::string, Track, std::less<>> tracks;       // by track id
+    std::set<std::string, std::less<>> subscriptions;       // track ids it receives
+    bool auto_subscribe = true;  // subscribes to every track published in the room
 };
 
 struct Room {
@@ -71,6 +85,16 @@ public:
     // Closes rooms empty for longer than the timeout; returns their names.
     std::vector<std::string> expire_empty_rooms(Clock::time_point now);
 
+    // Tracks and subscriptions. A track's removal (or its owner's) removes every
+    // subscription to it. subscribe() refuses unknown tracks and one's own.
+    bool add_track(std::string_view room, std::string_view identity, Track track);
+    std::optional<Track> remove_track(std::string_view room, std::string_view identity, std::string_view track_id);
+    bool set_muted(std::string_view room, std::string_view identity, std::string_view track_id, bool muted);
+    bool subscribe(std::string_view room, std::string_view identity, std::string_view track_id);
+    bool unsubscribe(std::string_view room, std::string_view identity, std::string_view track_id);
+    // The track with this id in the room, and who publishes it.
+    std::pair<const Participant*, const Track*> find_track(std::string_view room, std::string_view track_id) const;
+
     const Room* find(std::string_view room) const;
     const Participant* find(std::string_view room, std::string_view identity) const;
     const std::map<std::string, Room, std::less<>>& rooms() const noexcept { return rooms_; }
@@ -80,6 +104,9 @@ public:
 private:
     std::optional<Participant> erase(std::string_view room, std::string_view identity,
                                      const std::uint64_t* session, Clock::time_point now);
+
+    Participant* find_mutable(std::string_view room, std::string_view identity);
+    void forget_tracks(Room& room, const Participant& owner);
 
     Limits limits_;
     std::map<std::string, Room, std::less<>> rooms_;

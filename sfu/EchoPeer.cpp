@@ -7,7 +7,7 @@ namespace rollcall::sfu {
 using namespace transport;
 
 EchoPeer::EchoPeer(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity, std::vector<std::string> addresses,
-                   std::vector<EchoTrack> tracks, Listener& listener)
+                   std::vector<OfferedTrack> tracks, Listener& listener)
     : tracks_(std::move(tracks)), listener_(listener), transport_(context, std::move(identity), std::move(addresses), *this) {}
 
 void EchoPeer::on_transport_candidate(const SdpCandidate& candidate) { listener_.on_peer_candidate(candidate); }
@@ -20,7 +20,7 @@ void EchoPeer::on_transport_connected() {
 void EchoPeer::on_transport_failed(std::string_view reason) { listener_.on_peer_failed(reason); }
 
 void EchoPeer::on_rtp(RtpPacket& packet) {
-    for (const EchoTrack& track : tracks_) {
+    for (const OfferedTrack& track : tracks_) {
         if (track.remote_ssrc == packet.ssrc()) {
             if (packet.payload_type() != track.payload_type) return;  // only the negotiated codec
             packet.set_ssrc(track.local_ssrc);
@@ -45,7 +45,7 @@ void EchoPeer::on_rtcp(std::span<const std::uint8_t> compound) {
             if (!entries || entries->empty()) continue;
             target = entries->front().ssrc;
         }
-        for (const EchoTrack& track : tracks_) {
+        for (const OfferedTrack& track : tracks_) {
             if (track.local_ssrc == target) {
                 const auto pli = write_pli(track.local_ssrc, track.remote_ssrc);
                 transport_.send_rtcp(pli);
@@ -55,7 +55,7 @@ void EchoPeer::on_rtcp(std::span<const std::uint8_t> compound) {
 }
 
 void EchoPeer::request_keyframes() {
-    for (const EchoTrack& track : tracks_) {
+    for (const OfferedTrack& track : tracks_) {
         if (track.kind != MediaKind::video) continue;
         const auto pli = write_pli(track.local_ssrc, track.remote_ssrc);
         transport_.send_rtcp(pli);

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "sfu/EchoPlan.hpp"
+#include "sfu/OfferPlan.hpp"
 #include "transport/WebRtcTransport.hpp"
 
 namespace rollcall::sfu {
@@ -23,7 +23,7 @@ public:
     };
 
     EchoPeer(GMainContext* context, std::shared_ptr<const transport::DtlsIdentity> identity,
-             std::vector<std::string> addresses, std::vector<EchoTrack> tracks, Listener& listener);
+             std::vector<std::string> addresses, std::vector<OfferedTrack> tracks, Listener& listener);
 
     std::string start(const transport::RemoteTransportParameters& remote) { return transport_.start(remote); }
     transport::WebRtcTransport& transport() noexcept { return transport_; }
@@ -36,7 +36,7 @@ private:
     void on_rtcp(std::span<const std::uint8_t> compound) override;
     void request_keyframes();
 
-    std::vector<EchoTrack> tracks_;
+    std::vector<OfferedTrack> tracks_;
     Listener& listener_;
     transport::WebRtcTransport transport_;
 };

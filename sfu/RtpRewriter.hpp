@@ -39,6 +39,12 @@ public:
     // The upstream sequence number behind an output one (for NACKs), or nullopt.
     std::optional<std::uint16_t> input_sequence(std::uint16_t output_sequence) const noexcept;
 
+    // The output timestamp of an upstream one in the current stretch (for RTX and SRs).
+    std::optional<std::uint32_t> output_timestamp(std::uint32_t input_timestamp) const noexcept {
+        if (!anchored_) return std::nullopt;
+        return input_timestamp + timestamp_offset_;
+    }
+
     std::uint32_t output_ssrc() const noexcept { return output_ssrc_; }
 
 private:

@@ -135,8 +135,7 @@ HttpResponse AdminApi::get_room(const TokenClaims& claims, const std::string& ro
     json participants = json::array();
     for (const auto& [identity, participant] : room->participants) {
         json entry = participant_json(participant);
-        entry["tracks"] = json::array();         // filled once media is published
-        entry["subscriptions"] = json::array();
+        entry["subscriptions"] = participant.subscriptions;
         participants.push_back(std::move(entry));
     }
     body["participants"] = std::move(participants);

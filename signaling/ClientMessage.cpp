@@ -72,6 +72,16 @@ std::optional<ClientMessage> parse_client_message(std::string_view text, ParseFa
         message.type = ClientMessageType::renegotiate;
     } else if (message.type_name == "trickle") {
         message.type = ClientMessageType::trickle;
+    } else if (message.type_name == "unpublish") {
+        message.type = ClientMessageType::unpublish;
+    } else if (message.type_name == "mute") {
+        message.type = ClientMessageType::mute;
+    } else if (message.type_name == "subscribe") {
+        message.type = ClientMessageType::subscribe;
+    } else if (message.type_name == "unsubscribe") {
+        message.type = ClientMessageType::unsubscribe;
+    } else if (message.type_name == "subscribe_answer") {
+        message.type = ClientMessageType::subscribe_answer;
     }
     message.body = std::move(value);
     return message;

@@ -8,7 +8,20 @@
 
 namespace rollcall::signaling {
 
-enum class ClientMessageType { join, leave, ping, publish, renegotiate, trickle, unknown };
+enum class ClientMessageType {
+    join,
+    leave,
+    ping,
+    publish,
+    renegotiate,
+    trickle,
+    unpublish,
+    mute,
+    subscribe,
+    unsubscribe,
+    subscribe_answer,
+    unknown
+};
 
 // A client's signaling message after the checks every message gets: JSON, an object,
 // nested at most a few levels, a string "type", and an optional request "id" that replies

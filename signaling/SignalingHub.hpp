@@ -6,10 +6,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <map>
 #include <unordered_map>
+#include <vector>
 
 #include "room/Roster.hpp"
-#include "sfu/EchoPlan.hpp"
+#include "sfu/OfferPlan.hpp"
 #include "sfu/MediaPlane.hpp"
 #include "signaling/ClientLink.hpp"
 #include "signaling/RateLimiter.hpp"
@@ -54,9 +56,10 @@ public:
     void shutdown();
 
     // sfu::MediaEvents
-    void on_media_candidate(SessionId session, const transport::SdpCandidate& candidate) override;
-    void on_media_connected(SessionId session, const sfu::MediaConnectedInfo& info) override;
-    void on_media_failed(SessionId session, const std::string& reason) override;
+    void on_media_candidate(SessionId session, sfu::PeerRole role, const transport::SdpCandidate& candidate) override;
+    void on_media_connected(SessionId session, sfu::PeerRole role, const sfu::MediaConnectedInfo& info) override;
+    void on_media_failed(SessionId session, sfu::PeerRole role, const std::string& reason) override;
+    void on_subscriber_offer(SessionId session, const sfu::SubscriberOffer& offer) override;
 
     std::size_t connection_count() const noexcept { return connections_.size(); }
     const room::Roster& roster() const noexcept { return roster_; }
@@ -76,14 +79,33 @@ private:
         std::size_t drops_in_window = 0;
         Clock::time_point drop_window_start;
         std::optional<Clock::time_point> last_rate_error;
-        std::string media_mid;  // set while the session has a transport
+        std::string media_mid;        // the publisher transport's first mid, while it exists
+        std::string subscriber_mid;   // the subscriber transport's first mid, once offered
+        bool echo = false;            // the session publishes in echo mode
+        bool publish_pending = false; // a publish offer is with the media plane
+        std::map<std::string, std::string> published;  // publisher mid → track id
     };
 
     void handle_join(Connection& connection, SessionId session, const ClientMessage& message, std::int64_t unix_now);
     void handle_leave(Connection& connection, SessionId session, const ClientMessage& message, Clock::time_point now);
     void handle_publish(Connection& connection, SessionId session, const ClientMessage& message);
+    void handle_publish_echo(Connection& connection, SessionId session, const ClientMessage& message);
+    // Applies a publish answer's outcome to the roster and tells the room.
+    void publish_done(SessionId session, const nlohmann::json& ref, std::optional<std::string> answer,
+                      const std::string& code, const std::string& text, std::vector<room::Track> tracks);
+    void handle_unpublish(Connection& connection, const ClientMessage& message);
+    void handle_mute(Connection& connection, const ClientMessage& message);
+    void handle_subscribe(Connection& connection, const ClientMessage& message, bool subscribe);
+    void handle_subscribe_answer(Connection& connection, SessionId session, const ClientMessage& message);
     // The offer in `message`, checked and planned; on failure the error is sent.
-    std::optional<sfu::EchoPlan> plan_offer(Connection& connection, const ClientMessage& message);
+    std::optional<sfu::OfferPlan> plan_offer(Connection& connection, const ClientMessage& message,
+                                             sfu::OfferMode mode = sfu::OfferMode::echo);
+    // Tells the media plane what `identity` should receive (its roster subscriptions).
+    void sync_subscriptions(std::string_view room, std::string_view identity);
+    void sync_room_subscriptions(std::string_view room, SessionId except);
+    // Auto-subscribes the room's other participants to a new track.
+    void auto_subscribe(std::string_view room, const room::Participant& publisher, const room::Track& track);
+    void remove_tracks(Connection& connection, const std::vector<std::string>& track_ids);
     void handle_renegotiate(Connection& connection, SessionId session, const ClientMessage& message);
     void handle_trickle(Connection& connection, SessionId session, const ClientMessage& message);
     // Sends `answer` (or the error) for request `ref` if the session is still there.
@@ -114,5 +136,6 @@ private:
 
 // The public view of a participant, as the protocol and the admin API show it.
 nlohmann::json participant_json(const room::Participant& participant);
+nlohmann::json track_json(const room::Track& track);
 
 }  // namespace rollcall::signaling

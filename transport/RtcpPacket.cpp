@@ -1,5 +1,7 @@
 #include "transport/RtcpPacket.hpp"
 
+#include <algorithm>
+
 #include "transport/ByteOrder.hpp"
 
 namespace rollcall::transport {
@@ -205,6 +207,40 @@ std::array<std::uint8_t, 20> write_fir(std::uint32_t sender_ssrc, std::uint32_t 
     store_u32(&out[12], media_ssrc);
     out[16] = sequence;
     return out;
+}
+
+std::array<std::uint8_t, 28> write_sender_report(const SenderReport& report) noexcept {
+    std::array<std::uint8_t, 28> out{0x80, 200, 0, 6};
+    store_u32(&out[4], report.ssrc);
+    store_u32(&out[8], static_cast<std::uint32_t>(report.ntp_time >> 32));
+    store_u32(&out[12], static_cast<std::uint32_t>(report.ntp_time));
+    store_u32(&out[16], report.rtp_time);
+    store_u32(&out[20], report.packet_count);
+    store_u32(&out[24], report.octet_count);
+    return out;
+}
+
+std::size_t write_receiver_report(std::uint32_t sender_ssrc, std::span<const ReportBlock> blocks,
+                                  std::span<std::uint8_t> out) noexcept {
+    if (blocks.size() > 31) return 0;
+    const std::size_t size = 8 + 24 * blocks.size();
+    if (out.size() < size) return 0;
+    out[0] = static_cast<std::uint8_t>(0x80 | blocks.size());
+    out[1] = 201;
+    store_u16(&out[2], static_cast<std::uint16_t>(size / 4 - 1));
+    store_u32(&out[4], sender_ssrc);
+    std::uint8_t* p = out.data() + 8;
+    for (const ReportBlock& b : blocks) {
+        store_u32(p, b.ssrc);
+        const auto lost = static_cast<std::uint32_t>(std::clamp(b.cumulative_lost, -0x800000, 0x7fffff)) & 0xffffff;
+        store_u32(p + 4, (static_cast<std::uint32_t>(b.fraction_lost) << 24) | lost);
+        store_u32(p + 8, b.highest_sequence);
+        store_u32(p + 12, b.jitter);
+        store_u32(p + 16, b.last_sr);
+        store_u32(p + 20, b.delay_since_last_sr);
+        p += 24;
+    }
+    return size;
 }
 
 std::vector<std::uint8_t> write_nack(std::uint32_t sender_ssrc, std::uint32_t media_ssrc, std::span<const NackItem> items) {

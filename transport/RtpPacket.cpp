@@ -1,5 +1,7 @@
 #include "transport/RtpPacket.hpp"
 
+#include <cstring>
+
 #include "transport/ByteOrder.hpp"
 
 namespace rollcall::transport {
@@ -47,6 +49,15 @@ std::uint32_t RtpPacket::csrc(std::size_t index) const noexcept {
 void RtpPacket::set_sequence(std::uint16_t sequence) noexcept { store_u16(&data_[2], sequence); }
 void RtpPacket::set_timestamp(std::uint32_t timestamp) noexcept { store_u32(&data_[4], timestamp); }
 void RtpPacket::set_ssrc(std::uint32_t ssrc) noexcept { store_u32(&data_[8], ssrc); }
+
+std::span<std::uint8_t> RtpPacket::strip_extensions() noexcept {
+    if (!(data_[0] & 0x10)) return data_;
+    const std::size_t fixed = 12 + 4 * std::size_t{csrc_count()};
+    const std::size_t rest = data_.size() - header_size_;  // payload and padding
+    std::memmove(data_.data() + fixed, data_.data() + header_size_, rest);
+    data_[0] = static_cast<std::uint8_t>(data_[0] & ~0x10);
+    return data_.first(fixed + rest);
+}
 
 std::optional<std::span<const std::uint8_t>> RtpPacket::extension(std::uint8_t id) const noexcept {
     if (extension_size_ == 0 || id == 0) return std::nullopt;

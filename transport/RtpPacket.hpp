@@ -36,6 +36,9 @@ public:
     void set_sequence(std::uint16_t sequence) noexcept;
     void set_timestamp(std::uint32_t timestamp) noexcept;
     void set_ssrc(std::uint32_t ssrc) noexcept;
+    // Removes the header extension block in place (payload moves up, X bit cleared); returns
+    // the shortened packet. This object describes the old layout afterwards: parse again.
+    std::span<std::uint8_t> strip_extensions() noexcept;
 
 private:
     explicit RtpPacket(std::span<std::uint8_t> data) : data_(data) {}

@@ -72,6 +72,8 @@ public:
     std::string prepare_offer();
     std::string set_remote(const RemoteTransportParameters& remote);
     bool add_remote_candidate(const SdpCandidate& candidate);
+    // A renegotiation changed the peer's tracks: only these SSRCs are accepted from now on.
+    void set_allowed_ssrcs(std::set<std::uint32_t> ssrcs) { allowed_ssrcs_ = std::move(ssrcs); }
     // ICE restart (RFC 8445 §9): new local credentials, the peer's new ones, fresh checks.
     // DTLS and SRTP carry on over whatever pair the new checks select.
     std::string restart_ice(const std::string& ufrag, const std::string& pwd, const std::vector<SdpCandidate>& candidates);

@@ -1,4 +1,4 @@
-#include "sfu/EchoPlan.hpp"
+#include "sfu/OfferPlan.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,7 +29,7 @@ std::string replace(std::string text, const std::string& from, const std::string
     return text;
 }
 
-TEST(EchoPlan, AnswersChromiumWithOpusAndVp8) {
+TEST(OfferPlan, AnswersChromiumWithOpusAndVp8) {
     PlanError error;
     auto plan = plan_echo(parse(chromium_offer()), error);
     ASSERT_TRUE(plan) << error.message;
@@ -49,20 +49,20 @@ TEST(EchoPlan, AnswersChromiumWithOpusAndVp8) {
     EXPECT_EQ(plan->answer.bundle, (std::vector<std::string>{"0", "1"}));
 }
 
-TEST(EchoPlan, RefusesSdes) {
+TEST(OfferPlan, RefusesSdes) {
     PlanError error;
     const std::string offer = replace(chromium_offer(), "a=rtcp-mux\r\n", "a=rtcp-mux\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n");
     EXPECT_FALSE(plan_echo(parse(offer), error));
     EXPECT_EQ(error.code, "sdes_not_supported");
 }
 
-TEST(EchoPlan, RefusesPlainRtp) {
+TEST(OfferPlan, RefusesPlainRtp) {
     PlanError error;
     EXPECT_FALSE(plan_echo(parse(replace(chromium_offer(), "UDP/TLS/RTP/SAVPF", "RTP/AVP")), error));
     EXPECT_EQ(error.code, "unsupported_transport");
 }
 
-TEST(EchoPlan, RefusesAMissingFingerprint) {
+TEST(OfferPlan, RefusesAMissingFingerprint) {
     std::string offer = chromium_offer();
     std::string without;
     std::istringstream lines(offer);
@@ -74,7 +74,7 @@ TEST(EchoPlan, RefusesAMissingFingerprint) {
     EXPECT_EQ(error.code, "fingerprint_missing");
 }
 
-TEST(EchoPlan, RequiresBundleAndRtcpMux) {
+TEST(OfferPlan, RequiresBundleAndRtcpMux) {
     PlanError error;
     EXPECT_FALSE(plan_echo(parse(replace(chromium_offer(), "a=group:BUNDLE 0 1", "a=group:BUNDLE 0")), error));
     EXPECT_EQ(error.code, "bundle_required");
@@ -82,7 +82,7 @@ TEST(EchoPlan, RequiresBundleAndRtcpMux) {
     EXPECT_EQ(error.code, "rtcp_mux_required");
 }
 
-TEST(EchoPlan, NothingToEchoIsAnError) {
+TEST(OfferPlan, NothingToEchoIsAnError) {
     PlanError error;
     EXPECT_FALSE(plan_echo(parse(replace(chromium_offer(), "a=sendrecv", "a=recvonly")), error));
     EXPECT_EQ(error.code, "no_media");

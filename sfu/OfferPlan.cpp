@@ -1,0 +1,218 @@
+#include "sfu/OfferPlan.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <set>
+
+namespace rollcall::sfu {
+
+using namespace transport;
+
+namespace {
+
+constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+constexpr std::size_t kMaxTracks = 8;
+
+std::uint32_t random_ssrc() {
+    std::uint32_t value = 0;
+    while (value == 0) RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof(value));
+    return value;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+const SdpCodec* choose_codec(const SdpMedia& m) {
+    auto find = [&](std::string_view name, auto&& accept) -> const SdpCodec* {
+        for (const auto& c : m.codecs)
+            if (iequals(c.name, name) && accept(c)) return &c;
+        return nullptr;
+    };
+    auto any = [](const SdpCodec&) { return true; };
+    if (m.kind == MediaKind::audio) return find("opus", any);
+    if (const SdpCodec* vp8 = find("VP8", any)) return vp8;
+    if (const SdpCodec* h264 = find("H264", [](const SdpCodec& c) { return c.fmtp.find("packetization-mode=1") != std::string::npos; })) {
+        return h264;
+    }
+    return find("VP9", any);
+}
+
+// The SSRC a sender's media rides on: signaled, and not the repair SSRC of an FID group.
+std::optional<std::uint32_t> primary_ssrc(const SdpMedia& m) {
+    for (std::uint32_t ssrc : m.ssrcs) {
+        const bool is_repair = std::any_of(m.ssrc_groups.begin(), m.ssrc_groups.end(), [&](const SdpSsrcGroup& g) {
+            return g.semantics == "FID" && g.ssrcs.size() == 2 && g.ssrcs[1] == ssrc;
+        });
+        if (!is_repair) return ssrc;
+    }
+    return std::nullopt;
+}
+
+SdpMedia rejected(const SdpMedia& offered) {
+    SdpMedia m;
+    m.kind = offered.kind;
+    m.kind_name = offered.kind_name;
+    m.port = 0;
+    m.protocol = offered.protocol;
+    m.formats = offered.formats.empty() ? std::vector<std::string>{"0"} : std::vector<std::string>{offered.formats.front()};
+    m.mid = offered.mid;
+    m.direction = Direction::inactive;
+    return m;
+}
+
+// The fingerprint (sha-256 preferred), ICE credentials, setup and candidates of the BUNDLE
+// transport carried by `m`. Returns an error code, or "" on success.
+bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m, RemoteTransportParameters& remote, PlanError& error) {
+    const auto& fingerprints = sdp.fingerprints_of(m);
+    if (fingerprints.empty()) {
+        error = {"fingerprint_missing", "the description has no a=fingerprint"};
+        return false;
+    }
+    const auto sha256 = std::find_if(fingerprints.begin(), fingerprints.end(),
+                                     [](const SdpFingerprint& f) { return f.algorithm == "sha-256"; });
+    remote.fingerprint = sha256 != fingerprints.end() ? *sha256 : fingerprints.front();
+    remote.ice_ufrag = sdp.ufrag_of(m);
+    remote.ice_pwd = sdp.pwd_of(m);
+    remote.setup = sdp.setup_of(m);
+    if (remote.ice_ufrag.empty() || remote.ice_pwd.empty()) {
+        error = {"ice_credentials_missing", "a=ice-ufrag and a=ice-pwd are required"};
+        return false;
+    }
+    remote.candidates = m.candidates;
+    return true;
+}
+
+// The rules every media section of a peer's description follows, or an error.
+bool check_media_section(const SessionDescription& sdp, const SdpMedia& m, PlanError& error) {
+    if (m.protocol != "UDP/TLS/RTP/SAVPF" && m.protocol != "UDP/TLS/RTP/SAVP") {
+        error = {"unsupported_transport", "media must use UDP/TLS/RTP/SAVPF (DTLS-SRTP); got " + m.protocol};
+        return false;
+    }
+    if (std::find(sdp.bundle.begin(), sdp.bundle.end(), m.mid) == sdp.bundle.end()) {
+        error = {"bundle_required", "every media section must be in the BUNDLE group"};
+        return false;
+    }
+    if (!m.rtcp_mux) {
+        error = {"rtcp_mux_required", "a=rtcp-mux is required"};
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode mode, PlanError& error) {
+    auto fail = [&](std::string code, std::string message) -> std::optional<OfferPlan> {
+        error = {std::move(code), std::move(message)};
+        return std::nullopt;
+    };
+    OfferPlan plan;
+    plan.answer.origin_session_id = std::to_string(random_ssrc());
+    const SdpMedia* transport_media = nullptr;
+    for (const SdpMedia& m : offer.media) {
+        if (m.has_crypto) return fail("sdes_not_supported", "SDES (a=crypto) keying is refused: rollcall is DTLS-SRTP only");
+    }
+    for (const SdpMedia& m : offer.media) {
+        const bool media = m.kind == MediaKind::audio || m.kind == MediaKind::video;
+        if (!media || m.port == 0 || m.mid.empty()) {
+            plan.answer.media.push_back(rejected(m));
+            continue;
+        }
+        if (!check_media_section(offer, m, error)) return std::nullopt;
+        if (!transport_media) transport_media = &m;
+        const SdpCodec* codec = choose_codec(m);
+        auto remote_ssrc = primary_ssrc(m);
+        const bool sends = m.direction == Direction::sendrecv || m.direction == Direction::sendonly;
+        if (!codec || !remote_ssrc || !sends || plan.tracks.size() >= kMaxTracks) {
+            plan.answer.media.push_back(rejected(m));
+            continue;
+        }
+        OfferedTrack track{m.mid, m.kind, *remote_ssrc, random_ssrc(), codec->payload_type, codec->name, *codec, {}};
+        SdpMedia answer;
+        answer.kind = m.kind;
+        answer.kind_name = m.kind_name;
+        answer.port = 9;
+        answer.protocol = m.protocol;
+        answer.formats = {std::to_string(codec->payload_type)};
+        answer.mid = m.mid;
+        answer.direction = mode == OfferMode::echo ? Direction::sendrecv : Direction::recvonly;
+        answer.rtcp_mux = true;
+        answer.rtcp_rsize = m.rtcp_rsize;
+        SdpCodec chosen = *codec;
+        chosen.feedback.clear();
+        for (const auto& fb : codec->feedback) {
+            // Keyframe requests we relay; when publishing, NACKs too (the server may ask).
+            if (fb == "nack pli" || fb == "ccm fir" || (mode == OfferMode::publish && fb == "nack")) {
+                chosen.feedback.push_back(fb);
+            }
+        }
+        answer.codecs = {chosen};
+        if (mode == OfferMode::echo) {
+            for (const auto& ext : m.extensions) {
+                if (ext.uri == kMidUri || (m.kind == MediaKind::audio && ext.uri == kAudioLevelUri)) answer.extensions.push_back(ext);
+            }
+            answer.ssrcs = {track.local_ssrc};
+            answer.cname = "rollcall";
+            answer.msid = "rollcall-echo " + std::string(to_string(m.kind)) + "-" + m.mid;
+        }
+        plan.answer.bundle.push_back(m.mid);
+        plan.answer.media.push_back(std::move(answer));
+        plan.remote.ssrcs.insert(m.ssrcs.begin(), m.ssrcs.end());
+        plan.tracks.push_back(track);
+    }
+    if (!transport_media || plan.tracks.empty()) {
+        return fail("no_media", mode == OfferMode::echo ? "the offer has no audio or video rollcall can echo"
+                                                        : "the offer has no audio or video track rollcall can receive");
+    }
+    std::set<std::uint32_t> ssrcs = std::move(plan.remote.ssrcs);
+    if (!transport_parameters(offer, *transport_media, plan.remote, error)) return std::nullopt;
+    plan.remote.ssrcs = std::move(ssrcs);
+    return plan;
+}
+
+std::optional<SubscriberAnswer> plan_subscriber_answer(const SessionDescription& answer, PlanError& error) {
+    for (const SdpMedia& m : answer.media) {
+        if (m.has_crypto) {
+            error = {"sdes_not_supported", "SDES (a=crypto) keying is refused: rollcall is DTLS-SRTP only"};
+            return std::nullopt;
+        }
+    }
+    SubscriberAnswer out;
+    const SdpMedia* transport_media = nullptr;
+    for (const SdpMedia& m : answer.media) {
+        if (m.port == 0) {
+            out.rejected_mids.push_back(m.mid);
+            continue;
+        }
+        if (m.kind != MediaKind::audio && m.kind != MediaKind::video) continue;
+        if (!check_media_section(answer, m, error)) return std::nullopt;
+        if (!transport_media) transport_media = &m;
+        const bool rtx = std::any_of(m.codecs.begin(), m.codecs.end(), [](const SdpCodec& c) { return iequals(c.name, "rtx"); });
+        if (rtx) out.rtx_mids.push_back(m.mid);
+    }
+    if (!transport_media) {
+        error = {"no_media", "the answer accepts no media section"};
+        return std::nullopt;
+    }
+    if (!transport_parameters(answer, *transport_media, out.remote, error)) return std::nullopt;
+    return out;
+}
+
+void complete_answer(OfferPlan& plan, const WebRtcTransport& transport) {
+    for (SdpMedia& m : plan.answer.media) {
+        if (m.port == 0) continue;
+        m.ice_ufrag = transport.local_ufrag();
+        m.ice_pwd = transport.local_pwd();
+        m.fingerprints = {transport.local_fingerprint()};
+        m.setup = transport.local_setup();
+        m.candidates = transport.local_candidates();
+        if (!m.candidates.empty()) m.port = m.candidates.front().port;
+    }
+}
+
+}  // namespace rollcall::sfu

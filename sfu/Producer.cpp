@@ -1,0 +1,198 @@
+#include "sfu/Producer.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "transport/ByteOrder.hpp"
+
+namespace rollcall::sfu {
+
+using namespace transport;
+
+void ReceiveStatistics::on_packet(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t clock_rate,
+                                  Clock::time_point now) noexcept {
+    if (!started_) {
+        started_ = true;
+        base_sequence_ = sequence;
+        max_sequence_ = sequence;
+    } else if (seq_newer(sequence, max_sequence_)) {
+        if (sequence < max_sequence_) cycles_ += 65536;  // wrapped
+        max_sequence_ = sequence;
+    }
+    ++received_;
+    // Interarrival jitter (RFC 3550 A.8), in timestamp units.
+    if (clock_rate > 0) {
+        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+        const auto arrival = static_cast<std::int64_t>(static_cast<__int128>(micros) * clock_rate / 1'000'000);
+        const std::int64_t transit = arrival - static_cast<std::int64_t>(timestamp);
+        if (last_transit_) {
+            const double d = static_cast<double>(std::llabs(transit - *last_transit_) & 0xffffffff);
+            jitter_ += (d - jitter_) / 16.0;
+        }
+        last_transit_ = transit;
+    }
+}
+
+void ReceiveStatistics::on_sender_report(std::uint64_t ntp_time, Clock::time_point now) noexcept {
+    last_sr_ = static_cast<std::uint32_t>(ntp_time >> 16);  // the middle 32 bits
+    last_sr_arrival_ = now;
+}
+
+ReportBlock ReceiveStatistics::report(std::uint32_t ssrc, Clock::time_point now) noexcept {
+    ReportBlock block;
+    block.ssrc = ssrc;
+    const std::uint64_t extended_max = std::uint64_t{cycles_} + max_sequence_;
+    const std::uint64_t expected = extended_max - base_sequence_ + 1;
+    const auto lost = static_cast<std::int64_t>(expected) - static_cast<std::int64_t>(received_);
+    const std::uint64_t expected_interval = expected - expected_prior_;
+    const std::uint64_t received_interval = received_ - received_prior_;
+    const auto lost_interval = static_cast<std::int64_t>(expected_interval) - static_cast<std::int64_t>(received_interval);
+    expected_prior_ = expected;
+    received_prior_ = received_;
+    block.fraction_lost = expected_interval == 0 || lost_interval <= 0
+                              ? 0
+                              : static_cast<std::uint8_t>(std::min<std::int64_t>(255, (lost_interval << 8) / static_cast<std::int64_t>(expected_interval)));
+    block.cumulative_lost = static_cast<std::int32_t>(std::clamp<std::int64_t>(lost, -0x800000, 0x7fffff));
+    block.highest_sequence = static_cast<std::uint32_t>(extended_max);
+    block.jitter = static_cast<std::uint32_t>(jitter_);
+    if (last_sr_arrival_) {
+        block.last_sr = last_sr_;
+        const auto delay = std::chrono::duration_cast<std::chrono::microseconds>(now - *last_sr_arrival_).count();
+        block.delay_since_last_sr = static_cast<std::uint32_t>(delay * 65536 / 1'000'000);
+    }
+    return block;
+}
+
+Producer::Producer(Spec spec, SessionId publisher, ProducerUpstream& upstream)
+    : spec_(std::move(spec)), publisher_(publisher), upstream_(upstream) {
+    if (spec_.kind == MediaKind::video) cache_ = std::make_unique<PacketCache>(512);
+}
+
+Producer::~Producer() {
+    // The router drops consumers before their producer; whatever is left must not dangle.
+    consumers_.clear();
+}
+
+void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
+    if (packet.payload_type() != spec_.codec.payload_type) {
+        ++dropped_;  // only the negotiated codec is forwarded
+        return;
+    }
+    const std::uint16_t sequence = packet.sequence();
+    const std::uint32_t timestamp = packet.timestamp();
+    stats_.on_packet(sequence, timestamp, spec_.codec.clock_rate, now);
+    // Header extensions are the publisher leg's business: subscribers get none.
+    auto stripped = RtpPacket::parse(packet.strip_extensions());
+    if (!stripped) {
+        ++dropped_;
+        return;
+    }
+    if (cache_) cache_->store(sequence, stripped->bytes());
+    for (Consumer* consumer : consumers_) consumer->forward(*stripped, sequence, timestamp, now);
+}
+
+void Producer::on_sender_report(const SenderReport& report, Clock::time_point now) {
+    stats_.on_sender_report(report.ntp_time, now);
+    for (Consumer* consumer : consumers_) consumer->on_sender_report(report);
+}
+
+void Producer::request_keyframe(Clock::time_point now) {
+    if (spec_.kind != MediaKind::video) return;
+    if (pacer_.should_request(now)) upstream_.send_keyframe_request(spec_.ssrc);
+}
+
+std::optional<ReportBlock> Producer::report_block(Clock::time_point now) noexcept {
+    if (!stats_.started()) return std::nullopt;
+    return stats_.report(spec_.ssrc, now);
+}
+
+void Producer::attach(Consumer& consumer) {
+    if (std::find(consumers_.begin(), consumers_.end(), &consumer) == consumers_.end()) consumers_.push_back(&consumer);
+}
+
+void Producer::detach(Consumer& consumer) noexcept {
+    std::erase(consumers_, &consumer);
+}
+
+Consumer::Consumer(Producer& producer, Spec spec, ConsumerDownstream& downstream)
+    : producer_(&producer), spec_(std::move(spec)), downstream_(downstream),
+      rewriter_(spec_.ssrc, producer.spec().codec.clock_rate) {
+    producer_->attach(*this);
+}
+
+Consumer::~Consumer() { producer_->detach(*this); }
+
+void Consumer::activate(bool rtx, Clock::time_point now) {
+    rtx_ = rtx && spec_.rtx_ssrc != 0;
+    if (!active_) rewriter_.restart();
+    active_ = true;
+    producer_->request_keyframe(now);
+}
+
+void Consumer::forward(RtpPacket& packet, std::uint16_t sequence, std::uint32_t timestamp, Clock::time_point now) noexcept {
+    if (!active_) return;
+    auto out = rewriter_.rewrite(producer_->spec().ssrc, sequence, timestamp, now);
+    if (!out) return;
+    packet.set_ssrc(out->ssrc);
+    packet.set_sequence(out->sequence);
+    packet.set_timestamp(out->timestamp);
+    packet.set_payload_type(spec_.payload_type);
+    if (downstream_.send_rtp(packet.bytes())) {
+        ++packets_;
+        octets_ += packet.payload().size();
+    }
+}
+
+void Consumer::on_nack(std::span<const NackItem> items) noexcept {
+    if (!active_ || !rtx_) return;
+    for (const NackItem& item : items) {
+        retransmit(item.packet_id);
+        for (int bit = 0; bit < 16; ++bit) {
+            if (item.lost_bitmask & (1u << bit)) retransmit(static_cast<std::uint16_t>(item.packet_id + bit + 1));
+        }
+    }
+}
+
+void Consumer::retransmit(std::uint16_t output_sequence) noexcept {
+    const PacketCache* cache = producer_->cache();
+    if (!cache) return;
+    auto input = rewriter_.input_sequence(output_sequence);
+    if (!input) return;
+    auto cached = cache->find(*input);
+    if (!cached || cached->size() > PacketCache::kMaxPacket) return;
+    // RFC 4588 §4: the RTX packet is the original header with the RTX SSRC, payload type and
+    // sequence, then the original sequence number, then the original payload.
+    std::memcpy(rtx_buffer_.data(), cached->data(), cached->size());
+    auto original = RtpPacket::parse(std::span<std::uint8_t>(rtx_buffer_.data(), cached->size()));
+    if (!original) return;
+    auto timestamp = rewriter_.output_timestamp(original->timestamp());
+    if (!timestamp) return;
+    const std::size_t header = original->header_size();
+    const std::size_t payload = original->payload().size();
+    std::memmove(rtx_buffer_.data() + header + 2, rtx_buffer_.data() + header, payload);
+    store_u16(rtx_buffer_.data() + header, output_sequence);
+    rtx_buffer_[0] = static_cast<std::uint8_t>(rtx_buffer_[0] & ~0x20);  // no padding
+    auto rtx = RtpPacket::parse(std::span<std::uint8_t>(rtx_buffer_.data(), header + 2 + payload));
+    if (!rtx) return;
+    rtx->set_ssrc(spec_.rtx_ssrc);
+    rtx->set_payload_type(spec_.rtx_payload_type);
+    rtx->set_sequence(rtx_sequence_++);
+    rtx->set_timestamp(*timestamp);
+    if (downstream_.send_rtp(rtx->bytes())) ++retransmissions_;
+}
+
+void Consumer::on_sender_report(const SenderReport& report) {
+    if (!active_ || packets_ == 0) return;
+    auto timestamp = rewriter_.output_timestamp(report.rtp_time);
+    if (!timestamp) return;
+    SenderReport out;
+    out.ssrc = spec_.ssrc;
+    out.ntp_time = report.ntp_time;
+    out.rtp_time = *timestamp;
+    out.packet_count = static_cast<std::uint32_t>(packets_);
+    out.octet_count = static_cast<std::uint32_t>(octets_);
+    const auto bytes = write_sender_report(out);
+    downstream_.send_rtcp(bytes);
+}
+
+}  // namespace rollcall::sfu

@@ -1,0 +1,167 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sfu/PacketCache.hpp"
+#include "sfu/RtpRewriter.hpp"
+#include "transport/RtcpPacket.hpp"
+#include "transport/RtpPacket.hpp"
+#include "transport/Sdp.hpp"
+
+namespace rollcall::sfu {
+
+using SessionId = std::uint64_t;
+using Clock = std::chrono::steady_clock;
+
+class Consumer;
+
+// Where a producer's keyframe requests go: the publisher's transport.
+class ProducerUpstream {
+public:
+    virtual ~ProducerUpstream() = default;
+    virtual void send_keyframe_request(std::uint32_t media_ssrc) = 0;
+};
+
+// Where a consumer's packets go: the subscriber's transport.
+class ConsumerDownstream {
+public:
+    virtual ~ConsumerDownstream() = default;
+    virtual bool send_rtp(std::span<const std::uint8_t> packet) = 0;
+    virtual bool send_rtcp(std::span<const std::uint8_t> packet) = 0;
+};
+
+// Receive statistics of one incoming stream (RFC 3550 §6.4.1, A.1, A.3, A.8), enough for
+// the receiver reports the server sends its publishers.
+class ReceiveStatistics {
+public:
+    void on_packet(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t clock_rate, Clock::time_point now) noexcept;
+    void on_sender_report(std::uint64_t ntp_time, Clock::time_point now) noexcept;
+    // The report block for the interval since the last call.
+    transport::ReportBlock report(std::uint32_t ssrc, Clock::time_point now) noexcept;
+    std::uint64_t packets() const noexcept { return received_; }
+    bool started() const noexcept { return started_; }
+
+private:
+    bool started_ = false;
+    std::uint16_t max_sequence_ = 0;
+    std::uint32_t cycles_ = 0;
+    std::uint32_t base_sequence_ = 0;
+    std::uint64_t received_ = 0;
+    std::uint64_t expected_prior_ = 0;
+    std::uint64_t received_prior_ = 0;
+    double jitter_ = 0;
+    std::optional<std::int64_t> last_transit_;
+    std::uint32_t last_sr_ = 0;
+    std::optional<Clock::time_point> last_sr_arrival_;
+};
+
+// One published track on the publisher's transport. Its packets go to every consumer;
+// video packets are kept for NACKs; keyframe requests toward the publisher are paced.
+// Lives on its room's worker thread.
+class Producer {
+public:
+    struct Spec {
+        std::string track_id;
+        std::string mid;  // on the publisher's connection
+        transport::MediaKind kind = transport::MediaKind::unknown;
+        std::uint32_t ssrc = 0;
+        transport::SdpCodec codec;  // as negotiated with the publisher
+    };
+
+    Producer(Spec spec, SessionId publisher, ProducerUpstream& upstream);
+    ~Producer();
+    Producer(const Producer&) = delete;
+    Producer& operator=(const Producer&) = delete;
+
+    const Spec& spec() const noexcept { return spec_; }
+    SessionId publisher() const noexcept { return publisher_; }
+
+    // The hot path: one decrypted packet from the publisher (rewritten in place).
+    void receive(transport::RtpPacket& packet, Clock::time_point now) noexcept;
+    void on_sender_report(const transport::SenderReport& report, Clock::time_point now);
+    // A keyframe, for a new consumer or a subscriber's PLI/FIR; paced.
+    void request_keyframe(Clock::time_point now);
+    std::optional<transport::ReportBlock> report_block(Clock::time_point now) noexcept;
+
+    void attach(Consumer& consumer);
+    void detach(Consumer& consumer) noexcept;
+    const std::vector<Consumer*>& consumers() const noexcept { return consumers_; }
+    const PacketCache* cache() const noexcept { return cache_.get(); }
+
+    std::uint64_t packets_received() const noexcept { return stats_.packets(); }
+    std::uint64_t packets_dropped() const noexcept { return dropped_; }
+    const KeyframeRequestPacer& keyframe_pacer() const noexcept { return pacer_; }
+
+private:
+    Spec spec_;
+    SessionId publisher_;
+    ProducerUpstream& upstream_;
+    std::unique_ptr<PacketCache> cache_;  // video only
+    KeyframeRequestPacer pacer_;
+    ReceiveStatistics stats_;
+    std::vector<Consumer*> consumers_;
+    std::uint64_t dropped_ = 0;
+};
+
+// One producer's track as one subscriber receives it: its own SSRC, continuous sequence
+// numbers and timestamps (RtpRewriter), the subscriber leg's payload type, retransmissions
+// on RTX when the subscriber accepted it, and sender reports of its own.
+class Consumer {
+public:
+    struct Spec {
+        std::string mid;  // on the subscriber's connection
+        std::uint32_t ssrc = 0;
+        std::uint8_t payload_type = 0;
+        std::uint32_t rtx_ssrc = 0;
+        std::uint8_t rtx_payload_type = 0;
+    };
+
+    Consumer(Producer& producer, Spec spec, ConsumerDownstream& downstream);
+    ~Consumer();
+    Consumer(const Consumer&) = delete;
+    Consumer& operator=(const Consumer&) = delete;
+
+    Producer& producer() const noexcept { return *producer_; }
+    const Spec& spec() const noexcept { return spec_; }
+    bool active() const noexcept { return active_; }
+    // Starts forwarding (the subscriber has the m-section); asks for a keyframe.
+    void activate(bool rtx, Clock::time_point now);
+    // Forwarding stops; the next packet after resume() continues the numbering.
+    void pause() noexcept { active_ = false; }
+
+    // From Producer::receive: `packet` is the producer's shared buffer, rewritten in place
+    // for this subscriber; `sequence`, `timestamp` are the upstream values.
+    void forward(transport::RtpPacket& packet, std::uint16_t sequence, std::uint32_t timestamp,
+                 Clock::time_point now) noexcept;
+    // A NACK from the subscriber for this consumer's SSRC.
+    void on_nack(std::span<const transport::NackItem> items) noexcept;
+    // The publisher's SR, translated onto this leg's timeline.
+    void on_sender_report(const transport::SenderReport& report);
+
+    std::uint64_t packets_sent() const noexcept { return packets_; }
+    std::uint64_t retransmissions() const noexcept { return retransmissions_; }
+
+private:
+    void retransmit(std::uint16_t output_sequence) noexcept;
+
+    Producer* producer_;
+    Spec spec_;
+    ConsumerDownstream& downstream_;
+    RtpRewriter rewriter_;
+    bool active_ = false;
+    bool rtx_ = false;
+    std::uint16_t rtx_sequence_ = 0;
+    std::uint64_t packets_ = 0;
+    std::uint64_t octets_ = 0;
+    std::uint64_t retransmissions_ = 0;
+    std::array<std::uint8_t, PacketCache::kMaxPacket + 2> rtx_buffer_{};
+};
+
+}  // namespace rollcall::sfu
