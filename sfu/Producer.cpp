@@ -80,6 +80,7 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
     }
     const std::uint16_t sequence = packet.sequence();
     const std::uint32_t timestamp = packet.timestamp();
+    if (keyframe_pending_) request_keyframe(now);
     stats_.on_packet(sequence, timestamp, spec_.codec.clock_rate, now);
     // Header extensions are the publisher leg's business: subscribers get none.
     auto stripped = RtpPacket::parse(packet.strip_extensions());
@@ -98,7 +99,10 @@ void Producer::on_sender_report(const SenderReport& report, Clock::time_point no
 
 void Producer::request_keyframe(Clock::time_point now) {
     if (spec_.kind != MediaKind::video) return;
-    if (pacer_.should_request(now)) upstream_.send_keyframe_request(spec_.ssrc);
+    // A request inside the pacing interval is not lost: it goes out when the interval ends
+    // (a subscriber that connects just after another one still gets its keyframe).
+    keyframe_pending_ = !pacer_.should_request(now);
+    if (!keyframe_pending_) upstream_.send_keyframe_request(spec_.ssrc);
 }
 
 std::optional<ReportBlock> Producer::report_block(Clock::time_point now) noexcept {
@@ -122,11 +126,11 @@ Consumer::Consumer(Producer& producer, Spec spec, ConsumerDownstream& downstream
 
 Consumer::~Consumer() { producer_->detach(*this); }
 
-void Consumer::activate(bool rtx, Clock::time_point now) {
+void Consumer::activate(bool rtx, bool connected, Clock::time_point now) {
     rtx_ = rtx && spec_.rtx_ssrc != 0;
     if (!active_) rewriter_.restart();
     active_ = true;
-    producer_->request_keyframe(now);
+    if (connected) producer_->request_keyframe(now);  // else when the transport connects
 }
 
 void Consumer::forward(RtpPacket& packet, std::uint16_t sequence, std::uint32_t timestamp, Clock::time_point now) noexcept {

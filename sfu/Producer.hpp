@@ -108,6 +108,7 @@ private:
     ReceiveStatistics stats_;
     std::vector<Consumer*> consumers_;
     std::uint64_t dropped_ = 0;
+    bool keyframe_pending_ = false;
 };
 
 // One producer's track as one subscriber receives it: its own SSRC, continuous sequence
@@ -131,8 +132,9 @@ public:
     Producer& producer() const noexcept { return *producer_; }
     const Spec& spec() const noexcept { return spec_; }
     bool active() const noexcept { return active_; }
-    // Starts forwarding (the subscriber has the m-section); asks for a keyframe.
-    void activate(bool rtx, Clock::time_point now);
+    // Starts forwarding (the subscriber has the m-section); asks for a keyframe when the
+    // subscriber's transport is up (a keyframe sent before would be lost).
+    void activate(bool rtx, bool connected, Clock::time_point now);
     // Forwarding stops; the next packet after resume() continues the numbering.
     void pause() noexcept { active_ = false; }
 

@@ -344,7 +344,7 @@ std::string SubscriberPeer::on_answer(const SubscriberAnswer& answer, std::uint6
         if (rejected) continue;
         if (!slot.consumer->active()) {
             const bool rtx = std::find(answer.rtx_mids.begin(), answer.rtx_mids.end(), slot.mid) != answer.rtx_mids.end();
-            slot.consumer->activate(rtx, now);
+            slot.consumer->activate(rtx, transport_.connected(), now);
         }
     }
     if (changed_) offer();

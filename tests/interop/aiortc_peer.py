@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""aiortc, an independent WebRTC stack, as a conference participant: it may publish a
+moving test pattern and a tone, and it subscribes to whatever the server offers, counting
+decoded frames per remote track. Prints one JSON line; exit 0 when the expectation held.
+
+usage: aiortc_peer.py WSS_URL CA_FILE TOKEN [--publish] [--expect-remote N] [--seconds S]
+  --publish          publish audio and video
+  --expect-remote N  succeed once video and audio from N other participants decode
+  --seconds S        stay at most S seconds (default 25); a pure publisher stays this long
+  --hold S           stay at least S seconds, so others can finish receiving (default 0)
+"""
+import argparse
+import asyncio
+import json
+import ssl
+import time
+
+import aioice.ice
+# aioice skips 127.0.0.1 when listing interfaces; in a loopback-only namespace that leaves
+# nothing, so offer loopback explicitly (BROWSER-TESTING.md).
+aioice.ice.get_host_addresses = lambda *args, **kwargs: ["127.0.0.1"]
+
+import numpy
+import websockets
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
+from av import VideoFrame
+
+
+class PatternTrack(VideoStreamTrack):
+    """Moving bars, so the encoder produces real frames (not a flat image)."""
+
+    def __init__(self):
+        super().__init__()
+        self.counter = 0
+
+    async def recv(self):
+        pts, time_base = await self.next_timestamp()
+        self.counter += 1
+        image = numpy.zeros((240, 320, 3), numpy.uint8)
+        image[:, (self.counter * 4) % 320:, 2] = 220
+        frame = VideoFrame.from_ndarray(image, format="bgr24")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+async def run(args):
+    context = ssl.create_default_context(cafile=args.ca_file)
+    started = time.monotonic()
+    result = {"published": [], "remote": {}, "offers": 0, "errors": [], "media": {}}
+    done = asyncio.Event()
+    tracks_by_mid = {}
+
+    def satisfied():
+        if args.expect_remote <= 0:
+            return False
+        per_participant = {}
+        for info in result["remote"].values():
+            entry = per_participant.setdefault(info["identity"], {"video": 0, "audio": 0})
+            entry[info["kind"]] = max(entry[info["kind"]], info["frames"])
+        good = [p for p, e in per_participant.items() if e["video"] >= 10 and e["audio"] >= 20]
+        return len(good) >= args.expect_remote
+
+    async with websockets.connect(args.url, ssl=context, max_size=2**20) as ws:
+        await ws.send(json.dumps({"type": "join", "token": args.token}))
+        joined = json.loads(await ws.recv())
+        if joined.get("type") != "joined":
+            return {"error": joined}
+        result["identity"] = joined["participant"]["identity"]
+        subscriber = RTCPeerConnection()
+
+        async def consume(track, mid):
+            info = tracks_by_mid.get(mid, {})
+            key = info.get("track") or f"mid-{mid}"
+            entry = result["remote"].setdefault(key, {
+                "identity": (info.get("participant") or {}).get("identity", "?"), "kind": track.kind, "frames": 0})
+            while True:
+                try:
+                    await track.recv()
+                except Exception:
+                    return
+                entry["frames"] += 1
+                if entry["frames"] == 1:
+                    entry["first_frame_ms"] = round((time.monotonic() - started) * 1000)
+                if satisfied():
+                    done.set()
+
+        @subscriber.on("track")
+        def on_track(track):
+            mid = next((t.mid for t in subscriber.getTransceivers() if t.receiver.track is track), None)
+            asyncio.ensure_future(consume(track, mid))
+
+        publisher = None
+        if args.publish:
+            publisher = RTCPeerConnection()
+            publisher.addTransceiver(AudioStreamTrack(), direction="sendonly")
+            publisher.addTransceiver(PatternTrack(), direction="sendonly")
+            await publisher.setLocalDescription(await publisher.createOffer())
+            await ws.send(json.dumps({"type": "publish", "sdp": publisher.localDescription.sdp, "id": 1}))
+
+        async def signaling():
+            async for text in ws:
+                message = json.loads(text)
+                kind = message.get("type")
+                if kind == "answer" and publisher:
+                    await publisher.setRemoteDescription(RTCSessionDescription(message["sdp"], "answer"))
+                    result["published"] = message.get("tracks", [])
+                elif kind == "subscribe_offer":
+                    result["offers"] += 1
+                    for entry in message["tracks"]:
+                        tracks_by_mid[entry["mid"]] = entry
+                    await subscriber.setRemoteDescription(RTCSessionDescription(message["sdp"], "offer"))
+                    await subscriber.setLocalDescription(await subscriber.createAnswer())
+                    await ws.send(json.dumps({"type": "subscribe_answer", "sdp": subscriber.localDescription.sdp,
+                                              "version": message["version"]}))
+                elif kind == "media":
+                    result["media"][message.get("target", "?")] = message
+                elif kind == "error":
+                    result["errors"].append(message)
+
+        signaling_task = asyncio.ensure_future(signaling())
+        waiter = asyncio.ensure_future(done.wait())
+        await asyncio.wait([signaling_task, waiter], timeout=args.seconds, return_when=asyncio.FIRST_COMPLETED)
+        remaining = args.hold - (time.monotonic() - started)
+        if remaining > 0 and not signaling_task.done():
+            await asyncio.wait([signaling_task], timeout=remaining)
+        for task in (signaling_task, waiter):
+            task.cancel()
+        await asyncio.gather(signaling_task, waiter, return_exceptions=True)
+        result["ok"] = satisfied() if args.expect_remote > 0 else not result["errors"]
+        await subscriber.close()
+        if publisher:
+            await publisher.close()
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("url")
+    parser.add_argument("ca_file")
+    parser.add_argument("token")
+    parser.add_argument("--publish", action="store_true")
+    parser.add_argument("--expect-remote", type=int, default=0)
+    parser.add_argument("--seconds", type=float, default=25)
+    parser.add_argument("--hold", type=float, default=0)
+    parser.add_argument("--debug", action="store_true")
+    args = parser.parse_args()
+    if args.debug:
+        import logging
+        logging.basicConfig(level=logging.DEBUG)
+        from aiortc.rtcrtpsender import RTCRtpSender
+        original = RTCRtpSender._handle_rtcp_packet
+
+        async def traced(self, packet):
+            logging.debug("sender(%s) < %s", self.kind, packet)
+            await original(self, packet)
+        RTCRtpSender._handle_rtcp_packet = traced
+    result = asyncio.run(run(args))
+    print(json.dumps(result), flush=True)
+    raise SystemExit(0 if result.get("ok") else 1)
+
+
+if __name__ == "__main__":
+    main()
