@@ -1,0 +1,125 @@
+// End to end: three headless Chromium instances (fake camera and microphone) join one room
+// through the web client; each decodes both others' video and receives their audio through
+// rollcall. One leaves; the other two see it go and keep their media.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { adminToken, repoRoot, request, startServer } from '../integration/lib/server.mjs';
+import { launchChromium, waitInPage } from './lib/browser.mjs';
+
+const artifacts = path.join(repoRoot, 'tests/e2e/artifacts');
+const ROOM = 'e2e-conference';
+const NAMES = ['Ada', 'Grace', 'Linus'];
+
+describe('conference through the web client', () => {
+  let server;
+  const browsers = [];
+  const pages = [];
+  const logs = [];
+
+  before(async () => {
+    server = await startServer();
+    mkdirSync(artifacts, { recursive: true });
+  });
+  after(async () => {
+    for (const browser of browsers) await browser.close().catch(() => {});
+    await server?.stop();
+  });
+
+  async function diagnose(error) {
+    for (const [i, page] of pages.entries()) {
+      await page.screenshot({ path: path.join(artifacts, `conference-failure-${i}.png`) }).catch(() => {});
+    }
+    return new Error(`${error.message}\npage consoles:\n${logs.join('\n')}\nserver:\n${server.output()}`);
+  }
+
+  // Resolves with the page's stats once every identity in `others` shows decoded video and
+  // audio bytes.
+  function mediaFrom(page, others, timeoutMs = 30000) {
+    return waitInPage(page, async (ids) => {
+      const s = await window.rollcall.stats();
+      return ids.every((id) => s[id]?.video?.framesDecoded > 0 && s[id]?.audio?.bytesReceived > 0) ? s : null;
+    }, others, timeoutMs);
+  }
+
+  test('three participants see and hear each other; one leaves, two carry on', async () => {
+    try {
+      for (const name of NAMES) {
+        const browser = await launchChromium();
+        browsers.push(browser);
+        const page = await browser.newPage({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+        page.on('console', (m) => logs.push(`[${name}] ${m.text()}`));
+        page.on('pageerror', (e) => logs.push(`[${name}] page error: ${e.message}`));
+        await page.goto(`${server.url}/?room=${ROOM}&name=${name}&auto=1`);
+        pages.push(page);
+      }
+      const identities = [];
+      for (const page of pages) {
+        identities.push(await waitInPage(page, () => window.rollcall.self?.identity ?? null, undefined, 15000));
+      }
+
+      // Everyone decodes both others' video and receives their audio.
+      const first = [];
+      for (const [i, page] of pages.entries()) {
+        first.push(await mediaFrom(page, identities.filter((_, j) => j !== i)));
+      }
+      await new Promise((r) => setTimeout(r, 1500));
+      for (const [i, page] of pages.entries()) {
+        const later = await page.evaluate(() => window.rollcall.stats());
+        for (const id of identities.filter((_, j) => j !== i)) {
+          assert.ok(later[id].video.framesDecoded > first[i][id].video.framesDecoded, `${NAMES[i]}: video from ${id} keeps decoding`);
+          assert.ok(later[id].audio.bytesReceived > first[i][id].audio.bytesReceived, `${NAMES[i]}: audio from ${id} keeps arriving`);
+        }
+      }
+      await pages[0].screenshot({ path: path.join(artifacts, 'conference-room.png') });
+
+      // The admin API lists each participant's tracks and what it is subscribed to.
+      const detail = await request(server, 'GET', `/admin/v1/rooms/${ROOM}`, { token: await adminToken() });
+      assert.equal(detail.status, 200, detail.text);
+      const participants = detail.body.room.participants;
+      assert.equal(participants.length, 3);
+      const trackIds = participants.flatMap((p) => p.tracks.map((t) => t.id));
+      assert.equal(trackIds.length, 6);
+      for (const p of participants) {
+        assert.deepEqual(p.tracks.map((t) => t.source).sort(), ['camera', 'microphone']);
+        const others = participants.filter((o) => o !== p).flatMap((o) => o.tracks.map((t) => t.id)).sort();
+        assert.deepEqual([...p.subscriptions].sort(), others, `${p.identity} is subscribed to exactly the others' tracks`);
+      }
+
+      // Timing from one run, for the notes (never a pass/fail).
+      const timings = [];
+      for (const page of pages) {
+        timings.push(await page.evaluate(() => {
+          const t = window.rollcall.timings;
+          return { tokenToFirstFrameMs: Math.round(t.firstRemoteFrame - t.token), clickToFirstFrameMs: Math.round(t.firstRemoteFrame - t.start) };
+        }));
+      }
+      console.log(`conference timings: ${JSON.stringify(timings)}`);
+
+      // Linus leaves; Ada and Grace see it go and keep each other's media.
+      await pages[2].click('#leave');
+      await waitInPage(pages[2], () => !document.getElementById('ended-view').hidden, undefined, 10000);
+      for (const page of pages.slice(0, 2)) {
+        await waitInPage(page, (gone) => !window.rollcall.participants.has(gone) &&
+          document.querySelectorAll('#roster li').length === 2, identities[2], 10000);
+      }
+      const before = [];
+      for (const [i, page] of pages.slice(0, 2).entries()) before.push(await mediaFrom(page, [identities[1 - i]]));
+      await new Promise((r) => setTimeout(r, 1500));
+      for (const [i, page] of pages.slice(0, 2).entries()) {
+        const s = await page.evaluate(() => window.rollcall.stats());
+        const other = identities[1 - i];
+        assert.ok(s[other].video.framesDecoded > before[i][other].video.framesDecoded, `${NAMES[i]} still decodes ${other}`);
+        assert.ok(s[other].audio.bytesReceived > before[i][other].audio.bytesReceived, `${NAMES[i]} still hears ${other}`);
+        assert.equal(s[identities[2]], undefined, `${NAMES[i]} no longer receives the one who left`);
+        const tiles = await page.evaluate(() => [...document.querySelectorAll('.tile')].map((t) => t.dataset.key));
+        assert.ok(!tiles.includes(`p:${identities[2]}`), `the leaver's tile is gone: ${tiles}`);
+      }
+      await pages[0].screenshot({ path: path.join(artifacts, 'conference-after-leave.png') });
+      writeFileSync(path.join(artifacts, 'conference.json'), JSON.stringify({ identities, timings, admin: detail.body }, null, 2));
+    } catch (error) {
+      throw await diagnose(error);
+    }
+  });
+});
