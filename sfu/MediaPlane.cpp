@@ -284,6 +284,7 @@ void MediaPlane::unpublish(SessionId session, const std::string& track_id) {
 }
 
 void MediaPlane::set_subscriptions(SessionId session, const std::string& room, std::set<std::string> track_ids) {
+    if (track_ids.empty() && !sessions_.contains(session)) return;  // nothing to receive, nothing to undo
     Place* where = place(session, room, /*echo=*/false);
     if (!where) return;  // an echo session subscribes to nothing
     WorkerState* state = workers_[where->worker].get();

@@ -49,7 +49,7 @@ describe('media signaling', () => {
   test('malformed SDP and missing fields get clear errors', async () => {
     assert.equal((await publish({ echo: true, sdp: 'v=0\r\nm=audio\r\n' })).code, 'sdp_malformed');
     assert.equal((await publish({ echo: true })).code, 'malformed_message');
-    assert.equal((await publish({ sdp: offer })).code, 'not_supported');
+    assert.equal((await publish({ echo: 'yes', sdp: offer })).code, 'malformed_message');
   });
 
   test('trickle: bad candidates and trickling before publish are refused', async () => {

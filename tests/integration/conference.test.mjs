@@ -1,0 +1,184 @@
+// Conference signaling over real WSS: publish, track announcements, the server's
+// subscription offers and their answers, mute, unpublish, explicit (un)subscribe, and the
+// admin view. Offers are a recorded Chromium offer; no peer ever completes ICE, so no media
+// flows (ctest runs this inside a loopback-only namespace anyway).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { adminToken, Client, joinAs, repoRoot, request, startServer, token } from './lib/server.mjs';
+
+const offer = readFileSync(path.join(repoRoot, 'tests/data/sdp/chromium-156-offer.sdp'), 'utf8');
+const ROOM = 'conf-room';
+
+// An answer a browser could have written to the server's offer (its own ICE and DTLS values).
+function answerFor(serverOffer) {
+  return serverOffer
+    .replace(/a=sendonly/g, 'a=recvonly')
+    .replace(/a=setup:actpass/g, 'a=setup:active')
+    .replace(/a=ice-ufrag:\S+/g, 'a=ice-ufrag:abcd')
+    .replace(/a=ice-pwd:\S+/g, 'a=ice-pwd:abcdefghijklmnopqrstuv')
+    .replace(/a=fingerprint:sha-256 \S+/g, `a=fingerprint:sha-256 ${Array(32).fill('AB').join(':')}`)
+    .replace(/a=candidate:[^\r\n]*\r\n/g, '')
+    .replace(/a=ssrc[^\r\n]*\r\n/g, '');
+}
+
+describe('conference signaling', () => {
+  let server;
+  let alice;
+  let bob;
+  let aliceTracks;
+  before(async () => { server = await startServer(); });
+  after(async () => {
+    alice?.close();
+    bob?.close();
+    await server.stop();
+  });
+
+  test('publishing answers recvonly and names the tracks', async () => {
+    alice = await joinAs(server, 'alice', ROOM, 'Alice');
+    alice.send({ type: 'publish', sdp: offer, sources: { 0: 'microphone', 1: 'camera' }, id: 'p1' });
+    const answer = await alice.next((m) => m.ref === 'p1');
+    assert.equal(answer.type, 'answer', JSON.stringify(answer));
+    assert.deepEqual(answer.tracks.map((t) => [t.mid, t.kind, t.source]), [['0', 'audio', 'microphone'], ['1', 'video', 'camera']]);
+    assert.ok(answer.tracks.every((t) => /^TR_/.test(t.id)));
+    assert.match(answer.sdp, /a=recvonly/);
+    assert.doesNotMatch(answer.sdp, /a=sendrecv|a=sendonly/);
+    assert.deepEqual([...new Set([...answer.sdp.matchAll(/a=candidate:\S+ \d+ \S+ \d+ (\S+) /g)].map((m) => m[1]))], ['127.0.0.1']);
+    aliceTracks = answer.tracks;
+  });
+
+  test('a newcomer sees the tracks and gets an offer for them', async () => {
+    bob = await joinAs(server, 'bob', ROOM, 'Bob');
+    const listed = bob.joined.participants.find((p) => p.identity === 'alice');
+    assert.deepEqual(listed.tracks.map((t) => t.id).sort(), aliceTracks.map((t) => t.id).sort());
+    const offerMsg = await bob.next('subscribe_offer');
+    assert.equal(offerMsg.version, 1);
+    assert.equal(offerMsg.tracks.length, 2);
+    for (const entry of offerMsg.tracks) {
+      assert.equal(entry.participant.identity, 'alice');
+      assert.ok(aliceTracks.some((t) => t.id === entry.track && t.kind === entry.kind && t.source === entry.source));
+    }
+    assert.equal((offerMsg.sdp.match(/a=sendonly/g) ?? []).length, 2);
+    assert.match(offerMsg.sdp, /a=setup:actpass/);
+    assert.match(offerMsg.sdp, /a=rtpmap:\d+ rtx\/90000/);
+    // Alice's own addresses never reach Bob: the only candidate is the server's.
+    assert.deepEqual([...new Set([...offerMsg.sdp.matchAll(/a=candidate:\S+ \d+ \S+ \d+ (\S+) /g)].map((m) => m[1]))], ['127.0.0.1']);
+    assert.doesNotMatch(offerMsg.sdp, /38274/);
+    bob.lastOffer = offerMsg;
+  });
+
+  test('answers must match the offer they answer', async () => {
+    bob.send({ type: 'subscribe_answer', sdp: answerFor(bob.lastOffer.sdp), version: 7, id: 's0' });
+    assert.equal((await bob.next((m) => m.ref === 's0')).code, 'stale_answer');
+    bob.send({ type: 'subscribe_answer', sdp: 'v=0\r\nm=audio\r\n', version: 1, id: 's1' });
+    assert.equal((await bob.next((m) => m.ref === 's1')).code, 'sdp_malformed');
+    bob.send({ type: 'subscribe_answer', sdp: answerFor(bob.lastOffer.sdp), id: 's2' });
+    assert.equal((await bob.next((m) => m.ref === 's2')).code, 'malformed_message');
+    const sdes = answerFor(bob.lastOffer.sdp).replace(/a=rtcp-mux\r\n/g, 'a=rtcp-mux\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n');
+    bob.send({ type: 'subscribe_answer', sdp: sdes, version: 1, id: 's3' });
+    assert.equal((await bob.next((m) => m.ref === 's3')).code, 'sdes_not_supported');
+    bob.send({ type: 'subscribe_answer', sdp: answerFor(bob.lastOffer.sdp), version: 1, id: 's4' });
+    await new Promise((r) => setTimeout(r, 300));  // an error would come back from the media worker
+    await bob.ping();
+    assert.equal(bob.messages.find((m) => m.ref === 's4'), undefined, `a good answer gets no error: ${JSON.stringify(bob.messages)}`);
+  });
+
+  test('mute state reaches the others', async () => {
+    const audio = aliceTracks.find((t) => t.kind === 'audio');
+    alice.send({ type: 'mute', track: audio.id, muted: true, id: 'm1' });
+    assert.deepEqual(await alice.next((m) => m.ref === 'm1'), { type: 'muted', track: audio.id, muted: true, ref: 'm1' });
+    const seen = await bob.next('track_muted');
+    assert.deepEqual([seen.participant.identity, seen.track, seen.muted], ['alice', audio.id, true]);
+    alice.send({ type: 'mute', track: 'TR_nope', muted: true, id: 'm2' });
+    assert.equal((await alice.next((m) => m.ref === 'm2')).code, 'track_not_found');
+    alice.send({ type: 'mute', track: audio.id, muted: 'yes', id: 'm3' });
+    assert.equal((await alice.next((m) => m.ref === 'm3')).code, 'malformed_message');
+    bob.send({ type: 'mute', track: audio.id, muted: true, id: 'm4' });
+    assert.equal((await bob.next((m) => m.ref === 'm4')).code, 'track_not_found', 'nobody mutes another\'s track');
+  });
+
+  test('explicit unsubscribe and subscribe, with their refusals', async () => {
+    const video = aliceTracks.find((t) => t.kind === 'video');
+    bob.send({ type: 'unsubscribe', tracks: [video.id], id: 'u1' });
+    const reply = await bob.next((m) => m.ref === 'u1');
+    assert.equal(reply.type, 'unsubscribed');
+    assert.ok(!reply.subscriptions.includes(video.id));
+    const next = await bob.next('subscribe_offer');
+    assert.equal(next.version, 2);
+    assert.equal(next.tracks.find((t) => t.kind === 'video').track, null, 'the video section is now inactive');
+    assert.match(next.sdp, /a=inactive/);
+    bob.send({ type: 'subscribe_answer', sdp: answerFor(next.sdp), version: 2 });
+
+    bob.send({ type: 'subscribe', tracks: [video.id], id: 'u2' });
+    assert.ok((await bob.next((m) => m.ref === 'u2')).subscriptions.includes(video.id));
+    const again = await bob.next('subscribe_offer');
+    assert.equal(again.tracks.find((t) => t.kind === 'video').track, video.id, 'the inactive section is reused');
+    assert.equal(again.tracks.length, 2);
+    bob.send({ type: 'subscribe_answer', sdp: answerFor(again.sdp), version: again.version });
+
+    for (const [body, code] of [
+      [{ tracks: ['TR_unknown'] }, 'track_not_found'],
+      [{ tracks: [] }, 'malformed_message'],
+      [{ tracks: 'TR_x' }, 'malformed_message'],
+      [{ tracks: [42] }, 'malformed_message'],
+    ]) {
+      bob.send({ type: 'subscribe', id: 'bad', ...body });
+      assert.equal((await bob.next((m) => m.ref === 'bad')).code, code, JSON.stringify(body));
+    }
+    alice.send({ type: 'subscribe', tracks: [video.id], id: 'own' });
+    assert.equal((await alice.next((m) => m.ref === 'own')).code, 'track_not_found', 'nobody subscribes to their own track');
+
+    const viewer = await Client.open(server);
+    await viewer.join(await token({ identity: 'viewer', room: ROOM, grants: { canSubscribe: false } }));
+    viewer.send({ type: 'subscribe', tracks: [video.id], id: 'v1' });
+    assert.equal((await viewer.next((m) => m.ref === 'v1')).code, 'permission_denied');
+    viewer.close();
+  });
+
+  test('the admin API lists tracks and subscriptions', async () => {
+    const detail = await request(server, 'GET', `/admin/v1/rooms/${ROOM}`, { token: await adminToken() });
+    assert.equal(detail.status, 200);
+    const byId = Object.fromEntries(detail.body.room.participants.map((p) => [p.identity, p]));
+    assert.deepEqual(byId.alice.tracks.map((t) => t.id).sort(), aliceTracks.map((t) => t.id).sort());
+    assert.deepEqual(byId.alice.subscriptions, []);
+    assert.deepEqual([...byId.bob.subscriptions].sort(), aliceTracks.map((t) => t.id).sort());
+    assert.equal(byId.alice.tracks.find((t) => t.kind === 'audio').muted, true);
+  });
+
+  test('unpublish: the others are told, and their offer drops the track', async () => {
+    const audio = aliceTracks.find((t) => t.kind === 'audio');
+    alice.send({ type: 'unpublish', track: audio.id, id: 'x1' });
+    assert.deepEqual(await alice.next((m) => m.ref === 'x1'), { type: 'unpublished', track: audio.id, ref: 'x1' });
+    const told = await bob.next('track_unpublished');
+    assert.equal(told.track.id, audio.id);
+    const offerMsg = await bob.next('subscribe_offer');
+    assert.equal(offerMsg.tracks.find((t) => t.kind === 'audio').track, null);
+    alice.send({ type: 'unpublish', track: audio.id, id: 'x2' });
+    assert.equal((await alice.next((m) => m.ref === 'x2')).code, 'track_not_found');
+    alice.send({ type: 'unpublish', id: 'x3' });
+    assert.equal((await alice.next((m) => m.ref === 'x3')).code, 'malformed_message');
+  });
+
+  test('a second offer before the first is answered waits its turn', async () => {
+    const carol = await joinAs(server, 'carol', ROOM, 'Carol');
+    carol.send({ type: 'publish', sdp: offer, id: 'c1' });
+    carol.send({ type: 'publish', sdp: offer, id: 'c2' });
+    const replies = [await carol.next((m) => m.ref === 'c1'), await carol.next((m) => m.ref === 'c2')];
+    assert.equal(replies[0].type, 'answer');
+    assert.equal(replies[1].code, 'negotiation_in_progress');
+    carol.send({ type: 'publish', echo: true, sdp: offer, id: 'c3' });
+    assert.equal((await carol.next((m) => m.ref === 'c3')).code, 'already_publishing');
+    carol.send({ type: 'trickle', target: 'sideways', candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host', id: 'c4' });
+    assert.equal((await carol.next((m) => m.ref === 'c4')).code, 'malformed_message');
+    carol.close();
+    await bob.next((m) => m.type === 'participant_left' && m.participant.identity === 'carol');
+  });
+
+  test('when a publisher leaves, the others are told', async () => {
+    alice.send({ type: 'leave' });
+    const left = await bob.next((m) => m.type === 'participant_left' && m.participant.identity === 'alice');
+    assert.equal(left.reason, 'left');
+    await bob.ping();
+  });
+});
