@@ -98,5 +98,42 @@ TEST(Roster, CloseRoomReturnsWhoWasIn) {
     EXPECT_FALSE(roster.close_room("r1"));
 }
 
+TEST(Roster, SubscriptionsFollowTracksAndTheirOwners) {
+    Roster roster({});
+    roster.join("r1", person("alice", 1));
+    roster.join("r1", person("bob", 2));
+    ASSERT_TRUE(roster.add_track("r1", "alice", Track{"TR_a", "audio", "microphone", "0", "opus", false}));
+    ASSERT_TRUE(roster.add_track("r1", "alice", Track{"TR_v", "video", "camera", "1", "VP8", false}));
+    EXPECT_FALSE(roster.add_track("r1", "alice", Track{"TR_v", "video", "camera", "1", "VP8", false})) << "ids are unique";
+    EXPECT_FALSE(roster.subscribe("r1", "alice", "TR_a")) << "never one's own track";
+    EXPECT_FALSE(roster.subscribe("r1", "bob", "TR_nope"));
+    EXPECT_TRUE(roster.subscribe("r1", "bob", "TR_a"));
+    EXPECT_TRUE(roster.subscribe("r1", "bob", "TR_v"));
+    auto [owner, track] = roster.find_track("r1", "TR_v");
+    ASSERT_NE(track, nullptr);
+    EXPECT_EQ(owner->identity, "alice");
+    EXPECT_TRUE(roster.set_muted("r1", "alice", "TR_a", true));
+    EXPECT_TRUE(roster.find("r1", "alice")->tracks.at("TR_a").muted);
+    EXPECT_FALSE(roster.set_muted("r1", "bob", "TR_a", true)) << "only the publisher mutes its track";
+
+    ASSERT_TRUE(roster.remove_track("r1", "alice", "TR_a"));
+    EXPECT_EQ(roster.find("r1", "bob")->subscriptions.count("TR_a"), 0u) << "a removed track leaves no subscription";
+    roster.leave("r1", "alice", 1, t0);
+    EXPECT_TRUE(roster.find("r1", "bob")->subscriptions.empty()) << "nor does a departed publisher";
+}
+
+TEST(Roster, AReplacedSessionTakesItsTracksAndTheirSubscriptionsAlong) {
+    Roster roster({});
+    roster.join("r1", person("alice", 1));
+    roster.join("r1", person("bob", 2));
+    roster.add_track("r1", "alice", Track{"TR_v", "video", "camera", "1", "VP8", false});
+    roster.subscribe("r1", "bob", "TR_v");
+    JoinOutcome again = roster.join("r1", person("alice", 3));
+    ASSERT_TRUE(again.replaced);
+    EXPECT_EQ(again.replaced->tracks.size(), 1u);
+    EXPECT_TRUE(again.joined->tracks.empty());
+    EXPECT_TRUE(roster.find("r1", "bob")->subscriptions.empty());
+}
+
 }  // namespace
 }  // namespace rollcall::room
