@@ -453,7 +453,8 @@ void SignalingHub::publish_done(SessionId session, const json& reference, std::o
     if (!self || self->session != session) return;
     // Tracks the new offer no longer carries are unpublished; new ones are published.
     std::vector<std::string> gone;
-    for (const auto& [id, track] : self->tracks) {
+    for (const auto& entry : self->tracks) {
+        const std::string& id = entry.first;  // (clang 14 cannot capture a structured binding)
         const bool kept = std::any_of(tracks.begin(), tracks.end(), [&](const room::Track& t) { return t.id == id; });
         if (!kept) gone.push_back(id);
     }
