@@ -68,7 +68,7 @@ async function start(event) {
 
     const client = new SignalingClient();
     echo.client = client;
-    await client.join(token);
+    await client.join(token, { autoSubscribe: false });  // echo receives only itself
     echo.timings.joined = performance.now() - t0;
     const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
     echo.pc = pc;

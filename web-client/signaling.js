@@ -22,14 +22,15 @@ export class SignalingClient extends EventTarget {
     return `${scheme}//${location.host}/rtc`;
   }
 
-  // Resolves with the `joined` message, rejects with a SignalingError.
-  join(token) {
+  // Resolves with the `joined` message, rejects with a SignalingError. `extra` adds join
+  // fields (e.g. autoSubscribe).
+  join(token, extra = {}) {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(this.url);
       this.#ws = ws;
       let joined = false;
       ws.addEventListener('open', () => {
-        this.request({ type: 'join', token }).then((msg) => { joined = true; resolve(msg); }, reject);
+        this.request({ type: 'join', token, ...extra }).then((msg) => { joined = true; resolve(msg); }, reject);
       });
       ws.addEventListener('message', (event) => this.#onMessage(event));
       ws.addEventListener('close', (event) => {
