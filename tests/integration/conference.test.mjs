@@ -166,7 +166,13 @@ describe('conference signaling', () => {
     carol.send({ type: 'publish', sdp: offer, id: 'c2' });
     const replies = [await carol.next((m) => m.ref === 'c1'), await carol.next((m) => m.ref === 'c2')];
     assert.equal(replies[0].type, 'answer');
-    assert.equal(replies[1].code, 'negotiation_in_progress');
+    // Either the second arrived while the first was with the media worker, or the first was
+    // answered already and the second is a renegotiation that keeps the tracks.
+    if (replies[1].type === 'answer') {
+      assert.deepEqual(replies[1].tracks.map((t) => t.id), replies[0].tracks.map((t) => t.id));
+    } else {
+      assert.equal(replies[1].code, 'negotiation_in_progress');
+    }
     carol.send({ type: 'publish', echo: true, sdp: offer, id: 'c3' });
     assert.equal((await carol.next((m) => m.ref === 'c3')).code, 'already_publishing');
     carol.send({ type: 'trickle', target: 'sideways', candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host', id: 'c4' });

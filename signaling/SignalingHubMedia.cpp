@@ -1,0 +1,474 @@
+// The media half of the signaling protocol: publish (echo and conference), subscriptions,
+// mute, trickle, and the media plane's events (docs/protocol.md).
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "signaling/ClientMessage.hpp"
+#include "signaling/Random.hpp"
+#include "signaling/SignalingHub.hpp"
+#include "sfu/OfferPlan.hpp"
+#include "transport/Sdp.hpp"
+
+namespace rollcall::signaling {
+
+using json = nlohmann::json;
+
+void SignalingHub::handle_publish(Connection& connection, SessionId session, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    if (!media_) {
+        send_error(connection, "media_unavailable", "this server runs without a media plane", ref);
+        return;
+    }
+    const room::Participant* self = roster_.find(connection.room, connection.identity);
+    if (!self || !self->grants.can_publish) {
+        send_error(connection, "permission_denied", "the token does not grant canPublish", ref);
+        return;
+    }
+    if (auto echo = message.body.find("echo"); echo != message.body.end()) {
+        if (!echo->is_boolean()) {
+            send_error(connection, "malformed_message", "\"echo\" must be a boolean", ref);
+            return;
+        }
+        if (echo->get<bool>()) {
+            handle_publish_echo(connection, session, message);
+            return;
+        }
+    }
+    if (connection.echo) {
+        send_error(connection, "already_publishing", "this session publishes in echo mode", ref);
+        return;
+    }
+    if (connection.publish_pending) {
+        send_error(connection, "negotiation_in_progress", "wait for the answer to the previous offer", ref);
+        return;
+    }
+    // Optional: what each of the offer's sections carries ("camera", "microphone", "screen").
+    const json* sources = nullptr;
+    if (auto it = message.body.find("sources"); it != message.body.end()) {
+        if (!it->is_object()) {
+            send_error(connection, "malformed_message", "\"sources\" must map mids to \"camera\", \"microphone\" or \"screen\"", ref);
+            return;
+        }
+        for (const auto& [mid, source] : it->items()) {
+            if (!source.is_string() || (source != "camera" && source != "microphone" && source != "screen")) {
+                send_error(connection, "malformed_message", "\"sources\" must map mids to \"camera\", \"microphone\" or \"screen\"", ref);
+                return;
+            }
+        }
+        sources = &*it;
+    }
+    auto plan = plan_offer(connection, message, sfu::OfferMode::publish);
+    if (!plan) return;
+    std::vector<room::Track> tracks;
+    for (sfu::OfferedTrack& offered : plan->tracks) {
+        const std::string kind(transport::to_string(offered.kind));
+        room::Track track;
+        auto known = connection.published.find(offered.mid);
+        const room::Track* existing = nullptr;
+        if (known != connection.published.end()) existing = roster_.find_track(connection.room, known->second).second;
+        track.id = existing && existing->kind == kind ? existing->id : random_id("TR_");
+        track.kind = kind;
+        track.mid = offered.mid;
+        track.codec = offered.codec;
+        track.muted = existing ? existing->muted : false;
+        track.source = offered.kind == transport::MediaKind::audio ? "microphone" : "camera";
+        if (sources && sources->contains(offered.mid)) track.source = (*sources)[offered.mid].get<std::string>();
+        offered.track_id = track.id;
+        tracks.push_back(std::move(track));
+    }
+    if (connection.media_mid.empty()) connection.media_mid = plan->tracks.front().mid;
+    connection.publish_pending = true;
+    media_->publish(session, connection.room, std::move(*plan),
+                    [this, session, reference = message.ref, tracks = std::move(tracks)](
+                        std::optional<std::string> answer, std::string code, std::string text) mutable {
+                        publish_done(session, reference, std::move(answer), code, text, std::move(tracks));
+                    });
+}
+
+void SignalingHub::publish_done(SessionId session, const json& reference, std::optional<std::string> answer,
+                                const std::string& code, const std::string& text, std::vector<room::Track> tracks) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state == State::closing) return;
+    Connection& connection = it->second;
+    connection.publish_pending = false;
+    const json* ref = reference.is_null() ? nullptr : &reference;
+    if (!answer) {
+        if (connection.published.empty()) connection.media_mid.clear();
+        send_error(connection, code, text, ref);
+        return;
+    }
+    const room::Participant* self = roster_.find(connection.room, connection.identity);
+    if (!self || self->session != session) return;
+    // Tracks the new offer no longer carries are unpublished; new ones are published.
+    std::vector<std::string> gone;
+    for (const auto& entry : self->tracks) {
+        const std::string& id = entry.first;  // (clang 14 cannot capture a structured binding)
+        const bool kept = std::any_of(tracks.begin(), tracks.end(), [&](const room::Track& t) { return t.id == id; });
+        if (!kept) gone.push_back(id);
+    }
+    remove_tracks(connection, gone);
+    connection.published.clear();
+    std::vector<room::Track> added;
+    for (room::Track& track : tracks) {
+        connection.published[track.mid] = track.id;
+        if (roster_.add_track(connection.room, connection.identity, track)) added.push_back(track);
+    }
+    json reply = {{"type", "answer"}, {"sdp", *answer}, {"tracks", json::array()}};
+    for (const auto& track : tracks) {
+        json entry = track_json(track);
+        entry["mid"] = track.mid;
+        reply["tracks"].push_back(std::move(entry));
+    }
+    if (ref) reply["ref"] = *ref;
+    send(connection, reply);
+    self = roster_.find(connection.room, connection.identity);
+    for (const room::Track& track : added) {
+        broadcast(connection.room,
+                  {{"type", "track_published"},
+                   {"participant", {{"id", self->id}, {"identity", self->identity}}},
+                   {"track", track_json(track)}},
+                  session);
+        auto_subscribe(connection.room, *self, track);
+    }
+    if (!added.empty()) sync_room_subscriptions(connection.room, session);
+}
+
+void SignalingHub::remove_tracks(Connection& connection, const std::vector<std::string>& track_ids) {
+    const room::Participant* self = roster_.find(connection.room, connection.identity);
+    if (!self) return;
+    const json who = {{"id", self->id}, {"identity", self->identity}};
+    for (const auto& id : track_ids) {
+        auto removed = roster_.remove_track(connection.room, connection.identity, id);
+        if (!removed) continue;
+        std::erase_if(connection.published, [&](const auto& entry) { return entry.second == id; });
+        broadcast(connection.room, {{"type", "track_unpublished"}, {"participant", who}, {"track", {{"id", id}}}}, connection.id);
+    }
+}
+
+void SignalingHub::auto_subscribe(std::string_view room_name, const room::Participant& publisher, const room::Track& track) {
+    const room::Room* room = roster_.find(room_name);
+    if (!room) return;
+    std::vector<std::string> subscribers;
+    for (const auto& [identity, participant] : room->participants) {
+        if (participant.session != publisher.session && participant.auto_subscribe && participant.grants.can_subscribe) {
+            subscribers.push_back(identity);
+        }
+    }
+    for (const auto& identity : subscribers) roster_.subscribe(room_name, identity, track.id);
+}
+
+void SignalingHub::sync_subscriptions(std::string_view room_name, std::string_view identity) {
+    if (!media_) return;
+    const room::Participant* participant = roster_.find(room_name, identity);
+    if (!participant || !participant->grants.can_subscribe) return;
+    auto it = connections_.find(participant->session);
+    if (it == connections_.end() || it->second.state != State::joined || it->second.echo) return;
+    std::set<std::string> ids(participant->subscriptions.begin(), participant->subscriptions.end());
+    media_->set_subscriptions(participant->session, std::string(room_name), std::move(ids));
+}
+
+void SignalingHub::sync_room_subscriptions(std::string_view room_name, SessionId except) {
+    const room::Room* room = roster_.find(room_name);
+    if (!room) return;
+    std::vector<std::string> identities;
+    for (const auto& [identity, participant] : room->participants) {
+        if (participant.session != except) identities.push_back(identity);
+    }
+    for (const auto& identity : identities) sync_subscriptions(room_name, identity);
+}
+
+void SignalingHub::handle_unpublish(Connection& connection, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto track = message.body.find("track");
+    if (track == message.body.end() || !track->is_string()) {
+        send_error(connection, "malformed_message", "unpublish needs a string \"track\"", ref);
+        return;
+    }
+    const std::string& id = track->get_ref<const std::string&>();
+    const room::Participant* self = roster_.find(connection.room, connection.identity);
+    if (!self || !self->tracks.contains(id)) {
+        send_error(connection, "track_not_found", "you publish no track with that id", ref);
+        return;
+    }
+    if (media_) media_->unpublish(connection.id, id);
+    remove_tracks(connection, {id});
+    json reply = {{"type", "unpublished"}, {"track", id}};
+    if (ref) reply["ref"] = *ref;
+    send(connection, reply);
+}
+
+void SignalingHub::handle_mute(Connection& connection, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto track = message.body.find("track");
+    auto muted = message.body.find("muted");
+    if (track == message.body.end() || !track->is_string() || muted == message.body.end() || !muted->is_boolean()) {
+        send_error(connection, "malformed_message", "mute needs a string \"track\" and a boolean \"muted\"", ref);
+        return;
+    }
+    const std::string& id = track->get_ref<const std::string&>();
+    if (!roster_.set_muted(connection.room, connection.identity, id, muted->get<bool>())) {
+        send_error(connection, "track_not_found", "you publish no track with that id", ref);
+        return;
+    }
+    const room::Participant* self = roster_.find(connection.room, connection.identity);
+    broadcast(connection.room,
+              {{"type", "track_muted"},
+               {"participant", {{"id", self->id}, {"identity", self->identity}}},
+               {"track", id},
+               {"muted", muted->get<bool>()}},
+              connection.id);
+    json reply = {{"type", "muted"}, {"track", id}, {"muted", muted->get<bool>()}};
+    if (ref) reply["ref"] = *ref;
+    send(connection, reply);
+}
+
+void SignalingHub::handle_subscribe(Connection& connection, const ClientMessage& message, bool subscribe) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    const char* verb = subscribe ? "subscribe" : "unsubscribe";
+    const room::Participant* self = roster_.find(connection.room, connection.identity);
+    if (!self || !self->grants.can_subscribe) {
+        send_error(connection, "permission_denied", "the token does not grant canSubscribe", ref);
+        return;
+    }
+    if (connection.echo) {
+        send_error(connection, "not_supported", "an echo session cannot subscribe", ref);
+        return;
+    }
+    auto tracks = message.body.find("tracks");
+    constexpr std::size_t kMaxTracksPerRequest = 64;
+    if (tracks == message.body.end() || !tracks->is_array() || tracks->empty() || tracks->size() > kMaxTracksPerRequest) {
+        send_error(connection, "malformed_message", std::string(verb) + " needs \"tracks\": 1 to 64 track ids", ref);
+        return;
+    }
+    for (const auto& id : *tracks) {
+        if (!id.is_string()) {
+            send_error(connection, "malformed_message", "track ids are strings", ref);
+            return;
+        }
+        auto [owner, track] = roster_.find_track(connection.room, id.get_ref<const std::string&>());
+        if (!track || owner == self) {
+            send_error(connection, "track_not_found", "no other participant in the room publishes track " + id.get<std::string>().substr(0, 64), ref);
+            return;
+        }
+    }
+    for (const auto& id : *tracks) {
+        if (subscribe) roster_.subscribe(connection.room, connection.identity, id.get_ref<const std::string&>());
+        else roster_.unsubscribe(connection.room, connection.identity, id.get_ref<const std::string&>());
+    }
+    sync_subscriptions(connection.room, connection.identity);
+    self = roster_.find(connection.room, connection.identity);
+    json reply = {{"type", subscribe ? "subscribed" : "unsubscribed"}, {"subscriptions", self->subscriptions}};
+    if (ref) reply["ref"] = *ref;
+    send(connection, reply);
+}
+
+void SignalingHub::handle_subscribe_answer(Connection& connection, SessionId session, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto sdp = message.body.find("sdp");
+    auto version = message.body.find("version");
+    if (sdp == message.body.end() || !sdp->is_string() || version == message.body.end() || !version->is_number_unsigned()) {
+        send_error(connection, "malformed_message", "subscribe_answer needs a string \"sdp\" and the offer's \"version\"", ref);
+        return;
+    }
+    std::string parse_error;
+    auto parsed = transport::parse_sdp(sdp->get_ref<const std::string&>(), parse_error);
+    if (!parsed) {
+        send_error(connection, "sdp_malformed", parse_error, ref);
+        return;
+    }
+    sfu::PlanError plan_error;
+    auto answer = sfu::plan_subscriber_answer(*parsed, plan_error);
+    if (!answer) {
+        send_error(connection, plan_error.code, plan_error.message, ref);
+        return;
+    }
+    if (!media_ || !media_->has(session) || media_->has_echo(session)) {
+        send_error(connection, "no_transport", "there is no subscription to answer", ref);
+        return;
+    }
+    media_->subscriber_answer(session, std::move(*answer), version->get<std::uint64_t>(),
+                              [this, session, reference = message.ref](std::string code, std::string text) {
+                                  auto it = connections_.find(session);
+                                  if (it == connections_.end() || it->second.state == State::closing) return;
+                                  send_error(it->second, code, text, reference.is_null() ? nullptr : &reference);
+                              });
+}
+
+void SignalingHub::handle_publish_echo(Connection& connection, SessionId session, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    const room::Participant* self = roster_.find(connection.room, connection.identity);
+    if (!self->grants.can_subscribe) {
+        send_error(connection, "permission_denied", "echo needs canSubscribe as well", ref);
+        return;
+    }
+    auto plan = plan_offer(connection, message);
+    if (!plan) return;
+    if (media_->has(session)) {
+        send_error(connection, "already_publishing", "this session already has a transport", ref);
+        return;
+    }
+    connection.echo = true;
+    connection.media_mid = plan->tracks.front().mid;
+    media_->publish_echo(session, connection.room, std::move(*plan),
+                         [this, session, reference = message.ref](std::optional<std::string> answer, std::string code,
+                                                                  std::string text) {
+                             deliver_answer(session, reference, std::move(answer), code, text);
+                         });
+}
+
+std::optional<sfu::OfferPlan> SignalingHub::plan_offer(Connection& connection, const ClientMessage& message,
+                                                      sfu::OfferMode mode) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto sdp = message.body.find("sdp");
+    if (sdp == message.body.end() || !sdp->is_string()) {
+        send_error(connection, "malformed_message", "needs a string \"sdp\" (an offer)", ref);
+        return std::nullopt;
+    }
+    std::string parse_error;
+    auto offer = transport::parse_sdp(sdp->get_ref<const std::string&>(), parse_error);
+    if (!offer) {
+        send_error(connection, "sdp_malformed", parse_error, ref);
+        return std::nullopt;
+    }
+    sfu::PlanError plan_error;
+    auto plan = sfu::plan_offer(*offer, mode, plan_error);
+    if (!plan) send_error(connection, plan_error.code, plan_error.message, ref);
+    return plan;
+}
+
+void SignalingHub::deliver_answer(SessionId session, const json& reference, std::optional<std::string> answer,
+                                  const std::string& code, const std::string& text) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state == State::closing) {
+        if (media_) media_->close(session);
+        return;
+    }
+    const json* ref = reference.is_null() ? nullptr : &reference;
+    if (!answer) {
+        end_media(it->second, session);
+        send_error(it->second, code, text, ref);
+        return;
+    }
+    json reply = {{"type", "answer"}, {"sdp", *answer}};
+    if (ref) reply["ref"] = *ref;
+    send(it->second, reply);
+}
+
+void SignalingHub::handle_renegotiate(Connection& connection, SessionId session, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto plan = plan_offer(connection, message);
+    if (!plan) return;
+    if (!media_ || !media_->has_echo(session)) {
+        send_error(connection, "no_transport", "renegotiate restarts an echo transport; conferencing sends a new publish offer",
+                   ref);
+        return;
+    }
+    media_->restart_ice(session, std::move(plan->remote),
+                        [this, session, reference = message.ref](std::optional<std::string> answer, std::string code,
+                                                                 std::string text) {
+                            deliver_answer(session, reference, std::move(answer), code, text);
+                        });
+}
+
+void SignalingHub::handle_trickle(Connection& connection, SessionId session, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto candidate = message.body.find("candidate");
+    if (candidate == message.body.end() || candidate->is_null() ||
+        (candidate->is_string() && candidate->get_ref<const std::string&>().empty())) {
+        return;  // end of candidates
+    }
+    if (!candidate->is_string()) {
+        send_error(connection, "malformed_message", "\"candidate\" must be a string", ref);
+        return;
+    }
+    auto parsed = transport::parse_candidate(candidate->get_ref<const std::string&>());
+    if (!parsed) {
+        send_error(connection, "bad_candidate", "not an ICE candidate line", ref);
+        return;
+    }
+    auto role = sfu::PeerRole::publisher;
+    if (auto target = message.body.find("target"); target != message.body.end()) {
+        if (*target == "subscriber") role = sfu::PeerRole::subscriber;
+        else if (*target != "publisher") {
+            send_error(connection, "malformed_message", "\"target\" is \"publisher\" or \"subscriber\"", ref);
+            return;
+        }
+    }
+    if (!media_ || !media_->has(session)) {
+        send_error(connection, "no_transport", "publish or answer a subscription first; then trickle", ref);
+        return;
+    }
+    media_->add_remote_candidate(session, role, *parsed);
+}
+
+void SignalingHub::end_media(Connection& connection, SessionId session) {
+    if (media_ && media_->has(session)) media_->close(session);
+    connection.media_mid.clear();
+    connection.subscriber_mid.clear();
+    connection.published.clear();
+    connection.echo = false;
+}
+
+void SignalingHub::on_media_candidate(SessionId session, sfu::PeerRole role, const transport::SdpCandidate& candidate) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state == State::closing) return;
+    const Connection& c = it->second;
+    send(it->second, {{"type", "trickle"},
+                      {"target", sfu::to_string(role)},
+                      {"candidate", transport::write_candidate(candidate)},
+                      {"sdpMid", role == sfu::PeerRole::publisher ? c.media_mid : c.subscriber_mid}});
+}
+
+void SignalingHub::on_media_connected(SessionId session, sfu::PeerRole role, const sfu::MediaConnectedInfo& info) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state == State::closing) return;
+    send(it->second, {{"type", "media"},
+                      {"target", sfu::to_string(role)},
+                      {"state", "connected"},
+                      {"dtls", {{"version", info.dtls_version}, {"cipher", info.cipher}}},
+                      {"srtp", info.srtp_profile}});
+}
+
+void SignalingHub::on_media_failed(SessionId session, sfu::PeerRole role, const std::string& reason) {
+    auto it = connections_.find(session);
+    if (it == connections_.end()) return;
+    Connection& connection = it->second;
+    if (connection.echo || connection.state == State::closing) {
+        end_media(connection, session);
+    } else if (role == sfu::PeerRole::publisher) {
+        // The worker dropped the transport and its producers: the tracks are gone.
+        std::vector<std::string> ids;
+        for (const auto& [mid, id] : connection.published) ids.push_back(id);
+        remove_tracks(connection, ids);
+        connection.media_mid.clear();
+    } else {
+        connection.subscriber_mid.clear();
+    }
+    if (connection.state == State::closing) return;
+    send(connection, {{"type", "media"}, {"target", sfu::to_string(role)}, {"state", "failed"}, {"reason", reason}});
+}
+
+void SignalingHub::on_subscriber_offer(SessionId session, const sfu::SubscriberOffer& offer) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state != State::joined) return;
+    Connection& connection = it->second;
+    json tracks = json::array();
+    for (const sfu::OfferedSlot& slot : offer.slots) {
+        json entry = {{"mid", slot.mid}, {"kind", transport::to_string(slot.kind)}, {"track", nullptr}};
+        if (!slot.track_id.empty()) {
+            auto [owner, track] = roster_.find_track(connection.room, slot.track_id);
+            entry["track"] = slot.track_id;
+            if (owner && track) {
+                entry["participant"] = {{"id", owner->id}, {"identity", owner->identity}, {"name", owner->name}};
+                entry["source"] = track->source;
+                entry["muted"] = track->muted;
+            }
+        }
+        tracks.push_back(std::move(entry));
+    }
+    if (connection.subscriber_mid.empty() && !offer.slots.empty()) connection.subscriber_mid = offer.slots.front().mid;
+    send(connection, {{"type", "subscribe_offer"}, {"sdp", offer.sdp}, {"version", offer.version}, {"tracks", std::move(tracks)}});
+}
+
+}  // namespace rollcall::signaling
