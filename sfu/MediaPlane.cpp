@@ -18,6 +18,8 @@ struct MediaPlane::WorkerState {
         auto it = routers.find(room);
         return it == routers.end() ? nullptr : it->second.get();
     }
+    // The room's router, created on first use; the session is remembered as in it.
+    Router& enter(MediaPlane& plane, SessionId session, const std::string& room);
     void drop_if_empty(const std::string& room) {
         if (auto it = routers.find(room); it != routers.end() && it->second->empty()) routers.erase(it);
     }
@@ -60,15 +62,19 @@ private:
     }
     template <typename F>
     void post(SessionId session, F f) {
-        MediaPlane* plane = &plane_;
-        plane_.post_([plane, session, f = std::move(f)] {
-            if (plane->events_ && plane->has(session)) f(*plane->events_, session);
-        });
+        plane_.post_event(session, std::move(f));
     }
 
     MediaPlane& plane_;
     WorkerState& state_;
 };
+
+Router& MediaPlane::WorkerState::enter(MediaPlane& plane, SessionId session, const std::string& room) {
+    glue->session_rooms[session] = room;
+    auto& slot = routers[room];
+    if (!slot) slot = std::make_unique<Router>(worker->context(), plane.identity_, plane.options_.addresses, *glue);
+    return *slot;
+}
 
 // One echo peer and the hand-off of its events to the signaling thread.
 class MediaPlane::PeerSlot final : public EchoPeer::Listener {
@@ -88,11 +94,7 @@ public:
         });
     }
     void on_peer_connected() override {
-        auto& t = peer_.transport();
-        MediaConnectedInfo info{t.dtls().protocol_version(), t.dtls().cipher(),
-                                t.srtp_profile() ? std::string(transport::to_string(*t.srtp_profile())) : "",
-                                t.remote_address().value_or("")};
-        post([info](MediaEvents& events, SessionId session) { events.on_media_connected(session, PeerRole::publisher, info); });
+        post([info = connected_info(peer_.transport())](MediaEvents& events, SessionId session) { events.on_media_connected(session, PeerRole::publisher, info); });
     }
     void on_peer_failed(std::string_view reason) override {
         post([text = std::string(reason)](MediaEvents& events, SessionId session) {
@@ -107,11 +109,7 @@ public:
 private:
     template <typename F>
     void post(F f) {
-        MediaPlane* plane = &plane_;
-        SessionId session = session_;
-        plane_.post_([plane, session, f = std::move(f)] {
-            if (plane->events_ && plane->has(session)) f(*plane->events_, session);
-        });
+        plane_.post_event(session_, std::move(f));
     }
 
     MediaPlane& plane_;
@@ -187,7 +185,7 @@ bool MediaPlane::on_router(SessionId session, F f) {
     if (it == sessions_.end() || it->second.echo) return false;
     WorkerState* state = workers_[it->second.worker].get();
     return state->worker->post([state, session, room = it->second.room, f = std::move(f)]() mutable {
-        if (Router* router = state->find_router(room)) f(*router, *state, session, room);
+        if (Router* router = state->find_router(room)) f(*router, session);
     });
 }
 
@@ -236,7 +234,7 @@ void MediaPlane::restart_ice(SessionId session, transport::RemoteTransportParame
         }
         PeerSlot& slot = *peer->second;
         const transport::SdpFingerprint& bound = slot.plan().remote.fingerprint;
-        if (remote.fingerprint.algorithm != bound.algorithm || remote.fingerprint.value != bound.value) {
+        if (remote.fingerprint != bound) {
             // The DTLS session is bound to the first fingerprint; a new one is not a restart.
             post_([done] { done(std::nullopt, "fingerprint_changed", "the offer's fingerprint differs from the session's"); });
             return;
@@ -262,10 +260,7 @@ void MediaPlane::publish(SessionId session, const std::string& room, OfferPlan p
     }
     WorkerState* state = workers_[where->worker].get();
     const bool posted = state->worker->post([this, state, session, room, plan = std::move(plan), done]() mutable {
-        state->glue->session_rooms[session] = room;
-        auto& slot = state->routers[room];
-        if (!slot) slot = std::make_unique<Router>(state->worker->context(), identity_, options_.addresses, *state->glue);
-        const std::string error = slot->publish(session, plan);
+        const std::string error = state->enter(*this, session, room).publish(session, plan);
         if (!error.empty()) {
             state->drop_if_empty(room);
             const std::string code = error == "fingerprint_changed" ? error : "transport_failed";
@@ -280,7 +275,7 @@ void MediaPlane::publish(SessionId session, const std::string& room, OfferPlan p
 }
 
 void MediaPlane::unpublish(SessionId session, const std::string& track_id) {
-    on_router(session, [track_id](Router& router, WorkerState&, SessionId s, const std::string&) { router.unpublish(s, track_id); });
+    on_router(session, [track_id](Router& router, SessionId s) { router.unpublish(s, track_id); });
 }
 
 void MediaPlane::set_subscriptions(SessionId session, const std::string& room, std::set<std::string> track_ids) {
@@ -289,17 +284,13 @@ void MediaPlane::set_subscriptions(SessionId session, const std::string& room, s
     if (!where) return;  // an echo session subscribes to nothing
     WorkerState* state = workers_[where->worker].get();
     state->worker->post([this, state, session, room, ids = std::move(track_ids)]() mutable {
-        state->glue->session_rooms[session] = room;
-        auto& slot = state->routers[room];
-        if (!slot) slot = std::make_unique<Router>(state->worker->context(), identity_, options_.addresses, *state->glue);
-        slot->set_subscriptions(session, std::move(ids));
+        state->enter(*this, session, room).set_subscriptions(session, std::move(ids));
         state->drop_if_empty(room);
     });
 }
 
 void MediaPlane::subscriber_answer(SessionId session, SubscriberAnswer answer, std::uint64_t version, DoneCallback done) {
-    const bool posted = on_router(session, [this, answer = std::move(answer), version, done](Router& router, WorkerState&,
-                                                                                             SessionId s, const std::string&) {
+    const bool posted = on_router(session, [this, answer = std::move(answer), version, done](Router& router, SessionId s) {
         const std::string error = router.subscriber_answer(s, answer, version);
         if (error.empty()) return;
         const bool known = error == "stale_answer" || error == "fingerprint_changed" || error == "no_transport";
@@ -321,7 +312,7 @@ void MediaPlane::add_remote_candidate(SessionId session, PeerRole role, const tr
         });
         return;
     }
-    on_router(session, [role, candidate](Router& router, WorkerState&, SessionId s, const std::string&) {
+    on_router(session, [role, candidate](Router& router, SessionId s) {
         router.add_remote_candidate(s, role, candidate);
     });
 }

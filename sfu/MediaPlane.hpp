@@ -87,8 +87,17 @@ private:
     // The session's place, created on first use; null when it is held by the other mode.
     Place* place(SessionId session, const std::string& room, bool echo);
     static void remove_echo_on_worker(WorkerState& state, SessionId session);
+    // Runs f(router, session) on the worker of the session's room, if the router exists.
     template <typename F>
     bool on_router(SessionId session, F f);
+    // Hands f(events, session) to the signaling thread, unless the session's media ended.
+    template <typename F>
+    void post_event(SessionId session, F f) {
+        MediaPlane* plane = this;
+        post_([plane, session, f = std::move(f)] {
+            if (plane->events_ && plane->has(session)) f(*plane->events_, session);
+        });
+    }
 
     Options options_;
     Post post_;

@@ -66,7 +66,7 @@ SdpMedia rejected(const SdpMedia& offered) {
 }
 
 // The fingerprint (sha-256 preferred), ICE credentials, setup and candidates of the BUNDLE
-// transport carried by `m`. Returns an error code, or "" on success.
+// transport carried by `m`; false (with `error` set) when something is missing.
 bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m, RemoteTransportParameters& remote, PlanError& error) {
     const auto& fingerprints = sdp.fingerprints_of(m);
     if (fingerprints.empty()) {

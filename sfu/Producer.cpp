@@ -68,11 +68,6 @@ Producer::Producer(Spec spec, SessionId publisher, ProducerUpstream& upstream)
     if (spec_.kind == MediaKind::video) cache_ = std::make_unique<PacketCache>(512);
 }
 
-Producer::~Producer() {
-    // The router drops consumers before their producer; whatever is left must not dangle.
-    consumers_.clear();
-}
-
 void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
     if (packet.payload_type() != spec_.codec.payload_type) {
         ++dropped_;  // only the negotiated codec is forwarded

@@ -75,8 +75,8 @@ public:
         transport::SdpCodec codec;  // as negotiated with the publisher
     };
 
+    // The router drops a producer's consumers before the producer itself.
     Producer(Spec spec, SessionId publisher, ProducerUpstream& upstream);
-    ~Producer();
     Producer(const Producer&) = delete;
     Producer& operator=(const Producer&) = delete;
 

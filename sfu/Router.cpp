@@ -16,15 +16,6 @@ std::uint32_t random_u32() {
     return value;
 }
 
-bool same_fingerprint(const SdpFingerprint& a, const SdpFingerprint& b) {
-    return a.algorithm == b.algorithm && a.value == b.value;
-}
-
-MediaConnectedInfo connected_info(const WebRtcTransport& t) {
-    return {t.dtls().protocol_version(), t.dtls().cipher(),
-            t.srtp_profile() ? std::string(transport::to_string(*t.srtp_profile())) : "", t.remote_address().value_or("")};
-}
-
 // Keyframe requests for `target` in a compound from a subscriber, and NACKs, by media SSRC.
 template <typename OnKeyframe, typename OnNack>
 void read_feedback(std::span<const std::uint8_t> compound, OnKeyframe&& on_keyframe, OnNack&& on_nack) {
@@ -53,6 +44,11 @@ void read_feedback(std::span<const std::uint8_t> compound, OnKeyframe&& on_keyfr
 
 std::string_view to_string(PeerRole role) noexcept { return role == PeerRole::publisher ? "publisher" : "subscriber"; }
 
+MediaConnectedInfo connected_info(const WebRtcTransport& t) {
+    return {t.dtls().protocol_version(), t.dtls().cipher(),
+            t.srtp_profile() ? std::string(transport::to_string(*t.srtp_profile())) : "", t.remote_address().value_or("")};
+}
+
 // ---------------------------------------------------------------------------------------
 // PublisherPeer
 
@@ -74,7 +70,7 @@ std::string PublisherPeer::negotiate(OfferPlan& plan) {
         answer_ = plan.answer;
     } else {
         // The DTLS session is bound to the first fingerprint; a new one is not this peer.
-        if (!same_fingerprint(plan.remote.fingerprint, fingerprint_)) return "fingerprint_changed";
+        if (plan.remote.fingerprint != fingerprint_) return "fingerprint_changed";
         if (plan.remote.ice_ufrag != remote_ufrag_) {
             if (std::string error = transport_.restart_ice(plan.remote.ice_ufrag, plan.remote.ice_pwd, plan.remote.candidates);
                 !error.empty()) {
@@ -255,16 +251,13 @@ std::uint8_t SubscriberPeer::payload_type_for(const SdpCodec& codec) {
     // sections in the BUNDLE never give one number two meanings.
     const std::string key = codec.name + "/" + std::to_string(codec.clock_rate) + "/" + codec.fmtp;
     if (auto it = payload_types_.find(key); it != payload_types_.end()) return it->second;
-    std::uint8_t pt = 96;
-    if (codec.name == "opus" || codec.name == "OPUS") pt = 111;
     auto taken = [&](std::uint8_t candidate) {
         return std::any_of(payload_types_.begin(), payload_types_.end(), [&](const auto& e) { return e.second == candidate; });
     };
+    // Opus at its customary 111 when free; everything else from the dynamic range 96–127.
+    const bool opus = codec.name == "opus" || codec.name == "OPUS";
+    std::uint8_t pt = opus && !taken(111) ? 111 : 96;
     while (taken(pt) && pt < 127) ++pt;
-    if (taken(pt)) {
-        for (pt = 96; taken(pt) && pt < 127; ++pt) {
-        }
-    }
     payload_types_[key] = pt;
     return pt;
 }
@@ -290,12 +283,7 @@ void SubscriberPeer::offer() {
         m.setup = "actpass";
         m.candidates = transport_.local_candidates();
         if (!m.candidates.empty()) m.port = m.candidates.front().port;
-        m.codecs = {slot.codec};
-        if (slot.codec.clock_rate == 0) {  // a section never used: a placeholder codec
-            m.codecs.front().name = slot.kind == MediaKind::audio ? "opus" : "VP8";
-            m.codecs.front().clock_rate = slot.kind == MediaKind::audio ? 48000 : 90000;
-            m.codecs.front().channels = slot.kind == MediaKind::audio ? 2 : 0;
-        }
+        m.codecs = {slot.codec};  // an inactive section keeps its last codec
         if (slot.consumer) {
             const Consumer::Spec& spec = slot.consumer->spec();
             m.direction = Direction::sendonly;
@@ -333,7 +321,7 @@ std::string SubscriberPeer::on_answer(const SubscriberAnswer& answer, std::uint6
         if (std::string error = transport_.set_remote(answer.remote); !error.empty()) return error;
         remote_set_ = true;
         fingerprint_ = answer.remote.fingerprint;
-    } else if (!same_fingerprint(answer.remote.fingerprint, fingerprint_)) {
+    } else if (answer.remote.fingerprint != fingerprint_) {
         return "fingerprint_changed";
     }
     negotiating_ = false;

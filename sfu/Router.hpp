@@ -26,6 +26,8 @@ struct MediaConnectedInfo {
     std::string srtp_profile;
     std::string remote_address;
 };
+// What a connected transport negotiated.
+MediaConnectedInfo connected_info(const transport::WebRtcTransport& transport);
 
 // One m-section of an offer to a subscriber: the track it carries, or none (inactive).
 struct OfferedSlot {

@@ -40,6 +40,8 @@ struct SdpCandidate {
 struct SdpFingerprint {
     std::string algorithm;  // lower case, e.g. "sha-256"
     std::string value;      // upper-case hex pairs separated by ':'
+
+    bool operator==(const SdpFingerprint&) const = default;
 };
 
 struct SdpSsrcGroup {

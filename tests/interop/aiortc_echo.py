@@ -11,33 +11,10 @@ import ssl
 import sys
 import time
 
-import aioice.ice
-# aioice skips 127.0.0.1 when listing interfaces; in a loopback-only namespace that leaves
-# nothing, so offer loopback explicitly (BROWSER-TESTING.md).
-aioice.ice.get_host_addresses = lambda *args, **kwargs: ["127.0.0.1"]
-
-import numpy
 import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
-from av import VideoFrame
-
-
-class PatternTrack(VideoStreamTrack):
-    """Moving bars, so the encoder produces real frames (not a flat image)."""
-
-    def __init__(self):
-        super().__init__()
-        self.counter = 0
-
-    async def recv(self):
-        pts, time_base = await self.next_timestamp()
-        self.counter += 1
-        image = numpy.zeros((240, 320, 3), numpy.uint8)
-        image[:, (self.counter * 4) % 320:, 1] = 200
-        frame = VideoFrame.from_ndarray(image, format="bgr24")
-        frame.pts, frame.time_base = pts, time_base
-        return frame
+from aiortc.mediastreams import AudioStreamTrack
+from aiortc_common import PatternTrack
 
 
 async def run(url, ca_file, token, bad_fingerprint, sdes):

@@ -15,33 +15,10 @@ import json
 import ssl
 import time
 
-import aioice.ice
-# aioice skips 127.0.0.1 when listing interfaces; in a loopback-only namespace that leaves
-# nothing, so offer loopback explicitly (BROWSER-TESTING.md).
-aioice.ice.get_host_addresses = lambda *args, **kwargs: ["127.0.0.1"]
-
-import numpy
 import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
-from av import VideoFrame
-
-
-class PatternTrack(VideoStreamTrack):
-    """Moving bars, so the encoder produces real frames (not a flat image)."""
-
-    def __init__(self):
-        super().__init__()
-        self.counter = 0
-
-    async def recv(self):
-        pts, time_base = await self.next_timestamp()
-        self.counter += 1
-        image = numpy.zeros((240, 320, 3), numpy.uint8)
-        image[:, (self.counter * 4) % 320:, 2] = 220
-        frame = VideoFrame.from_ndarray(image, format="bgr24")
-        frame.pts, frame.time_base = pts, time_base
-        return frame
+from aiortc.mediastreams import AudioStreamTrack
+from aiortc_common import PatternTrack
 
 
 async def run(args):
@@ -94,7 +71,7 @@ async def run(args):
         if args.publish:
             publisher = RTCPeerConnection()
             publisher.addTransceiver(AudioStreamTrack(), direction="sendonly")
-            publisher.addTransceiver(PatternTrack(), direction="sendonly")
+            publisher.addTransceiver(PatternTrack(channel=2), direction="sendonly")
             await publisher.setLocalDescription(await publisher.createOffer())
             await ws.send(json.dumps({"type": "publish", "sdp": publisher.localDescription.sdp, "id": 1}))
 
