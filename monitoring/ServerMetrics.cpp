@@ -40,6 +40,18 @@ std::string render_server_metrics(const signaling::SignalingStats& stats, const 
     for (const auto& [reason, count] : stats.leaves_by_reason) {
         out.sample("rollcall_leaves_total", static_cast<double>(count), {{"reason", reason}});
     }
+    out.family("rollcall_audit_ejections_total", "counter",
+               "Hidden participants ejected (or refused) by roll call, by reason.");
+    for (const char* reason : {"not_on_roster", "too_many_transports", "fingerprint_mismatch", "unauthorized_consumer",
+                               "reconnect_grace_expired"}) {
+        auto it = stats.audit_ejections_by_reason.find(reason);
+        out.sample("rollcall_audit_ejections_total",
+                   static_cast<double>(it == stats.audit_ejections_by_reason.end() ? 0 : it->second), {{"reason", reason}});
+    }
+    out.family("rollcall_audit_events_total", "counter", "Audit events recorded (ejections, refusals, kicks, discrepancies).");
+    out.sample("rollcall_audit_events_total", static_cast<double>(stats.audit_events));
+    out.family("rollcall_audit_room_checks_total", "counter", "Rooms compared with an up-to-date media-plane truth.");
+    out.sample("rollcall_audit_room_checks_total", static_cast<double>(stats.audit_sweeps));
     out.family("rollcall_signaling_errors_total", "counter", "Signaling errors sent, by code.");
     for (const auto& [code, count] : stats.errors_by_code) {
         out.sample("rollcall_signaling_errors_total", static_cast<double>(count), {{"code", code}});

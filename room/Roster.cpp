@@ -119,6 +119,24 @@ const Participant* Roster::find(std::string_view room_name, std::string_view ide
     return it == room->participants.end() ? nullptr : &it->second;
 }
 
+bool Roster::bind_fingerprint(std::string_view room, std::string_view identity, sfu::PeerRole role,
+                              const transport::SdpFingerprint& fingerprint) {
+    Participant* participant = find_mutable(room, identity);
+    if (!participant) return false;
+    auto& bound = role == sfu::PeerRole::publisher ? participant->publisher_fingerprint : participant->subscriber_fingerprint;
+    if (bound) return *bound == fingerprint;
+    bound = fingerprint;
+    return true;
+}
+
+bool Roster::mark_disconnected(std::string_view room, std::string_view identity, std::uint64_t session,
+                               Clock::time_point now) {
+    Participant* participant = find_mutable(room, identity);
+    if (!participant || participant->session != session) return false;
+    participant->disconnected_since = now;
+    return true;
+}
+
 Participant* Roster::find_mutable(std::string_view room_name, std::string_view identity) {
     auto room = rooms_.find(room_name);
     if (room == rooms_.end()) return nullptr;

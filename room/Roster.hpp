@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "room/Grants.hpp"
+#include "sfu/MediaTruth.hpp"
 
 namespace rollcall::room {
 
@@ -36,6 +37,11 @@ struct Participant {
     std::map<std::string, Track, std::less<>> tracks;       // by track id
     std::set<std::string, std::less<>> subscriptions;       // track ids it receives
     bool auto_subscribe = true;  // subscribes to every track published in the room
+    // The DTLS fingerprints it signaled, per connection; the first one binds (roll call).
+    std::optional<transport::SdpFingerprint> publisher_fingerprint;
+    std::optional<transport::SdpFingerprint> subscriber_fingerprint;
+    // Its signaling socket dropped at this time; media lives on for the reconnect grace.
+    std::optional<Clock::time_point> disconnected_since;
 };
 
 struct Room {
@@ -92,6 +98,12 @@ public:
     bool set_muted(std::string_view room, std::string_view identity, std::string_view track_id, bool muted);
     bool subscribe(std::string_view room, std::string_view identity, std::string_view track_id);
     bool unsubscribe(std::string_view room, std::string_view identity, std::string_view track_id);
+    // Binds the participant's fingerprint for that connection, if none is bound yet.
+    bool bind_fingerprint(std::string_view room, std::string_view identity, sfu::PeerRole role,
+                          const transport::SdpFingerprint& fingerprint);
+    // The participant's socket dropped (only if `session` still holds it).
+    bool mark_disconnected(std::string_view room, std::string_view identity, std::uint64_t session,
+                           Clock::time_point now);
     // The track with this id in the room, and who publishes it.
     std::pair<const Participant*, const Track*> find_track(std::string_view room, std::string_view track_id) const;
 

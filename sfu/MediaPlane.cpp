@@ -7,19 +7,31 @@
 namespace rollcall::sfu {
 
 struct MediaPlane::WorkerState {
+    MediaPlane* plane = nullptr;
+    std::size_t index = 0;
     std::unique_ptr<Worker> worker;
     // Worker thread only, from here on.
     std::unordered_map<SessionId, std::unique_ptr<PeerSlot>> echo_peers;
     std::unordered_map<std::string, std::unique_ptr<Router>> routers;  // by room
     std::unique_ptr<RouterGlue> glue;
     GSource* tick = nullptr;
+    std::uint64_t applied = 0;            // the last command run
+    std::set<std::string> changed_rooms;  // whose truth is due
+    std::vector<MediaIncident> incidents;
+    GSource* publish_source = nullptr;
+
+    // The room's truth is published once the current turn is over.
+    void touch(const std::string& room);
+    RoomTruth room_truth(const std::string& room) const;
+    MediaTruth take_truth(bool full);
+    void deliver(MediaTruth truth);
 
     Router* find_router(const std::string& room) {
         auto it = routers.find(room);
         return it == routers.end() ? nullptr : it->second.get();
     }
     // The room's router, created on first use; the session is remembered as in it.
-    Router& enter(MediaPlane& plane, SessionId session, const std::string& room);
+    Router& enter(SessionId session, const std::string& room);
     void drop_if_empty(const std::string& room) {
         if (auto it = routers.find(room); it != routers.end() && it->second->empty()) routers.erase(it);
     }
@@ -35,6 +47,7 @@ public:
     }
     void on_connected(SessionId session, PeerRole role, const MediaConnectedInfo& info) override {
         post(session, [role, info](MediaEvents& events, SessionId s) { events.on_media_connected(s, role, info); });
+        state_.touch(room_of(session));
     }
     void on_failed(SessionId session, PeerRole role, std::string_view reason) override {
         post(session, [role, text = std::string(reason)](MediaEvents& events, SessionId s) { events.on_media_failed(s, role, text); });
@@ -46,10 +59,15 @@ public:
                 router->close(session, role);
                 state->drop_if_empty(room);
             }
+            state->touch(room);
         });
     }
     void on_subscriber_offer(SessionId session, const SubscriberOffer& offer) override {
         post(session, [offer](MediaEvents& events, SessionId s) { events.on_subscriber_offer(s, offer); });
+    }
+    void on_incident(const MediaIncident& incident) override {
+        state_.incidents.push_back(incident);
+        state_.touch(incident.room);
     }
 
     // Worker thread: which room a session's peers are in.
@@ -69,23 +87,64 @@ private:
     WorkerState& state_;
 };
 
-Router& MediaPlane::WorkerState::enter(MediaPlane& plane, SessionId session, const std::string& room) {
+Router& MediaPlane::WorkerState::enter(SessionId session, const std::string& room) {
     glue->session_rooms[session] = room;
     auto& slot = routers[room];
-    if (!slot) slot = std::make_unique<Router>(worker->context(), plane.identity_, plane.options_.addresses, *glue);
+    if (!slot) slot = std::make_unique<Router>(room, worker->context(), plane->identity_, plane->options_.addresses, *glue);
     return *slot;
+}
+
+void MediaPlane::WorkerState::touch(const std::string& room) {
+    if (room.empty()) return;
+    changed_rooms.insert(room);
+    if (publish_source) return;
+    publish_source = g_idle_source_new();
+    g_source_set_callback(
+        publish_source,
+        [](gpointer data) -> gboolean {
+            auto* self = static_cast<WorkerState*>(data);
+            g_source_unref(self->publish_source);
+            self->publish_source = nullptr;
+            self->deliver(self->take_truth(/*full=*/false));
+            return G_SOURCE_REMOVE;
+        },
+        this, nullptr);
+    g_source_attach(publish_source, worker->context());
+}
+
+void MediaPlane::WorkerState::deliver(MediaTruth truth) {
+    MediaPlane* p = plane;
+    p->post_([p, truth = std::move(truth)] {
+        if (p->events_) p->events_->on_media_truth(truth);
+    });
 }
 
 // One echo peer and the hand-off of its events to the signaling thread.
 class MediaPlane::PeerSlot final : public EchoPeer::Listener {
 public:
-    PeerSlot(MediaPlane& plane, WorkerState& state, SessionId session, OfferPlan plan)
-        : plane_(plane), state_(state), session_(session),
-          peer_(state.worker->context(), plane.identity_, plane.options_.addresses, plan.tracks, *this),
+    PeerSlot(MediaPlane& plane, WorkerState& state, SessionId session, std::string room, OfferPlan plan)
+        : plane_(plane), state_(state), session_(session), room_(std::move(room)), id_(next_transport_id()),
+          since_(Clock::now()), peer_(state.worker->context(), plane.identity_, plane.options_.addresses, plan.tracks, *this),
           plan_(std::move(plan)) {}
 
     EchoPeer& peer() noexcept { return peer_; }
     OfferPlan& plan() noexcept { return plan_; }
+    const std::string& room() const noexcept { return room_; }
+    TransportId id() const noexcept { return id_; }
+    TransportFact fact() {
+        TransportFact fact;
+        fact.id = id_;
+        fact.session = session_;
+        fact.role = PeerRole::publisher;
+        fact.echo = true;
+        fact.since = since_;
+        const transport::WebRtcTransport& t = peer_.transport();
+        fact.connected = t.connected();
+        fact.remote_address = t.remote_address().value_or("");
+        fact.signaled = t.dtls().expected_fingerprint();
+        fact.peer_fingerprint = t.dtls().peer_fingerprint();
+        return fact;
+    }
 
     void on_peer_candidate(const transport::SdpCandidate& candidate) override {
         if (!answered_) return;  // gathered before the answer: the answer carries it
@@ -95,6 +154,7 @@ public:
     }
     void on_peer_connected() override {
         post([info = connected_info(peer_.transport())](MediaEvents& events, SessionId session) { events.on_media_connected(session, PeerRole::publisher, info); });
+        state_.touch(room_);
     }
     void on_peer_failed(std::string_view reason) override {
         post([text = std::string(reason)](MediaEvents& events, SessionId session) {
@@ -102,7 +162,11 @@ public:
         });
         WorkerState* state = &state_;
         SessionId session = session_;
-        state_.worker->post([state, session] { remove_echo_on_worker(*state, session); });
+        std::string room = room_;
+        state_.worker->post([state, session, room] {
+            remove_echo_on_worker(*state, session);
+            state->touch(room);
+        });
     }
     void mark_answered() { answered_ = true; }
 
@@ -115,20 +179,56 @@ private:
     MediaPlane& plane_;
     WorkerState& state_;
     SessionId session_;
+    std::string room_;
+    TransportId id_;
+    Clock::time_point since_;
     bool answered_ = false;
     EchoPeer peer_;
     OfferPlan plan_;
 };
+
+MediaTruth MediaPlane::WorkerState::take_truth(bool full) {
+    MediaTruth truth;
+    truth.worker = index;
+    truth.applied = applied;
+    truth.taken_at = Clock::now();
+    truth.full = full;
+    std::set<std::string> rooms;
+    if (full) {
+        for (const auto& [room, router] : routers) rooms.insert(room);
+        for (const auto& [session, slot] : echo_peers) rooms.insert(slot->room());
+    }
+    rooms.merge(changed_rooms);
+    changed_rooms.clear();
+    for (const std::string& room : rooms) truth.rooms.push_back(room_truth(room));
+    truth.incidents = std::move(incidents);
+    incidents.clear();
+    return truth;
+}
+
+RoomTruth MediaPlane::WorkerState::room_truth(const std::string& room) const {
+    auto it = routers.find(room);
+    RoomTruth truth;
+    if (it != routers.end()) truth = it->second->truth();
+    truth.room = room;
+    for (const auto& [session, slot] : echo_peers) {
+        if (slot->room() == room) truth.transports.push_back(slot->fact());
+    }
+    return truth;
+}
 
 MediaPlane::MediaPlane(Options options, Post post_to_signaling)
     : options_(std::move(options)), post_(std::move(post_to_signaling)), identity_(transport::DtlsIdentity::generate()) {
     if (options_.workers == 0) options_.workers = 1;
     for (std::size_t i = 0; i < options_.workers; ++i) {
         auto state = std::make_unique<WorkerState>();
+        state->plane = this;
+        state->index = i;
         state->worker = std::make_unique<Worker>("media-" + std::to_string(i));
         state->glue = std::make_unique<RouterGlue>(*this, *state);
         workers_.push_back(std::move(state));
     }
+    posted_.assign(workers_.size(), 0);
 }
 
 MediaPlane::~MediaPlane() { stop(); }
@@ -137,7 +237,7 @@ void MediaPlane::start() {
     for (auto& state : workers_) {
         state->worker->start();
         WorkerState* s = state.get();
-        // Once a second: receiver reports to publishers.
+        // Once a second: receiver reports to publishers, and the full truth for roll call.
         s->worker->post([s] {
             s->tick = g_timeout_source_new(1000);
             g_source_set_callback(
@@ -146,6 +246,7 @@ void MediaPlane::start() {
                     auto* ws = static_cast<WorkerState*>(data);
                     const auto now = Clock::now();
                     for (auto& [room, router] : ws->routers) router->tick(now);
+                    ws->deliver(ws->take_truth(/*full=*/true));
                     return G_SOURCE_CONTINUE;
                 },
                 s, nullptr);
@@ -160,10 +261,11 @@ void MediaPlane::stop() {
         s->worker->post([s] {  // peers die on their own thread
             s->echo_peers.clear();
             s->routers.clear();
-            if (s->tick) {
-                g_source_destroy(s->tick);
-                g_source_unref(s->tick);
-                s->tick = nullptr;
+            for (GSource** source : {&s->tick, &s->publish_source}) {
+                if (!*source) continue;
+                g_source_destroy(*source);
+                g_source_unref(*source);
+                *source = nullptr;
             }
         });
         s->worker->stop();
@@ -172,6 +274,38 @@ void MediaPlane::stop() {
 }
 
 std::size_t MediaPlane::worker_for(const std::string& room) const { return std::hash<std::string>{}(room) % workers_.size(); }
+
+bool MediaPlane::command(const std::string& room, std::function<void(WorkerState&)> f) {
+    const std::size_t index = worker_for(room);
+    WorkerState* state = workers_[index].get();
+    const std::uint64_t number = posted_[index] + 1;
+    const bool posted = state->worker->post([state, number, room, f = std::move(f)] {
+        f(*state);
+        state->applied = number;
+        state->touch(room);
+    });
+    if (posted) {
+        posted_[index] = number;
+        room_commands_[room] = number;
+    }
+    return posted;
+}
+
+bool MediaPlane::is_current(const std::string& room, std::size_t worker, std::uint64_t applied) const {
+    if (worker != worker_for(room)) return false;
+    auto it = room_commands_.find(room);
+    return it == room_commands_.end() || applied >= it->second;
+}
+
+void MediaPlane::forget_rooms_without_media(const MediaTruth& full) {
+    if (!full.full) return;
+    std::set<std::string> present;
+    for (const RoomTruth& room : full.rooms) present.insert(room.room);
+    for (auto it = room_commands_.begin(); it != room_commands_.end();) {
+        const bool done = worker_for(it->first) == full.worker && full.applied >= it->second && !present.contains(it->first);
+        it = done ? room_commands_.erase(it) : std::next(it);
+    }
+}
 
 MediaPlane::Place* MediaPlane::place(SessionId session, const std::string& room, bool echo) {
     auto [it, inserted] = sessions_.try_emplace(session, Place{worker_for(room), room, echo});
@@ -183,25 +317,24 @@ template <typename F>
 bool MediaPlane::on_router(SessionId session, F f) {
     auto it = sessions_.find(session);
     if (it == sessions_.end() || it->second.echo) return false;
-    WorkerState* state = workers_[it->second.worker].get();
-    return state->worker->post([state, session, room = it->second.room, f = std::move(f)]() mutable {
-        if (Router* router = state->find_router(room)) f(*router, session);
+    const std::string& room = it->second.room;
+    return command(room, [session, room, f = std::move(f)](WorkerState& state) mutable {
+        if (Router* router = state.find_router(room)) f(*router, session);
     });
 }
 
 void MediaPlane::publish_echo(SessionId session, const std::string& room, OfferPlan plan, AnswerCallback done) {
-    Place* where = place(session, room, /*echo=*/true);
-    if (!where) {
+    if (!place(session, room, /*echo=*/true)) {
         done(std::nullopt, "already_publishing", "this session already publishes to the room");
         return;
     }
-    WorkerState* state = workers_[where->worker].get();
-    const bool posted = state->worker->post([this, state, session, plan = std::move(plan), done = std::move(done)]() mutable {
-        if (state->echo_peers.contains(session)) {
+    auto shared_plan = std::make_shared<OfferPlan>(std::move(plan));
+    const bool posted = command(room, [this, session, room, shared_plan, done](WorkerState& state) {
+        if (state.echo_peers.contains(session)) {
             post_([done] { done(std::nullopt, "already_publishing", "this session already has a transport"); });
             return;
         }
-        auto slot = std::make_unique<PeerSlot>(*this, *state, session, std::move(plan));
+        auto slot = std::make_unique<PeerSlot>(*this, state, session, room, std::move(*shared_plan));
         const std::string error = slot->peer().start(slot->plan().remote);
         if (!error.empty()) {
             post_([done, error] { done(std::nullopt, "transport_failed", error); });
@@ -210,7 +343,7 @@ void MediaPlane::publish_echo(SessionId session, const std::string& room, OfferP
         complete_answer(slot->plan(), slot->peer().transport());
         slot->mark_answered();
         std::string answer = transport::write_sdp(slot->plan().answer);
-        state->echo_peers[session] = std::move(slot);
+        state.echo_peers[session] = std::move(slot);
         post_([done, answer = std::move(answer)] { done(answer, "", ""); });
     });
     if (!posted) {
@@ -225,10 +358,9 @@ void MediaPlane::restart_ice(SessionId session, transport::RemoteTransportParame
         done(std::nullopt, "no_transport", "publish first");
         return;
     }
-    WorkerState* state = workers_[it->second.worker].get();
-    const bool posted = state->worker->post([this, state, session, remote = std::move(remote), done]() mutable {
-        auto peer = state->echo_peers.find(session);
-        if (peer == state->echo_peers.end()) {
+    const bool posted = command(it->second.room, [this, session, remote = std::move(remote), done](WorkerState& state) {
+        auto peer = state.echo_peers.find(session);
+        if (peer == state.echo_peers.end()) {
             post_([done] { done(std::nullopt, "no_transport", "the transport is gone"); });
             return;
         }
@@ -253,23 +385,23 @@ void MediaPlane::restart_ice(SessionId session, transport::RemoteTransportParame
 }
 
 void MediaPlane::publish(SessionId session, const std::string& room, OfferPlan plan, AnswerCallback done) {
-    Place* where = place(session, room, /*echo=*/false);
-    if (!where) {
+    if (!place(session, room, /*echo=*/false)) {
         done(std::nullopt, "already_publishing", "this session publishes in echo mode");
         return;
     }
-    WorkerState* state = workers_[where->worker].get();
-    const bool posted = state->worker->post([this, state, session, room, plan = std::move(plan), done]() mutable {
-        const std::string error = state->enter(*this, session, room).publish(session, plan);
+    auto shared_plan = std::make_shared<OfferPlan>(std::move(plan));
+    const bool posted = command(room, [this, session, room, shared_plan, done](WorkerState& state) {
+        OfferPlan& offer = *shared_plan;
+        const std::string error = state.enter(session, room).publish(session, offer);
         if (!error.empty()) {
-            state->drop_if_empty(room);
+            state.drop_if_empty(room);
             const std::string code = error == "fingerprint_changed" ? error : "transport_failed";
             const std::string text =
                 error == "fingerprint_changed" ? "the offer's fingerprint differs from the session's" : error;
             post_([done, code, text] { done(std::nullopt, code, text); });
             return;
         }
-        post_([done, answer = transport::write_sdp(plan.answer)] { done(answer, "", ""); });
+        post_([done, answer = transport::write_sdp(offer.answer)] { done(answer, "", ""); });
     });
     if (!posted) done(std::nullopt, "media_busy", "the media worker is overloaded; try again");
 }
@@ -280,12 +412,11 @@ void MediaPlane::unpublish(SessionId session, const std::string& track_id) {
 
 void MediaPlane::set_subscriptions(SessionId session, const std::string& room, std::set<std::string> track_ids) {
     if (track_ids.empty() && !sessions_.contains(session)) return;  // nothing to receive, nothing to undo
-    Place* where = place(session, room, /*echo=*/false);
-    if (!where) return;  // an echo session subscribes to nothing
-    WorkerState* state = workers_[where->worker].get();
-    state->worker->post([this, state, session, room, ids = std::move(track_ids)]() mutable {
-        state->enter(*this, session, room).set_subscriptions(session, std::move(ids));
-        state->drop_if_empty(room);
+    if (!place(session, room, /*echo=*/false)) return;  // an echo session subscribes to nothing
+    auto ids = std::make_shared<std::set<std::string>>(std::move(track_ids));
+    command(room, [this, session, room, ids](WorkerState& state) {
+        state.enter(session, room).set_subscriptions(session, std::move(*ids));
+        state.drop_if_empty(room);
     });
 }
 
@@ -303,10 +434,9 @@ void MediaPlane::subscriber_answer(SessionId session, SubscriberAnswer answer, s
 void MediaPlane::add_remote_candidate(SessionId session, PeerRole role, const transport::SdpCandidate& candidate) {
     auto it = sessions_.find(session);
     if (it == sessions_.end()) return;
-    WorkerState* state = workers_[it->second.worker].get();
     if (it->second.echo) {
-        state->worker->post([state, session, candidate] {
-            if (auto peer = state->echo_peers.find(session); peer != state->echo_peers.end()) {
+        command(it->second.room, [session, candidate](WorkerState& state) {
+            if (auto peer = state.echo_peers.find(session); peer != state.echo_peers.end()) {
                 peer->second->peer().transport().add_remote_candidate(candidate);
             }
         });
@@ -320,21 +450,63 @@ void MediaPlane::add_remote_candidate(SessionId session, PeerRole role, const tr
 void MediaPlane::close(SessionId session) {
     auto it = sessions_.find(session);
     if (it == sessions_.end()) return;
-    WorkerState* state = workers_[it->second.worker].get();
     const Place where = it->second;
     sessions_.erase(it);
-    state->worker->post([state, session, where] {
+    command(where.room, [session, where](WorkerState& state) {
         if (where.echo) {
-            remove_echo_on_worker(*state, session);
+            remove_echo_on_worker(state, session);
             return;
         }
-        state->glue->session_rooms.erase(session);
-        if (Router* router = state->find_router(where.room)) {
+        state.glue->session_rooms.erase(session);
+        if (Router* router = state.find_router(where.room)) {
             router->close(session);
-            state->drop_if_empty(where.room);
+            state.drop_if_empty(where.room);
         }
     });
 }
+
+void MediaPlane::eject_transport(const std::string& room, TransportId id) {
+    command(room, [room, id](WorkerState& state) {
+        for (auto it = state.echo_peers.begin(); it != state.echo_peers.end(); ++it) {
+            if (it->second->id() == id) {
+                remove_echo_on_worker(state, it->first);
+                return;
+            }
+        }
+        if (Router* router = state.find_router(room)) {
+            router->close_transport(id);
+            state.drop_if_empty(room);
+        }
+    });
+}
+
+void MediaPlane::drop_consumer(const std::string& room, TransportId transport, const std::string& track_id) {
+    command(room, [room, transport, track_id](WorkerState& state) {
+        if (Router* router = state.find_router(room)) router->drop_consumer(transport, track_id);
+    });
+}
+
+#ifdef ROLLCALL_FAULT_INJECTION
+void MediaPlane::plant_stray_transport(const std::string& room, SessionId session) {
+    command(room, [this, room, session](WorkerState& state) {
+        // A session number no connection will ever have, unless one was named.
+        const SessionId owner = session != 0 ? session : (SessionId{1} << 62) + next_transport_id();
+        Router* router = state.find_router(room);
+        if (!router) {
+            auto& slot = state.routers[room];
+            slot = std::make_unique<Router>(room, state.worker->context(), identity_, options_.addresses, *state.glue);
+            router = slot.get();
+        }
+        router->plant_stray_transport(owner);
+    });
+}
+
+void MediaPlane::plant_consumer(const std::string& room, SessionId subscriber, const std::string& track_id) {
+    command(room, [room, subscriber, track_id](WorkerState& state) {
+        if (Router* router = state.find_router(room)) router->plant_consumer(subscriber, track_id);
+    });
+}
+#endif
 
 void MediaPlane::remove_echo_on_worker(WorkerState& state, SessionId session) {
     auto it = state.echo_peers.find(session);

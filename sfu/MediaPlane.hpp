@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sfu/MediaTruth.hpp"
 #include "sfu/OfferPlan.hpp"
 #include "sfu/Router.hpp"
 #include "sfu/Worker.hpp"
@@ -26,6 +27,8 @@ public:
     // The transport is gone; for a publisher, so are its tracks.
     virtual void on_media_failed(SessionId session, PeerRole role, const std::string& reason) = 0;
     virtual void on_subscriber_offer(SessionId session, const SubscriberOffer& offer) = 0;
+    // Roll call: a worker's media plane after a change (or its periodic full snapshot).
+    virtual void on_media_truth(const MediaTruth& truth) = 0;
 };
 
 // The media workers and the rooms on them. A room is pinned to one worker; every call here
@@ -73,6 +76,25 @@ public:
     }
     const transport::SdpFingerprint& fingerprint() const { return identity_->fingerprint(); }
 
+    // Roll call. Ejections close a transport (close_notify, ICE stopped; its consumers go
+    // with it) or stop one forwarding sink. Neither touches the participant's other media.
+    void eject_transport(const std::string& room, TransportId id);
+    void drop_consumer(const std::string& room, TransportId transport, const std::string& track_id);
+    // True when a truth from `worker` that had run commands up to `applied` reflects every
+    // command sent for `room` so far: the roster and that truth may be compared.
+    bool is_current(const std::string& room, std::size_t worker, std::uint64_t applied) const;
+    // Forgets the bookkeeping of rooms a full snapshot shows without media.
+    void forget_rooms_without_media(const MediaTruth& full);
+    std::size_t worker_count() const noexcept { return workers_.size(); }
+    std::size_t worker_for(const std::string& room) const;
+
+#ifdef ROLLCALL_FAULT_INJECTION
+    // Test builds only (see Router): plant a transport for `session` (0: a session nobody
+    // has) or a consumer of `track_id` in `subscriber`'s transport.
+    void plant_stray_transport(const std::string& room, SessionId session);
+    void plant_consumer(const std::string& room, SessionId subscriber, const std::string& track_id);
+#endif
+
 private:
     class PeerSlot;
     class RouterGlue;
@@ -83,7 +105,9 @@ private:
         bool echo = false;
     };
 
-    std::size_t worker_for(const std::string& room) const;
+    // Posts f to the room's worker as the next numbered command for that worker; the
+    // worker publishes the room's truth after running it. False when the queue is full.
+    bool command(const std::string& room, std::function<void(WorkerState&)> f);
     // The session's place, created on first use; null when it is held by the other mode.
     Place* place(SessionId session, const std::string& room, bool echo);
     static void remove_echo_on_worker(WorkerState& state, SessionId session);
@@ -105,6 +129,8 @@ private:
     std::shared_ptr<const transport::DtlsIdentity> identity_;
     std::vector<std::unique_ptr<WorkerState>> workers_;
     std::unordered_map<SessionId, Place> sessions_;  // signaling thread only
+    std::vector<std::uint64_t> posted_;                // per worker: the last command's number
+    std::unordered_map<std::string, std::uint64_t> room_commands_;  // room → its last command's number
 };
 
 }  // namespace rollcall::sfu

@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace rollcall::sfu {
 
@@ -44,6 +45,50 @@ void read_feedback(std::span<const std::uint8_t> compound, OnKeyframe&& on_keyfr
 
 std::string_view to_string(PeerRole role) noexcept { return role == PeerRole::publisher ? "publisher" : "subscriber"; }
 
+std::string_view to_string(MediaIncident::Kind kind) noexcept {
+    return kind == MediaIncident::Kind::fingerprint_refused ? "fingerprint_refused" : "path_change";
+}
+
+TransportId next_transport_id() noexcept {
+    static std::atomic<TransportId> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+
+TransportFact transport_fact(TransportId id, SessionId session, PeerRole role, Clock::time_point since,
+                             const WebRtcTransport& transport) {
+    TransportFact fact;
+    fact.id = id;
+    fact.session = session;
+    fact.role = role;
+    fact.since = since;
+    fact.connected = transport.connected();
+    fact.remote_address = transport.remote_address().value_or("");
+    fact.signaled = transport.dtls().expected_fingerprint();
+    fact.peer_fingerprint = transport.dtls().peer_fingerprint();
+    return fact;
+}
+
+// A handshake refused because the peer's certificate was not the signaled one: evidence.
+void report_refusal(RouterListener& listener, const std::string& room, TransportId id, SessionId session,
+                    PeerRole role, const WebRtcTransport& transport) {
+    const DtlsTransport& dtls = transport.dtls();
+    if (dtls.presented_fingerprint().empty() || dtls.presented_fingerprint() == dtls.expected_fingerprint().value) return;
+    MediaIncident incident;
+    incident.kind = MediaIncident::Kind::fingerprint_refused;
+    incident.room = room;
+    incident.transport = id;
+    incident.session = session;
+    incident.role = role;
+    incident.expected = dtls.expected_fingerprint().algorithm + " " + dtls.expected_fingerprint().value;
+    incident.observed = dtls.expected_fingerprint().algorithm + " " + dtls.presented_fingerprint();
+    incident.at = Clock::now();
+    listener.on_incident(incident);
+}
+
+}  // namespace
+
 MediaConnectedInfo connected_info(const WebRtcTransport& t) {
     return {t.dtls().protocol_version(), t.dtls().cipher(),
             t.srtp_profile() ? std::string(transport::to_string(*t.srtp_profile())) : "", t.remote_address().value_or("")};
@@ -53,7 +98,7 @@ MediaConnectedInfo connected_info(const WebRtcTransport& t) {
 // PublisherPeer
 
 PublisherPeer::PublisherPeer(Router& router, SessionId session)
-    : router_(router), session_(session), transport_(router.context_, router.identity_, router.addresses_, *this),
+    : router_(router), session_(session), id_(next_transport_id()), since_(Clock::now()), transport_(router.context_, router.identity_, router.addresses_, *this),
       rtcp_ssrc_(random_u32()) {}
 
 PublisherPeer::~PublisherPeer() {
@@ -137,8 +182,11 @@ void PublisherPeer::on_transport_connected() {
 }
 
 void PublisherPeer::on_transport_failed(std::string_view reason) {
+    report_refusal(router_.listener_, router_.room_, id_, session_, PeerRole::publisher, transport_);
     router_.listener_.on_failed(session_, PeerRole::publisher, reason);
 }
+
+TransportFact PublisherPeer::fact() const { return transport_fact(id_, session_, PeerRole::publisher, since_, transport_); }
 
 void PublisherPeer::on_rtp(RtpPacket& packet) {
     const std::uint32_t ssrc = packet.ssrc();
@@ -174,7 +222,7 @@ void PublisherPeer::send_keyframe_request(std::uint32_t media_ssrc) {
 // SubscriberPeer
 
 SubscriberPeer::SubscriberPeer(Router& router, SessionId session)
-    : router_(router), session_(session), transport_(router.context_, router.identity_, router.addresses_, *this),
+    : router_(router), session_(session), id_(next_transport_id()), since_(Clock::now()), transport_(router.context_, router.identity_, router.addresses_, *this),
       origin_(std::to_string(random_u32())) {}
 
 SubscriberPeer::~SubscriberPeer() {
@@ -214,36 +262,44 @@ void SubscriberPeer::reconcile() {
         const bool consumed =
             std::any_of(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.consumer && s.track_id == track_id; });
         if (consumed) continue;
-        // Reuse an inactive section of the same kind, else open a new one.
-        auto free = std::find_if(slots_.begin(), slots_.end(),
-                                 [&](const Slot& s) { return !s.consumer && s.kind == producer->spec().kind; });
-        if (free == slots_.end()) {
-            if (slots_.size() >= kMaxSlots) continue;
-            Slot slot;
-            slot.mid = std::to_string(slots_.size());
-            slot.kind = producer->spec().kind;
-            slots_.push_back(std::move(slot));
-            free = std::prev(slots_.end());
-        }
-        free->track_id = track_id;
-        free->stream_id = "s" + std::to_string(producer->publisher());
-        free->codec = producer->spec().codec;
-        free->codec.payload_type = payload_type_for(producer->spec().codec);
-        free->codec.feedback.clear();
-        Consumer::Spec spec{free->mid, random_u32(), free->codec.payload_type, 0, 0};
-        if (free->kind == MediaKind::video) {
-            free->codec.feedback = {"nack", "nack pli", "ccm fir"};
-            SdpCodec rtx_key;
-            rtx_key.name = "rtx";
-            rtx_key.fmtp = "apt=" + std::to_string(free->codec.payload_type);
-            spec.rtx_ssrc = random_u32();
-            spec.rtx_payload_type = payload_type_for(rtx_key);
-        }
-        free->consumer = std::make_unique<Consumer>(*producer, spec, *this);
-        free->offered_in = 0;
-        changed_ = true;
+        Slot* slot = open_slot(producer->spec().kind);
+        if (!slot) continue;
+        fill_slot(*slot, *producer);
     }
     if (changed_ && !negotiating_) offer();
+}
+
+SubscriberPeer::Slot* SubscriberPeer::open_slot(MediaKind kind) {
+    // Reuse an inactive section of the same kind, else open a new one.
+    auto free = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return !s.consumer && s.kind == kind; });
+    if (free != slots_.end()) return &*free;
+    if (slots_.size() >= kMaxSlots) return nullptr;
+    Slot slot;
+    slot.mid = std::to_string(slots_.size());
+    slot.kind = kind;
+    slots_.push_back(std::move(slot));
+    return &slots_.back();
+}
+
+void SubscriberPeer::fill_slot(Slot& slot, Producer& producer) {
+    slot.track_id = producer.spec().track_id;
+    slot.stream_id = "s" + std::to_string(producer.publisher());
+    slot.codec = producer.spec().codec;
+    slot.codec.payload_type = payload_type_for(producer.spec().codec);
+    slot.codec.feedback.clear();
+    Consumer::Spec spec{slot.mid, random_u32(), slot.codec.payload_type, 0, 0};
+    if (slot.kind == MediaKind::video) {
+        slot.codec.feedback = {"nack", "nack pli", "ccm fir"};
+        SdpCodec rtx_key;
+        rtx_key.name = "rtx";
+        rtx_key.fmtp = "apt=" + std::to_string(slot.codec.payload_type);
+        spec.rtx_ssrc = random_u32();
+        spec.rtx_payload_type = payload_type_for(rtx_key);
+    }
+    slot.consumer = std::make_unique<Consumer>(producer, spec, *this);
+    slot.offered_in = 0;
+    slot.since = Clock::now();
+    changed_ = true;
 }
 
 std::uint8_t SubscriberPeer::payload_type_for(const SdpCodec& codec) {
@@ -367,8 +423,44 @@ void SubscriberPeer::on_transport_connected() {
 }
 
 void SubscriberPeer::on_transport_failed(std::string_view reason) {
+    report_refusal(router_.listener_, router_.room_, id_, session_, PeerRole::subscriber, transport_);
     router_.listener_.on_failed(session_, PeerRole::subscriber, reason);
 }
+
+TransportFact SubscriberPeer::fact() const { return transport_fact(id_, session_, PeerRole::subscriber, since_, transport_); }
+
+void SubscriberPeer::add_consumer_facts(std::vector<ConsumerFact>& out) const {
+    for (const Slot& slot : slots_) {
+        if (!slot.consumer) continue;
+        const Producer& producer = slot.consumer->producer();
+        out.push_back({id_, session_, producer.spec().track_id, producer.publisher(), slot.consumer->active(), slot.since});
+    }
+}
+
+bool SubscriberPeer::drop_track(const std::string& track_id) {
+    bool dropped = false;
+    for (Slot& slot : slots_) {
+        if (slot.consumer && slot.track_id == track_id) {
+            slot.consumer.reset();
+            slot.track_id.clear();
+            changed_ = true;
+            dropped = true;
+        }
+    }
+    if (dropped && !negotiating_) offer();
+    return dropped;
+}
+
+#ifdef ROLLCALL_FAULT_INJECTION
+bool SubscriberPeer::plant_consumer(Producer& producer) {
+    Slot* slot = open_slot(producer.spec().kind);
+    if (!slot) return false;
+    fill_slot(*slot, producer);
+    // Never offered, never asked for: forwarding starts at once, as a leak would.
+    slot->consumer->activate(false, transport_.connected(), Clock::now());
+    return true;
+}
+#endif
 
 void SubscriberPeer::on_rtp(RtpPacket&) {
     // A subscriber sends no media on this transport (sections are sendonly from here).
@@ -389,11 +481,14 @@ void SubscriberPeer::on_rtcp(std::span<const std::uint8_t> compound) {
 // ---------------------------------------------------------------------------------------
 // Router
 
-Router::Router(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity, std::vector<std::string> addresses,
-               RouterListener& listener)
-    : context_(context), identity_(std::move(identity)), addresses_(std::move(addresses)), listener_(listener) {}
+Router::Router(std::string room, GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
+               std::vector<std::string> addresses, RouterListener& listener)
+    : room_(std::move(room)), context_(context), identity_(std::move(identity)), addresses_(std::move(addresses)), listener_(listener) {}
 
 Router::~Router() {
+#ifdef ROLLCALL_FAULT_INJECTION
+    strays_.clear();
+#endif
     subscribers_.clear();  // consumers first, then the producers they point at
     publishers_.clear();
     producers_.clear();
@@ -466,6 +561,95 @@ void Router::close(SessionId session, PeerRole role) {
 
 void Router::tick(Clock::time_point now) {
     for (auto& [session, publisher] : publishers_) publisher->send_receiver_reports(now);
+}
+
+#ifdef ROLLCALL_FAULT_INJECTION
+// A transport nobody signaled for: it gathers and waits for a peer, as a leaked one would.
+struct Router::StrayTransport final : WebRtcTransport::Listener {
+    StrayTransport(Router& router, SessionId s)
+        : id(next_transport_id()), session(s), since(Clock::now()),
+          transport(router.context_, router.identity_, router.addresses_, *this) {}
+    ~StrayTransport() override { transport.close(); }
+    void on_transport_candidate(const SdpCandidate&) override {}
+    void on_transport_connected() override {}
+    void on_transport_failed(std::string_view) override {}
+    void on_rtp(RtpPacket&) override {}
+    void on_rtcp(std::span<const std::uint8_t>) override {}
+
+    TransportId id;
+    SessionId session;
+    Clock::time_point since;
+    WebRtcTransport transport;
+};
+
+TransportId Router::plant_stray_transport(SessionId session) {
+    auto stray = std::make_unique<StrayTransport>(*this, session);
+    if (!stray->transport.prepare_offer().empty()) return 0;
+    const TransportId id = stray->id;
+    strays_.push_back(std::move(stray));
+    return id;
+}
+
+bool Router::plant_consumer(SessionId subscriber, const std::string& track_id) {
+    auto it = subscribers_.find(subscriber);
+    Producer* source = producer(track_id);
+    if (it == subscribers_.end() || !source) return false;
+    return it->second->plant_consumer(*source);
+}
+#endif
+
+RoomTruth Router::truth() const {
+    RoomTruth truth;
+    truth.room = room_;
+    for (const auto& [session, peer] : publishers_) truth.transports.push_back(peer->fact());
+    for (const auto& [session, peer] : subscribers_) {
+        truth.transports.push_back(peer->fact());
+        peer->add_consumer_facts(truth.consumers);
+    }
+#ifdef ROLLCALL_FAULT_INJECTION
+    for (const auto& stray : strays_) {
+        truth.transports.push_back(transport_fact(stray->id, stray->session, PeerRole::publisher, stray->since, stray->transport));
+    }
+#endif
+    return truth;
+}
+
+bool Router::empty() const noexcept {
+#ifdef ROLLCALL_FAULT_INJECTION
+    if (!strays_.empty()) return false;
+#endif
+    return publishers_.empty() && subscribers_.empty();
+}
+
+bool Router::close_transport(TransportId id) {
+    for (auto& [session, peer] : publishers_) {
+        if (peer->id() == id) {
+            close(session, PeerRole::publisher);
+            return true;
+        }
+    }
+    for (auto& [session, peer] : subscribers_) {
+        if (peer->id() == id) {
+            close(session, PeerRole::subscriber);
+            return true;
+        }
+    }
+#ifdef ROLLCALL_FAULT_INJECTION
+    for (auto it = strays_.begin(); it != strays_.end(); ++it) {
+        if ((*it)->id == id) {
+            strays_.erase(it);
+            return true;
+        }
+    }
+#endif
+    return false;
+}
+
+bool Router::drop_consumer(TransportId transport, const std::string& track_id) {
+    for (auto& [session, peer] : subscribers_) {
+        if (peer->id() == transport) return peer->drop_track(track_id);
+    }
+    return false;
 }
 
 Producer* Router::producer(const std::string& track_id) const {

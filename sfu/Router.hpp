@@ -9,16 +9,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sfu/MediaTruth.hpp"
 #include "sfu/OfferPlan.hpp"
 #include "sfu/Producer.hpp"
 #include "transport/WebRtcTransport.hpp"
 
 namespace rollcall::sfu {
-
-// A participant holds up to two transports: one it publishes on (it offers, the server
-// answers recvonly) and one it receives on (the server offers sendonly, it answers).
-enum class PeerRole : std::uint8_t { publisher, subscriber };
-std::string_view to_string(PeerRole role) noexcept;
 
 struct MediaConnectedInfo {
     std::string dtls_version;
@@ -51,6 +47,8 @@ public:
     // The transport is gone (the router removes it on its next turn).
     virtual void on_failed(SessionId session, PeerRole role, std::string_view reason) = 0;
     virtual void on_subscriber_offer(SessionId session, const SubscriberOffer& offer) = 0;
+    // What a transport saw that signaling cannot (a refused certificate); evidence for the audit.
+    virtual void on_incident(const MediaIncident& incident) = 0;
 };
 
 class Router;
@@ -68,6 +66,8 @@ public:
     void send_receiver_reports(Clock::time_point now);
     transport::WebRtcTransport& transport() noexcept { return transport_; }
     const std::vector<Producer*>& producers() const noexcept { return producers_; }
+    TransportId id() const noexcept { return id_; }
+    TransportFact fact() const;
 
 private:
     void on_transport_candidate(const transport::SdpCandidate& candidate) override;
@@ -79,6 +79,8 @@ private:
 
     Router& router_;
     SessionId session_;
+    TransportId id_;
+    Clock::time_point since_;
     transport::WebRtcTransport transport_;
     std::vector<Producer*> producers_;  // owned by the router
     transport::SdpFingerprint fingerprint_;
@@ -103,9 +105,18 @@ public:
     // Brings consumers in line with the desired tracks that exist; offers if that changed.
     void reconcile();
     void drop_consumer_of(const Producer& producer);
+    // Stops forwarding the track here at once (its section turns inactive in the next offer).
+    bool drop_track(const std::string& track_id);
     std::string on_answer(const SubscriberAnswer& answer, std::uint64_t version);
     transport::WebRtcTransport& transport() noexcept { return transport_; }
     std::vector<const Consumer*> consumers() const;
+    TransportId id() const noexcept { return id_; }
+    TransportFact fact() const;
+    void add_consumer_facts(std::vector<ConsumerFact>& out) const;
+#ifdef ROLLCALL_FAULT_INJECTION
+    // Test builds only: a consumer no subscription asked for, forwarding at once.
+    bool plant_consumer(Producer& producer);
+#endif
 
     // ConsumerDownstream
     bool send_rtp(std::span<const std::uint8_t> packet) override { return transport_.send_rtp(packet); }
@@ -120,6 +131,7 @@ private:
         transport::SdpCodec codec;  // with this leg's payload type
         std::unique_ptr<Consumer> consumer;
         std::uint64_t offered_in = 0;  // the offer version that carried the consumer
+        Clock::time_point since{};     // the consumer's creation
     };
 
     void on_transport_candidate(const transport::SdpCandidate& candidate) override;
@@ -132,8 +144,13 @@ private:
     std::uint8_t payload_type_for(const transport::SdpCodec& codec);
     Consumer* consumer_by_ssrc(std::uint32_t ssrc) const noexcept;
 
+    Slot* open_slot(transport::MediaKind kind);
+    void fill_slot(Slot& slot, Producer& producer);
+
     Router& router_;
     SessionId session_;
+    TransportId id_;
+    Clock::time_point since_;
     transport::WebRtcTransport transport_;
     std::vector<Slot> slots_;
     std::set<std::string> desired_;
@@ -150,7 +167,7 @@ private:
 // Single-threaded (the worker's).
 class Router {
 public:
-    Router(GMainContext* context, std::shared_ptr<const transport::DtlsIdentity> identity,
+    Router(std::string room, GMainContext* context, std::shared_ptr<const transport::DtlsIdentity> identity,
            std::vector<std::string> addresses, RouterListener& listener);
     ~Router();
     Router(const Router&) = delete;
@@ -167,7 +184,20 @@ public:
     // Periodic work: receiver reports to publishers.
     void tick(Clock::time_point now);
 
-    bool empty() const noexcept { return publishers_.empty() && subscribers_.empty(); }
+    // Roll call: every transport and forwarding sink in the room, as they are now.
+    RoomTruth truth() const;
+    // Ejections ordered by the audit. A closed transport sends close_notify and stops ICE.
+    bool close_transport(TransportId id);
+    bool drop_consumer(TransportId transport, const std::string& track_id);
+#ifdef ROLLCALL_FAULT_INJECTION
+    // Test builds only: what no honest code path makes. A gathering transport for
+    // `session` (which need not be anyone), and a consumer `subscriber` never asked for.
+    TransportId plant_stray_transport(SessionId session);
+    bool plant_consumer(SessionId subscriber, const std::string& track_id);
+#endif
+
+    const std::string& room() const noexcept { return room_; }
+    bool empty() const noexcept;
     Producer* producer(const std::string& track_id) const;
     std::size_t producer_count() const noexcept { return producers_.size(); }
     std::size_t consumer_count() const noexcept;
@@ -179,6 +209,7 @@ private:
     Producer& add_producer(Producer::Spec spec, SessionId publisher, ProducerUpstream& upstream);
     void remove_producer(const std::string& track_id);
 
+    std::string room_;
     GMainContext* context_;
     std::shared_ptr<const transport::DtlsIdentity> identity_;
     std::vector<std::string> addresses_;
@@ -186,6 +217,10 @@ private:
     std::unordered_map<std::string, std::unique_ptr<Producer>> producers_;  // by track id
     std::unordered_map<SessionId, std::unique_ptr<PublisherPeer>> publishers_;
     std::unordered_map<SessionId, std::unique_ptr<SubscriberPeer>> subscribers_;
+#ifdef ROLLCALL_FAULT_INJECTION
+    struct StrayTransport;
+    std::vector<std::unique_ptr<StrayTransport>> strays_;
+#endif
 };
 
 }  // namespace rollcall::sfu

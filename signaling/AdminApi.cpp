@@ -50,8 +50,8 @@ json room_summary(const room::Room& room) {
 
 }  // namespace
 
-AdminApi::AdminApi(const TokenVerifier& verifier, SignalingHub& hub, const HttpLimits& limits)
-    : verifier_(verifier), hub_(hub), limits_(limits) {}
+AdminApi::AdminApi(const TokenVerifier& verifier, SignalingHub& hub, const HttpLimits& limits, bool test_hooks)
+    : verifier_(verifier), hub_(hub), limits_(limits), test_hooks_(test_hooks) {}
 
 bool AdminApi::admit(const std::string& address, Clock::time_point now) {
     auto it = limiters_.find(address);
@@ -94,7 +94,9 @@ HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path,
     if (!split_path(path, segments)) return error_response(400, "bad_path", "the path has a malformed escape");
     const bool is_rooms = !segments.empty() && segments[0] == "rooms";
     const std::size_t n = segments.size();
-    const bool known = is_rooms && (n == 1 || n == 2 || (n == 4 && segments[2] == "participants"));
+    const bool is_audit = n == 1 && segments[0] == "audit";
+    const bool is_plant = test_hooks_ && n == 2 && segments[0] == "test" && segments[1] == "plant";
+    const bool known = is_audit || is_plant || (is_rooms && (n == 1 || n == 2 || (n == 4 && segments[2] == "participants")));
     if (!known) return error_response(404, "not_found", "no such admin resource");
 
     // Method before credentials would leak nothing, but credentials first is the simpler rule.
@@ -103,6 +105,14 @@ HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path,
     if (!authenticate(request, unix_now, claims, error)) return error;
 
     const std::string& method = request.method;
+    if (is_audit) {
+        if (method != "GET") return method_not_allowed("GET");
+        return audit(claims, request);
+    }
+    if (is_plant) {
+        if (method != "POST") return method_not_allowed("POST");
+        return plant(claims, request);
+    }
     if (n == 1) {
         if (method != "GET") return method_not_allowed("GET");
         return list_rooms(claims);
@@ -139,7 +149,67 @@ HttpResponse AdminApi::get_room(const TokenClaims& claims, const std::string& ro
         participants.push_back(std::move(entry));
     }
     body["participants"] = std::move(participants);
+    body["media"] = hub_.media_json(room_name);
     return json_response(200, {{"room", body}});
+}
+
+HttpResponse AdminApi::audit(const TokenClaims& claims, const HttpRequest& request) const {
+    const std::string query(split_target(request.target).second);
+    const std::string room = query_param(query, "room");
+    if (!room.empty() && !room::is_valid_room_name(room)) return error_response(400, "bad_room_name", "not a valid room name");
+    if (room.empty() ? !claims.grants.room_list : !(claims.grants.room_list || claims.grants.administers(room))) {
+        return forbidden("reading the audit log needs roomList, or roomAdmin for the room named by ?room=");
+    }
+    auto number = [&](const char* name, std::int64_t fallback, std::int64_t max, std::int64_t& out) {
+        const std::string text = query_param(query, name);
+        if (text.empty()) {
+            out = fallback;
+            return true;
+        }
+        if (text.size() > 16 || text.find_first_not_of("0123456789") != std::string::npos) return false;
+        out = std::stoll(text);
+        return out <= max;
+    };
+    std::int64_t since = 0;
+    std::int64_t limit = 0;
+    if (!number("since", 0, std::int64_t{1} << 50, since)) {
+        return error_response(400, "bad_since", "since is a unix time in milliseconds");
+    }
+    if (!number("limit", 1000, 10000, limit) || limit == 0) {
+        return error_response(400, "bad_limit", "limit is 1 to 10000");
+    }
+    json events = json::array();
+    if (const room::AuditLog* log = hub_.audit_log()) {
+        for (const room::AuditEvent& event : log->query(room, since, static_cast<std::size_t>(limit))) {
+            events.push_back(json::parse(room::AuditLog::to_json_line(event)));
+        }
+    }
+    return json_response(200, {{"events", std::move(events)}});
+}
+
+HttpResponse AdminApi::plant(const TokenClaims& claims, const HttpRequest& request) {
+#ifdef ROLLCALL_FAULT_INJECTION
+    json body = json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return error_response(400, "bad_body", "the body must be a JSON object");
+    auto text = [&](const char* key) {
+        auto it = body.find(key);
+        return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    const std::string kind = text("kind");
+    const std::string room = text("room");
+    if (!room::is_valid_room_name(room)) return error_response(400, "bad_room_name", "\"room\" must name a room");
+    if (!claims.grants.administers(room)) return forbidden("planting needs roomAdmin for the room");
+    std::string failure;
+    if (kind == "stray_transport") failure = hub_.plant_stray_transport(room, text("identity"));
+    else if (kind == "ghost_consumer") failure = hub_.plant_consumer(room, text("identity"), text("track"));
+    else return error_response(400, "bad_kind", "\"kind\" is \"stray_transport\" or \"ghost_consumer\"");
+    if (!failure.empty()) return error_response(404, "not_found", failure);
+    return json_response(202, {{"planted", kind}, {"room", room}});
+#else
+    (void)claims;
+    (void)request;
+    return error_response(404, "not_found", "no such admin resource");
+#endif
 }
 
 HttpResponse AdminApi::kick(const TokenClaims& claims, const std::string& room, const std::string& identity,

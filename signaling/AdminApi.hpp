@@ -21,7 +21,8 @@ class AdminApi {
 public:
     using Clock = std::chrono::steady_clock;
 
-    AdminApi(const TokenVerifier& verifier, SignalingHub& hub, const HttpLimits& limits);
+    // `test_hooks`: serve POST /admin/v1/test/plant (test builds started with test_hooks).
+    AdminApi(const TokenVerifier& verifier, SignalingHub& hub, const HttpLimits& limits, bool test_hooks = false);
 
     // `path` is the request path below /admin/v1 (e.g. "/rooms/a"), undecoded.
     HttpResponse handle(const HttpRequest& request, std::string_view path, Clock::time_point now,
@@ -38,10 +39,13 @@ private:
     HttpResponse kick(const TokenClaims& claims, const std::string& room, const std::string& identity,
                       const HttpRequest& request, Clock::time_point now);
     HttpResponse delete_room(const TokenClaims& claims, const std::string& room);
+    HttpResponse audit(const TokenClaims& claims, const HttpRequest& request) const;
+    HttpResponse plant(const TokenClaims& claims, const HttpRequest& request);
 
     const TokenVerifier& verifier_;
     SignalingHub& hub_;
     const HttpLimits& limits_;
+    bool test_hooks_;
     std::unordered_map<std::string, RateLimiter> limiters_;  // by client address, bounded
 };
 

@@ -17,7 +17,7 @@ constexpr std::string_view kAdminPrefix = "/admin/v1";
 }  // namespace
 
 HttpRouter::HttpRouter(const ServerConfig& config, const TokenVerifier& verifier, SignalingHub& hub, MetricsText metrics)
-    : config_(config), admin_(verifier, hub, config.http), files_(config.web_root), metrics_text_(std::move(metrics)) {}
+    : config_(config), admin_(verifier, hub, config.http, config.roll_call.test_hooks), files_(config.web_root), metrics_text_(std::move(metrics)) {}
 
 HttpResponse HttpRouter::handle(const HttpRequest& request, Clock::time_point now, std::int64_t unix_now) {
     const auto [path, query] = split_target(request.target);

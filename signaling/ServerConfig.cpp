@@ -132,6 +132,12 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
             }
         }
     }
+    if (const auto* roll_call = sub_table(root, "roll_call")) {
+        std::int64_t grace_ms = config.roll_call.reconnect_grace.count();
+        read_integer(*roll_call, "reconnect_grace_ms", grace_ms, 0, 600000);
+        config.roll_call.reconnect_grace = std::chrono::milliseconds(grace_ms);
+        read_bool(*roll_call, "test_hooks", config.roll_call.test_hooks);
+    }
     if (const auto* limits = sub_table(root, "limits")) {
         SignalingLimits& s = config.signaling;
         read_integer(*limits, "max_message_bytes", s.max_message_bytes, 1024, 1 << 20);
@@ -153,6 +159,12 @@ bool is_loopback_address(const std::string& address) {
 
 void finalize_config(ServerConfig& config) {
     const bool loopback = is_loopback_address(config.bind);
+    if (config.roll_call.test_hooks) {
+#ifndef ROLLCALL_FAULT_INJECTION
+        throw ConfigError("[roll_call] test_hooks: this build has no fault injection (configure with ROLLCALL_FAULT_INJECTION=ON)");
+#endif
+        if (!config.dev) throw ConfigError("[roll_call] test_hooks is for test servers in dev mode only");
+    }
     if (config.dev) {
         if (!loopback) throw ConfigError("dev mode binds loopback only; refusing bind address " + config.bind);
         config.api_keys.emplace(kDevApiKey, kDevApiSecret);

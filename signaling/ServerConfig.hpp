@@ -36,6 +36,14 @@ struct HttpLimits {
     double admin_burst = 40;
 };
 
+// Roll call (DESIGN.md §4): the audit of the media plane against the roster.
+struct RollCallConfig {
+    // How long a participant whose signaling socket dropped keeps its media.
+    std::chrono::milliseconds reconnect_grace{5000};
+    // Test builds only: the admin API may plant ghost consumers and stray transports.
+    bool test_hooks = false;
+};
+
 struct ServerConfig {
     std::string bind = "127.0.0.1";
     std::uint16_t port = 7880;
@@ -62,6 +70,7 @@ struct ServerConfig {
 
     SignalingLimits signaling;
     HttpLimits http;
+    RollCallConfig roll_call;
 };
 
 class ConfigError : public std::runtime_error {

@@ -37,8 +37,8 @@ json participant_json(const room::Participant& participant) {
 }
 
 SignalingHub::SignalingHub(const ServerConfig& config, const TokenVerifier& verifier, room::Roster& roster,
-                           SignalingStats& stats, sfu::MediaPlane* media)
-    : config_(config), verifier_(verifier), roster_(roster), stats_(stats), media_(media) {}
+                           SignalingStats& stats, sfu::MediaPlane* media, room::AuditLog* audit)
+    : config_(config), verifier_(verifier), roster_(roster), stats_(stats), media_(media), audit_(audit) {}
 
 SignalingHub::~SignalingHub() = default;
 
@@ -223,6 +223,8 @@ void SignalingHub::handle_join(Connection& connection, SessionId session, const 
                                {"reason", "replaced"},
                                {"message", "another session joined with the same identity"}});
             close(old->second, CloseCode::normal, "replaced");
+        } else if (media_) {
+            media_->close(outcome.replaced->session);  // a dropped socket in its reconnect grace
         }
         announce_left(*outcome.replaced, room_name, "replaced");
     }
@@ -262,6 +264,15 @@ void SignalingHub::on_close(SessionId session) {
     auto it = connections_.find(session);
     if (it == connections_.end()) return;
     Connection& connection = it->second;
+    // A socket that dropped without a leave keeps its media for the reconnect grace; the
+    // audit ends it then (or a rejoin with the same identity replaces it).
+    const bool keep = connection.state == State::joined && config_.roll_call.reconnect_grace.count() > 0 && media_ &&
+                      media_->has(session) &&
+                      roster_.mark_disconnected(connection.room, connection.identity, session, Clock::now());
+    if (keep) {
+        connections_.erase(it);
+        return;
+    }
     end_media(connection, session);
     if (!connection.room.empty()) {
         if (auto left = roster_.leave(connection.room, connection.identity, session, Clock::now())) {
@@ -277,6 +288,7 @@ void SignalingHub::tick(Clock::time_point now) {
             fail(connection, "join_timeout", "no join within the time allowed", CloseCode::policy_violation);
         }
     }
+    expire_disconnected(now);
     roster_.expire_empty_rooms(now);
 }
 
@@ -286,6 +298,15 @@ SignalingHub::KickResult SignalingHub::kick(std::string_view room, std::string_v
     auto removed = roster_.remove(room, identity, now);
     if (!removed) return KickResult::participant_not_found;
     ++stats_.kicks;
+    room::AuditEvent event;
+    event.room = std::string(room);
+    event.participant = removed->identity;
+    event.audit_class = "kicked";
+    event.action = "kicked";
+    event.evidence = {{"reason", reason.empty() ? "removed by an administrator" : std::string(reason)},
+                      {"session", std::to_string(removed->session)}};
+    record(std::move(event), /*ejection=*/false);
+    if (media_ && !connections_.contains(removed->session)) media_->close(removed->session);  // in its grace
     if (auto it = connections_.find(removed->session); it != connections_.end()) {
         send(it->second, {{"type", "kicked"}, {"reason", "kicked"}, {"message", reason.empty() ? "removed by an administrator" : reason}});
         close(it->second, CloseCode::normal, "kicked");
@@ -302,6 +323,8 @@ std::optional<std::size_t> SignalingHub::close_room(std::string_view room) {
         if (auto it = connections_.find(participant.session); it != connections_.end()) {
             send(it->second, {{"type", "kicked"}, {"reason", "room_closed"}, {"message", "the room was closed by an administrator"}});
             close(it->second, CloseCode::normal, "room closed");
+        } else if (media_) {
+            media_->close(participant.session);  // in its reconnect grace
         }
     }
     return removed->size();

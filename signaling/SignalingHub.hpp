@@ -7,10 +7,13 @@
 #include <string>
 #include <string_view>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
+#include "room/AuditLog.hpp"
 #include "room/Roster.hpp"
+#include "room/RosterAuditor.hpp"
 #include "sfu/OfferPlan.hpp"
 #include "sfu/MediaPlane.hpp"
 #include "signaling/ClientLink.hpp"
@@ -32,9 +35,10 @@ class SignalingHub final : public sfu::MediaEvents {
 public:
     using Clock = std::chrono::steady_clock;
 
-    // `media` may be null (no media plane: publish is refused with media_unavailable).
+    // `media` may be null (no media plane: publish is refused with media_unavailable);
+    // `audit` may be null (events are then only logged and counted).
     SignalingHub(const ServerConfig& config, const TokenVerifier& verifier, room::Roster& roster,
-                 SignalingStats& stats, sfu::MediaPlane* media = nullptr);
+                 SignalingStats& stats, sfu::MediaPlane* media = nullptr, room::AuditLog* audit = nullptr);
     ~SignalingHub() override;
     SignalingHub(const SignalingHub&) = delete;
     SignalingHub& operator=(const SignalingHub&) = delete;
@@ -60,9 +64,19 @@ public:
     void on_media_connected(SessionId session, sfu::PeerRole role, const sfu::MediaConnectedInfo& info) override;
     void on_media_failed(SessionId session, sfu::PeerRole role, const std::string& reason) override;
     void on_subscriber_offer(SessionId session, const sfu::SubscriberOffer& offer) override;
+    // Roll call: audits the rooms the truth reflects up to date, and ejects what it finds.
+    void on_media_truth(const sfu::MediaTruth& truth) override;
 
     std::size_t connection_count() const noexcept { return connections_.size(); }
     const room::Roster& roster() const noexcept { return roster_; }
+    const room::AuditLog* audit_log() const noexcept { return audit_; }
+    // The media plane's latest truth for a room (transports and consumers), for operators.
+    nlohmann::json media_json(std::string_view room) const;
+#ifdef ROLLCALL_FAULT_INJECTION
+    // Test hooks: "" or an error. `identity` may be empty (a stray nobody holds).
+    std::string plant_stray_transport(std::string_view room, std::string_view identity);
+    std::string plant_consumer(std::string_view room, std::string_view subscriber, std::string_view track_id);
+#endif
 
 private:
     enum class State { awaiting_join, joined, closing };
@@ -84,6 +98,7 @@ private:
         bool echo = false;            // the session publishes in echo mode
         bool publish_pending = false; // a publish offer is with the media plane
         std::map<std::string, std::string> published;  // publisher mid → track id
+        std::string audience_sent;    // the last "audience" message, to send only changes
     };
 
     void handle_join(Connection& connection, SessionId session, const ClientMessage& message, std::int64_t unix_now);
@@ -112,6 +127,15 @@ private:
     void deliver_answer(SessionId session, const nlohmann::json& ref, std::optional<std::string> answer,
                         const std::string& code, const std::string& text);
     void end_media(Connection& connection, SessionId session);
+    // Roll call (SignalingHubAudit.cpp).
+    void act_on(const std::string& room, const room::Finding& finding, Clock::time_point now);
+    void record(room::AuditEvent event, bool ejection);
+    void expire_disconnected(Clock::time_point now);
+    void send_audiences(const sfu::RoomTruth& truth);
+    // A fingerprint other than the bound one: refused and recorded; false when refused.
+    bool check_fingerprint(Connection& connection, sfu::PeerRole role, const transport::SdpFingerprint& offered,
+                           const nlohmann::json* ref);
+    void tell(SessionId session, const nlohmann::json& message);
     bool admit_rate(Connection& connection, Clock::time_point now);
 
     void send(Connection& connection, const nlohmann::json& message);
@@ -130,7 +154,10 @@ private:
     room::Roster& roster_;
     SignalingStats& stats_;
     sfu::MediaPlane* media_;
+    room::AuditLog* audit_;
     std::unordered_map<SessionId, Connection> connections_;
+    std::map<std::string, sfu::RoomTruth, std::less<>> media_truth_;  // by room, the latest
+    std::set<std::pair<sfu::TransportId, std::string>> acted_on_;     // ejections already recorded
     SessionId next_session_ = 1;
 };
 

@@ -60,6 +60,9 @@ void SignalingHub::handle_publish(Connection& connection, SessionId session, con
     }
     auto plan = plan_offer(connection, message, sfu::OfferMode::publish);
     if (!plan) return;
+    // The first offer binds the participant's publishing fingerprint; a later one must match.
+    if (!check_fingerprint(connection, sfu::PeerRole::publisher, plan->remote.fingerprint, ref)) return;
+    roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::publisher, plan->remote.fingerprint);
     std::vector<room::Track> tracks;
     for (sfu::OfferedTrack& offered : plan->tracks) {
         const std::string kind(transport::to_string(offered.kind));
@@ -287,6 +290,8 @@ void SignalingHub::handle_subscribe_answer(Connection& connection, SessionId ses
         send_error(connection, "no_transport", "there is no subscription to answer", ref);
         return;
     }
+    if (!check_fingerprint(connection, sfu::PeerRole::subscriber, answer->remote.fingerprint, ref)) return;
+    roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::subscriber, answer->remote.fingerprint);
     media_->subscriber_answer(session, std::move(*answer), version->get<std::uint64_t>(),
                               [this, session, reference = message.ref](std::string code, std::string text) {
                                   auto it = connections_.find(session);
@@ -308,6 +313,8 @@ void SignalingHub::handle_publish_echo(Connection& connection, SessionId session
         send_error(connection, "already_publishing", "this session already has a transport", ref);
         return;
     }
+    if (!check_fingerprint(connection, sfu::PeerRole::publisher, plan->remote.fingerprint, ref)) return;
+    roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::publisher, plan->remote.fingerprint);
     connection.echo = true;
     connection.media_mid = plan->tracks.front().mid;
     media_->publish_echo(session, connection.room, std::move(*plan),

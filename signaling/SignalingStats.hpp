@@ -18,6 +18,9 @@ struct SignalingStats {
     std::map<std::string, std::uint64_t, std::less<>> leaves_by_reason;
     std::map<std::string, std::uint64_t, std::less<>> errors_by_code;  // includes token_* codes
     std::map<int, std::uint64_t> http_responses_by_status;
+    std::map<std::string, std::uint64_t, std::less<>> audit_ejections_by_reason;
+    std::uint64_t audit_events = 0;
+    std::uint64_t audit_sweeps = 0;  // rooms compared against a current truth
 };
 
 }  // namespace rollcall::signaling

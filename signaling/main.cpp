@@ -155,7 +155,12 @@ int serve(const ServerConfig& config) {
                           [&server_ptr](std::function<void()> task) {
                               if (server_ptr) server_ptr->post(std::move(task));
                           });
-    signaling::SignalingHub hub(config, verifier, roster, stats, &media);
+    room::AuditLog audit(config.data_dir);
+    if (std::string error = audit.open(); !error.empty()) {
+        std::cerr << "rollcall: the audit log cannot be opened: " << error << "\n";
+        return 1;
+    }
+    signaling::SignalingHub hub(config, verifier, roster, stats, &media, &audit);
     media.set_events(&hub);
     signaling::HttpRouter router(config, verifier, hub, [&] {
         return monitoring::render_server_metrics(stats, roster, hub.connection_count());

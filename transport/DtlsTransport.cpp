@@ -109,11 +109,12 @@ int DtlsTransport::verify_callback(int, X509_STORE_CTX* store) {
     if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;  // only the leaf is bound
     X509* leaf = X509_STORE_CTX_get_current_cert(store);
     const std::string actual = certificate_fingerprint(leaf, self->expected_.algorithm);
+    self->presented_fingerprint_ = actual;  // evidence, whether it matches or not
     if (actual.empty() || actual != self->expected_.value) {
         X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);  // alert bad_certificate
         return 0;
     }
-    self->peer_fingerprint_ = certificate_fingerprint(leaf, "sha-256");
+    self->peer_fingerprint_ = actual;
     return 1;
 }
 

@@ -82,8 +82,13 @@ public:
     // Negotiated details, once connected ("DTLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256").
     std::string protocol_version() const;
     std::string cipher() const;
-    // The fingerprint the peer's certificate actually has (sha-256), once connected.
+    // The fingerprint of the peer's verified certificate, in the signaled algorithm, once
+    // connected; empty before.
     const std::string& peer_fingerprint() const noexcept { return peer_fingerprint_; }
+    // The fingerprint of whatever certificate the peer presented, matching or not (the
+    // evidence when the handshake is refused); empty if none was presented.
+    const std::string& presented_fingerprint() const noexcept { return presented_fingerprint_; }
+    const SdpFingerprint& expected_fingerprint() const noexcept { return expected_; }
 
     // OpenSSL's certificate check: accepts exactly the signaled fingerprint.
     static int verify_callback(int preverify_ok, ::x509_store_ctx_st* store);
@@ -103,6 +108,7 @@ private:
     DtlsState state_ = DtlsState::idle;
     SdpFingerprint expected_;
     std::string peer_fingerprint_;
+    std::string presented_fingerprint_;
 };
 
 // "AB:CD:..." of a DER certificate's digest with `algorithm` ("sha-256"), or "" if unknown.

@@ -1,0 +1,173 @@
+#include "room/RosterAuditor.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace rollcall::room {
+
+std::string_view to_string(AuditClass audit_class) noexcept {
+    switch (audit_class) {
+        case AuditClass::not_on_roster: return "not_on_roster";
+        case AuditClass::too_many_transports: return "too_many_transports";
+        case AuditClass::fingerprint_mismatch: return "fingerprint_mismatch";
+        case AuditClass::unauthorized_consumer: return "unauthorized_consumer";
+        case AuditClass::peer_count: return "peer_count";
+        case AuditClass::reconnect_expired: return "reconnect_grace_expired";
+        case AuditClass::kicked: return "kicked";
+    }
+    return "unknown";
+}
+
+namespace {
+
+std::string fingerprint_text(const transport::SdpFingerprint& fingerprint) {
+    return fingerprint.algorithm + " " + fingerprint.value;
+}
+
+Finding transport_finding(AuditClass audit_class, const sfu::TransportFact& fact, const Participant* participant) {
+    Finding finding;
+    finding.audit_class = audit_class;
+    finding.action = Finding::Action::close_transport;
+    finding.transport = fact.id;
+    finding.session = fact.session;
+    finding.since = fact.since;
+    if (participant) finding.identity = participant->identity;
+    finding.evidence = {{"transport", std::to_string(fact.id)},
+                        {"session", std::to_string(fact.session)},
+                        {"role", std::string(sfu::to_string(fact.role)) + (fact.echo ? " (echo)" : "")},
+                        {"connected", fact.connected ? "true" : "false"}};
+    if (!fact.remote_address.empty()) finding.evidence.emplace_back("remote_address", fact.remote_address);
+    return finding;
+}
+
+// Whether the participant may hold a transport in this role at all: a publishing one only
+// if its grants allow it and it offered (which bound its fingerprint); a receiving one only
+// if it may subscribe.
+bool may_hold(const Participant& participant, const sfu::TransportFact& fact) {
+    if (fact.role == sfu::PeerRole::publisher) {
+        return participant.grants.can_publish && participant.publisher_fingerprint.has_value();
+    }
+    return participant.grants.can_subscribe;
+}
+
+}  // namespace
+
+std::vector<Finding> RosterAuditor::audit(const Room* room, const sfu::RoomTruth& truth) {
+    std::vector<Finding> findings;
+    std::map<sfu::SessionId, const Participant*> by_session;
+    if (room) {
+        for (const auto& [identity, participant] : room->participants) by_session[participant.session] = &participant;
+    }
+    auto holder = [&](sfu::SessionId session) -> const Participant* {
+        auto it = by_session.find(session);
+        return it == by_session.end() ? nullptr : it->second;
+    };
+
+    std::set<sfu::TransportId> closing;
+    std::set<sfu::SessionId> media_sessions;
+    // The oldest transport per (session, role) is the one the session holds; any other is extra.
+    std::map<std::pair<sfu::SessionId, sfu::PeerRole>, const sfu::TransportFact*> held;
+    for (const sfu::TransportFact& fact : truth.transports) {
+        auto& slot = held[{fact.session, fact.role}];
+        if (!slot || fact.id < slot->id) slot = &fact;
+    }
+
+    for (const sfu::TransportFact& fact : truth.transports) {
+        media_sessions.insert(fact.session);
+        const Participant* participant = holder(fact.session);
+        if (!participant) {
+            Finding finding = transport_finding(AuditClass::not_on_roster, fact, nullptr);
+            finding.evidence.emplace_back("detail", "no participant on the roster holds this session");
+            findings.push_back(std::move(finding));
+            closing.insert(fact.id);
+            continue;
+        }
+        const bool extra = held[{fact.session, fact.role}] != &fact;
+        if (extra || !may_hold(*participant, fact)) {
+            Finding finding = transport_finding(AuditClass::too_many_transports, fact, participant);
+            finding.evidence.emplace_back("detail", extra ? "a second " + std::string(sfu::to_string(fact.role)) +
+                                                                " transport for one session"
+                                                          : "the participant never asked for such a transport");
+            findings.push_back(std::move(finding));
+            closing.insert(fact.id);
+            continue;
+        }
+        const auto& bound = fact.role == sfu::PeerRole::publisher ? participant->publisher_fingerprint
+                                                                  : participant->subscriber_fingerprint;
+        const bool signaled_differs = bound && !fact.signaled.value.empty() && fact.signaled != *bound;
+        const bool peer_differs = bound && !fact.peer_fingerprint.empty() &&
+                                  (fact.signaled.algorithm != bound->algorithm || fact.peer_fingerprint != bound->value);
+        if (signaled_differs || peer_differs) {
+            Finding finding = transport_finding(AuditClass::fingerprint_mismatch, fact, participant);
+            finding.evidence.emplace_back("signaled", fingerprint_text(*bound));
+            finding.evidence.emplace_back("transport_expects", fingerprint_text(fact.signaled));
+            if (!fact.peer_fingerprint.empty()) finding.evidence.emplace_back("presented", fact.peer_fingerprint);
+            findings.push_back(std::move(finding));
+            closing.insert(fact.id);
+        }
+    }
+
+    for (const sfu::ConsumerFact& consumer : truth.consumers) {
+        if (closing.contains(consumer.transport)) continue;  // goes with its transport
+        const Participant* subscriber = holder(consumer.subscriber);
+        std::string why;
+        if (!subscriber) {
+            why = "its subscriber is not on the roster";
+        } else if (!subscriber->grants.can_subscribe) {
+            why = "the subscriber may not subscribe";
+        } else if (!subscriber->subscriptions.contains(consumer.track_id)) {
+            why = "the subscriber has no subscription to the track";
+        } else {
+            const Participant* owner = holder(consumer.publisher);
+            if (!owner || !owner->tracks.contains(consumer.track_id)) why = "the roster has no such track from that publisher";
+            else if (consumer.publisher == consumer.subscriber) why = "a participant's own track sent back to it";
+        }
+        if (why.empty()) continue;
+        Finding finding;
+        finding.audit_class = AuditClass::unauthorized_consumer;
+        finding.action = Finding::Action::drop_consumer;
+        finding.transport = consumer.transport;
+        finding.track_id = consumer.track_id;
+        finding.session = consumer.subscriber;
+        finding.since = consumer.since;
+        if (subscriber) finding.identity = subscriber->identity;
+        finding.evidence = {{"transport", std::to_string(consumer.transport)},
+                            {"track", consumer.track_id},
+                            {"subscriber_session", std::to_string(consumer.subscriber)},
+                            {"forwarding", consumer.active ? "true" : "false"},
+                            {"detail", why}};
+        if (const Participant* owner = holder(consumer.publisher)) finding.evidence.emplace_back("publisher", owner->identity);
+        findings.push_back(std::move(finding));
+    }
+
+    const std::size_t roster_count = room ? room->participants.size() : 0;
+    if (media_sessions.size() > roster_count) {
+        Finding finding;
+        finding.audit_class = AuditClass::peer_count;
+        finding.evidence = {{"media_peers", std::to_string(media_sessions.size())},
+                            {"roster_participants", std::to_string(roster_count)}};
+        auto oldest = std::min_element(truth.transports.begin(), truth.transports.end(),
+                                       [&](const auto& a, const auto& b) {
+                                           const bool a_hidden = !holder(a.session), b_hidden = !holder(b.session);
+                                           if (a_hidden != b_hidden) return a_hidden;
+                                           return a.since < b.since;
+                                       });
+        if (oldest != truth.transports.end()) finding.since = oldest->since;
+        findings.push_back(std::move(finding));
+    }
+    return findings;
+}
+
+std::vector<std::pair<std::string, std::string>> RosterAuditor::overdue(const Roster& roster, Clock::time_point now,
+                                                                        Clock::duration grace) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& [name, room] : roster.rooms()) {
+        for (const auto& [identity, participant] : room.participants) {
+            if (participant.disconnected_since && now - *participant.disconnected_since >= grace) out.emplace_back(name, identity);
+        }
+    }
+    return out;
+}
+
+}  // namespace rollcall::room

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "transport/Sdp.hpp"
+
+namespace rollcall::sfu {
+
+using SessionId = std::uint64_t;
+using Clock = std::chrono::steady_clock;
+// Unique for the process's lifetime; never reused.
+using TransportId = std::uint64_t;
+TransportId next_transport_id() noexcept;
+
+// A participant holds up to two transports: one it publishes on (it offers, the server
+// answers recvonly) and one it receives on (the server offers sendonly, it answers).
+enum class PeerRole : std::uint8_t { publisher, subscriber };
+std::string_view to_string(PeerRole role) noexcept;
+
+// What the media plane knows about one of its transports (DESIGN.md §4, roll call).
+struct TransportFact {
+    TransportId id = 0;
+    SessionId session = 0;  // the participant the transport was created for
+    PeerRole role = PeerRole::publisher;
+    bool echo = false;
+    bool connected = false;  // ICE and DTLS done, SRTP keyed
+    std::string remote_address;  // the selected pair's remote end, once there is one
+    transport::SdpFingerprint signaled;  // what the transport was told to expect
+    std::string peer_fingerprint;        // the verified certificate's, in the signaled algorithm
+    Clock::time_point since{};           // created
+};
+
+// A forwarding sink: one producer's track going out on one transport.
+struct ConsumerFact {
+    TransportId transport = 0;
+    SessionId subscriber = 0;
+    std::string track_id;
+    SessionId publisher = 0;
+    bool active = false;  // packets are being forwarded
+    Clock::time_point since{};
+};
+
+struct RoomTruth {
+    std::string room;
+    std::vector<TransportFact> transports;
+    std::vector<ConsumerFact> consumers;
+};
+
+// Something a transport saw that the roster cannot: the evidence of a refusal.
+struct MediaIncident {
+    enum class Kind : std::uint8_t {
+        fingerprint_refused,  // the DTLS peer presented a certificate other than the signaled one
+        path_change,          // ICE selected a new remote address; media stays on the old one
+    };
+    Kind kind = Kind::fingerprint_refused;
+    std::string room;
+    TransportId transport = 0;
+    SessionId session = 0;
+    PeerRole role = PeerRole::publisher;
+    std::string expected;  // the signaled fingerprint or the established address
+    std::string observed;  // the presented fingerprint or the new address
+    Clock::time_point at{};
+};
+std::string_view to_string(MediaIncident::Kind kind) noexcept;
+
+// One worker's media plane as it was at `taken_at`, after it had run the signaling
+// thread's commands up to number `applied`. `full`: every room the worker holds is here
+// (a room that is absent has no media); otherwise only the rooms that just changed.
+struct MediaTruth {
+    std::size_t worker = 0;
+    std::uint64_t applied = 0;
+    Clock::time_point taken_at{};
+    bool full = false;
+    std::vector<RoomTruth> rooms;
+    std::vector<MediaIncident> incidents;
+};
+
+}  // namespace rollcall::sfu
