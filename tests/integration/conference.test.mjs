@@ -6,29 +6,17 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { adminToken, Client, joinAs, repoRoot, request, startServer, token } from './lib/server.mjs';
+import { adminToken, answerFor, Client, joinAs, repoRoot, request, startServer, token } from './lib/server.mjs';
 
 const offer = readFileSync(path.join(repoRoot, 'tests/data/sdp/chromium-156-offer.sdp'), 'utf8');
 const ROOM = 'conf-room';
-
-// An answer a browser could have written to the server's offer (its own ICE and DTLS values).
-function answerFor(serverOffer) {
-  return serverOffer
-    .replace(/a=sendonly/g, 'a=recvonly')
-    .replace(/a=setup:actpass/g, 'a=setup:active')
-    .replace(/a=ice-ufrag:\S+/g, 'a=ice-ufrag:abcd')
-    .replace(/a=ice-pwd:\S+/g, 'a=ice-pwd:abcdefghijklmnopqrstuv')
-    .replace(/a=fingerprint:sha-256 \S+/g, `a=fingerprint:sha-256 ${Array(32).fill('AB').join(':')}`)
-    .replace(/a=candidate:[^\r\n]*\r\n/g, '')
-    .replace(/a=ssrc[^\r\n]*\r\n/g, '');
-}
 
 describe('conference signaling', () => {
   let server;
   let alice;
   let bob;
   let aliceTracks;
-  before(async () => { server = await startServer(); });
+  before(async () => { server = await startServer({ config: '[roll_call]\nreconnect_grace_ms = 300\n' }); });
   after(async () => {
     alice?.close();
     bob?.close();
@@ -177,8 +165,9 @@ describe('conference signaling', () => {
     assert.equal((await carol.next((m) => m.ref === 'c3')).code, 'already_publishing');
     carol.send({ type: 'trickle', target: 'sideways', candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host', id: 'c4' });
     assert.equal((await carol.next((m) => m.ref === 'c4')).code, 'malformed_message');
-    carol.close();
-    await bob.next((m) => m.type === 'participant_left' && m.participant.identity === 'carol');
+    carol.close();  // the socket drops: carol's media lives on for the reconnect grace, then goes
+    const left = await bob.next((m) => m.type === 'participant_left' && m.participant.identity === 'carol');
+    assert.equal(left.reason, 'disconnected');
   });
 
   test('when a publisher leaves, the others are told', async () => {

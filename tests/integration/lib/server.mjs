@@ -16,9 +16,10 @@ export const rollcallBin = process.env.ROLLCALL_BIN ?? path.join(repoRoot, 'buil
 export const DEV_KEY = 'devkey';
 export const DEV_SECRET = 'rollcall-dev-secret-not-for-production-use';
 
-// Starts `rollcall --dev --port 0` (plus `args`), resolves once it prints its URL.
-export async function startServer({ args = [], config = null, env = {} } = {}) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'rollcall-it-'));
+// Starts `rollcall --dev --port 0` (plus `args`), resolves once it prints its URL. A given
+// `dataDir` is reused (and kept by stop() when `keepData`), e.g. to restart on the same state.
+export async function startServer({ args = [], config = null, env = {}, dataDir: reuse = null, keepData = false } = {}) {
+  const dataDir = reuse ?? mkdtempSync(path.join(tmpdir(), 'rollcall-it-'));
   const fullArgs = ['--dev', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...args];
   if (config !== null) {
     const file = path.join(dataDir, 'rollcall.toml');
@@ -57,7 +58,7 @@ export async function startServer({ args = [], config = null, env = {} } = {}) {
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (proc.exitCode === null) proc.kill('SIGKILL');
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -195,4 +196,17 @@ export async function joinAs(server, identity, room = 'r1', name = undefined) {
   if (joined.type !== 'joined') throw new Error(`join failed: ${JSON.stringify(joined)}`);
   client.joined = joined;
   return client;
+}
+
+// An answer a browser could have written to the server's subscription offer (its own ICE
+// and DTLS values; it never connects).
+export function answerFor(serverOffer) {
+  return serverOffer
+    .replace(/a=sendonly/g, 'a=recvonly')
+    .replace(/a=setup:actpass/g, 'a=setup:active')
+    .replace(/a=ice-ufrag:\S+/g, 'a=ice-ufrag:abcd')
+    .replace(/a=ice-pwd:\S+/g, 'a=ice-pwd:abcdefghijklmnopqrstuv')
+    .replace(/a=fingerprint:sha-256 \S+/g, `a=fingerprint:sha-256 ${Array(32).fill('AB').join(':')}`)
+    .replace(/a=candidate:[^\r\n]*\r\n/g, '')
+    .replace(/a=ssrc[^\r\n]*\r\n/g, '');
 }
