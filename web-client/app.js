@@ -412,6 +412,16 @@ function wire(client) {
     const pc = m.target === 'subscriber' ? state.sub : state.pub;
     if (pc && m.candidate) pc.addIceCandidate({ candidate: m.candidate, sdpMid: m.sdpMid }).catch(() => {});
   });
+  // Roll call: who the media plane forwards this participant's tracks to, from its own truth
+  // rather than the roster, so a receiver nobody admitted would show here too.
+  client.addEventListener('audience', ({ detail }) => {
+    state.audience = detail;
+    renderAudience();
+  });
+  client.addEventListener('roll_call', ({ detail }) => {
+    logEvent(`roll call: ${detail.message}`);
+    notice(`Roll call: ${detail.message}.`);
+  });
   client.addEventListener('media', ({ detail: m }) => {
     if (m.state === 'failed') logEvent(`${m.target} media failed: ${m.reason}`);
   });
@@ -436,6 +446,28 @@ function wire(client) {
   });
 }
 
+function renderAudience() {
+  const el = $('audience');
+  const list = state.audience?.audience ?? [];
+  el.replaceChildren();
+  el.classList.toggle('muted', list.length === 0);
+  if (list.length === 0) {
+    el.textContent = 'nobody yet';
+    return;
+  }
+  list.forEach((who, i) => {
+    if (i > 0) el.append(', ');
+    const span = document.createElement('span');
+    span.textContent = who.identity === null ? 'an unknown receiver' : who.name || who.identity;
+    if (who.identity === null) span.className = 'unaccounted';
+    el.append(span);
+  });
+  if (state.audience.unaccounted > 0) {
+    el.append(document.createElement('br'),
+      `⚠ ${state.audience.unaccounted} receiver(s) not in this room; the server is removing them.`);
+  }
+}
+
 function teardown() {
   state.self = null;
   state.pub?.close();
@@ -449,6 +481,8 @@ function teardown() {
   state.participants = new Map();
   state.myTracks = new Map();
   state.mids = new Map();
+  state.audience = null;
+  renderAudience();
   state.media = {};
   notice('');
 }

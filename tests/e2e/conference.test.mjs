@@ -72,6 +72,15 @@ describe('conference through the web client', () => {
           assert.ok(later[id].audio.bytesReceived > first[i][id].audio.bytesReceived, `${NAMES[i]}: audio from ${id} keeps arriving`);
         }
       }
+      // "Seen and heard by": each page names the other two, from the media plane's truth.
+      for (const [i, page] of pages.entries()) {
+        const others = NAMES.filter((_, j) => j !== i);
+        const text = await waitInPage(page, (names) => {
+          const t = document.getElementById('audience').textContent;
+          return names.every((n) => t.includes(n)) ? t : null;
+        }, others, 10000);
+        assert.ok(!text.includes('unknown'), `${NAMES[i]}: ${text}`);
+      }
       await pages[0].screenshot({ path: path.join(artifacts, 'conference-room.png') });
 
       // The admin API lists each participant's tracks and what it is subscribed to.
@@ -115,6 +124,10 @@ describe('conference through the web client', () => {
         assert.equal(s[identities[2]], undefined, `${NAMES[i]} no longer receives the one who left`);
         const tiles = await page.evaluate(() => [...document.querySelectorAll('.tile')].map((t) => t.dataset.key));
         assert.ok(!tiles.includes(`p:${identities[2]}`), `the leaver's tile is gone: ${tiles}`);
+      }
+      // The one who left no longer receives anyone's media, and the others' pages say so.
+      for (const page of pages.slice(0, 2)) {
+        await waitInPage(page, (gone) => !document.getElementById('audience').textContent.includes(gone), NAMES[2], 10000);
       }
       await pages[0].screenshot({ path: path.join(artifacts, 'conference-after-leave.png') });
       writeFileSync(path.join(artifacts, 'conference.json'), JSON.stringify({ identities, timings, admin: detail.body }, null, 2));
