@@ -8,10 +8,18 @@ usage: aiortc_peer.py WSS_URL CA_FILE TOKEN [--publish] [--expect-remote N] [--s
   --expect-remote N  succeed once video and audio from N other participants decode
   --seconds S        stay at most S seconds (default 25); a pure publisher stays this long
   --hold S           stay at least S seconds, so others can finish receiving (default 0)
+  --drop-signaling-after S   close the WebSocket after S seconds, without a leave
+  --linger S         once signaling has ended (dropped, kicked), keep both peer connections
+                     open and sending for S more seconds, as a client that ignores it would
+  --wrong-fingerprint        sign the publish offer with a fingerprint that is not our certificate's
+Each remote track reports the unix time (ms) of its last decoded frame, so a test can tell
+when media stopped.
 """
 import argparse
 import asyncio
 import json
+import random
+import re
 import ssl
 import time
 
@@ -57,6 +65,7 @@ async def run(args):
                 except Exception:
                     return
                 entry["frames"] += 1
+                entry["last_frame_unix_ms"] = round(time.time() * 1000)
                 if entry["frames"] == 1:
                     entry["first_frame_ms"] = round((time.monotonic() - started) * 1000)
                 if satisfied():
@@ -73,7 +82,11 @@ async def run(args):
             publisher.addTransceiver(AudioStreamTrack(), direction="sendonly")
             publisher.addTransceiver(PatternTrack(channel=2), direction="sendonly")
             await publisher.setLocalDescription(await publisher.createOffer())
-            await ws.send(json.dumps({"type": "publish", "sdp": publisher.localDescription.sdp, "id": 1}))
+            sdp = publisher.localDescription.sdp
+            if args.wrong_fingerprint:
+                fake = ":".join(f"{random.randrange(256):02X}" for _ in range(32))
+                sdp = re.sub(r"a=fingerprint:sha-256 \S+", "a=fingerprint:sha-256 " + fake, sdp)
+            await ws.send(json.dumps({"type": "publish", "sdp": sdp, "id": 1}))
 
         async def signaling():
             async for text in ws:
@@ -94,16 +107,27 @@ async def run(args):
                     result["media"][message.get("target", "?")] = message
                 elif kind == "error":
                     result["errors"].append(message)
+                elif kind in ("kicked", "roll_call"):
+                    result.setdefault("told", []).append(message)
 
+        async def drop_signaling():
+            await asyncio.sleep(args.drop_signaling_after)
+            result["dropped_unix_ms"] = round(time.time() * 1000)
+            await ws.close()
+
+        dropper = asyncio.ensure_future(drop_signaling()) if args.drop_signaling_after else None
         signaling_task = asyncio.ensure_future(signaling())
         waiter = asyncio.ensure_future(done.wait())
         await asyncio.wait([signaling_task, waiter], timeout=args.seconds, return_when=asyncio.FIRST_COMPLETED)
         remaining = args.hold - (time.monotonic() - started)
         if remaining > 0 and not signaling_task.done():
             await asyncio.wait([signaling_task], timeout=remaining)
-        for task in (signaling_task, waiter):
+        if args.linger and signaling_task.done():
+            result["signaling_ended_unix_ms"] = round(time.time() * 1000)
+            await asyncio.sleep(args.linger)  # media keeps flowing from our side meanwhile
+        for task in (signaling_task, waiter) + ((dropper,) if dropper else ()):
             task.cancel()
-        await asyncio.gather(signaling_task, waiter, return_exceptions=True)
+        await asyncio.gather(signaling_task, waiter, *([dropper] if dropper else []), return_exceptions=True)
         result["ok"] = satisfied() if args.expect_remote > 0 else not result["errors"]
         await subscriber.close()
         if publisher:
@@ -120,6 +144,9 @@ def main():
     parser.add_argument("--expect-remote", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=25)
     parser.add_argument("--hold", type=float, default=0)
+    parser.add_argument("--drop-signaling-after", type=float, default=0)
+    parser.add_argument("--linger", type=float, default=0)
+    parser.add_argument("--wrong-fingerprint", action="store_true")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args()
     if args.debug:

@@ -1,0 +1,142 @@
+// Roll call with real media, aiortc on both ends (an independent WebRTC stack), inside a
+// loopback-only namespace:
+//  - a kicked participant that keeps its peer connections open and sending neither reaches
+//    the room nor receives from it once the admin call returns;
+//  - a participant whose signaling socket drops keeps its media for the reconnect grace,
+//    then loses it;
+//  - a DTLS peer whose certificate is not the one signaled is refused and recorded.
+// Latencies are printed for the notes, never asserted tightly (these machines are noisy).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { adminToken, repoRoot, request, startServer, token } from '../integration/lib/server.mjs';
+
+const script = path.join(repoRoot, 'tests/interop/aiortc_peer.py');
+const GRACE_MS = 1500;
+
+function aiortc(server, jwt, ...flags) {
+  return new Promise((resolve) => {
+    execFile('/usr/bin/python3', [script, server.wsUrl, path.join(server.dataDir, 'dev-cert.pem'), jwt, ...flags],
+      { timeout: 60000 }, (error, stdout, stderr) => {
+        let result = null;
+        try { result = JSON.parse(stdout.trim().split('\n').pop()); } catch { /* reported by the caller */ }
+        resolve({ code: error?.code ?? 0, result, stderr });
+      });
+  });
+}
+
+async function waitFor(probe, what, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function media(server, room) {
+  const res = await request(server, 'GET', `/admin/v1/rooms/${room}`, { token: await adminToken() });
+  return res.status === 200 ? res.body.room.media : { transports: [], consumers: [] };
+}
+
+async function audit(server, room) {
+  return (await request(server, 'GET', `/admin/v1/audit?room=${room}`, { token: await adminToken() })).body.events;
+}
+
+// The last frame `receiver` decoded from `sender`, over all of sender's tracks.
+function lastFrom(result, sender) {
+  const entries = Object.values(result?.remote ?? {}).filter((e) => e.identity === sender);
+  return { frames: entries.reduce((n, e) => n + e.frames, 0), last: Math.max(0, ...entries.map((e) => e.last_frame_unix_ms ?? 0)) };
+}
+
+// Both connected both ways and frames flowing: four active consumers, four connected transports.
+async function flowing(server, room) {
+  await waitFor(async () => {
+    const m = await media(server, room);
+    return m.consumers.filter((c) => c.active).length === 4 && m.transports.filter((t) => t.connected).length === 4;
+  }, 'media both ways', 30000);
+  await new Promise((r) => setTimeout(r, 2000));
+}
+
+describe('roll call with real media (aiortc)', () => {
+  let server;
+  before(async () => { server = await startServer({ config: `[roll_call]\nreconnect_grace_ms = ${GRACE_MS}\n` }); });
+  after(async () => { await server?.stop(); });
+
+  test('a kicked participant that keeps sending gets no media through, either way', async () => {
+    const room = 'rc-kick';
+    const stays = aiortc(server, await token({ identity: 'stays', room }), '--publish', '--expect-remote', '1',
+      '--seconds', '40', '--hold', '40');
+    const kicked = aiortc(server, await token({ identity: 'kicked', room }), '--publish', '--expect-remote', '1',
+      '--seconds', '40', '--hold', '40', '--linger', '4');
+    await flowing(server, room);
+    const kickedAt = Date.now();
+    const res = await request(server, 'DELETE', `/admin/v1/rooms/${room}/participants/kicked`, { token: await adminToken() });
+    assert.equal(res.status, 200);
+    const gone = await waitFor(async () => ((await media(server, room)).transports.length === 2 ? Date.now() : 0),
+      'the kicked participant\'s transports to close', 5000);
+    const k = await kicked;
+    // "stays" is done once the other has lingered; end it by making the room empty.
+    await request(server, 'DELETE', `/admin/v1/rooms/${room}`, { token: await adminToken() });
+    const s = await stays;
+    assert.ok(k.result, k.stderr);
+    assert.ok(s.result, s.stderr);
+    assert.equal(k.result.told?.[0]?.reason, 'kicked');
+    assert.ok(k.result.signaling_ended_unix_ms >= kickedAt, 'the kicked client kept its connections open afterwards');
+    const fromKicked = lastFrom(s.result, 'kicked');
+    const toKicked = lastFrom(k.result, 'stays');
+    assert.ok(fromKicked.frames > 10 && toKicked.frames > 10, 'media flowed both ways before the kick');
+    // It lingered (sending) for 4 s after the kick; nothing of it arrived in the last 3 s.
+    const lingerEnd = k.result.signaling_ended_unix_ms + 4000;
+    assert.ok(fromKicked.last < lingerEnd - 3000, `media from the kicked participant still arrived at ${fromKicked.last - kickedAt} ms`);
+    assert.ok(toKicked.last < lingerEnd - 3000, `media to the kicked participant still arrived at ${toKicked.last - kickedAt} ms`);
+    console.log(`# kick: transports closed ${gone - kickedAt} ms after the admin call (as polled); last frame from the ` +
+      `kicked ${fromKicked.last - kickedAt} ms, last frame to it ${toKicked.last - kickedAt} ms after the call`);
+    const events = await audit(server, room);
+    assert.ok(events.some((e) => e.class === 'kicked' && e.participant === 'kicked'));
+  });
+
+  test('a dropped signaling socket keeps media for the grace, then it ends', async () => {
+    const room = 'rc-drop';
+    const listener = aiortc(server, await token({ identity: 'listener', room }), '--publish', '--expect-remote', '1',
+      '--seconds', '40', '--hold', '40');
+    const dropper = aiortc(server, await token({ identity: 'dropper', room }), '--publish', '--expect-remote', '1',
+      '--seconds', '40', '--hold', '0', '--drop-signaling-after', '0.1', '--linger', '6');
+    // The dropper drops as soon as it is satisfied (it waits for frames first).
+    const d = await dropper;
+    await request(server, 'DELETE', `/admin/v1/rooms/${room}`, { token: await adminToken() });
+    const l = await listener;
+    assert.ok(d.result?.dropped_unix_ms, d.stderr);
+    const from = lastFrom(l.result, 'dropper');
+    const after = from.last - d.result.dropped_unix_ms;
+    assert.ok(from.frames > 0, 'media flowed before the drop');
+    assert.ok(after > 300, `media ended ${after} ms after the drop, before the ${GRACE_MS} ms grace`);
+    assert.ok(from.last < d.result.signaling_ended_unix_ms + 6000 - 2000, `media still flowed ${after} ms after the drop`);
+    console.log(`# dropped socket: last frame ${after} ms after the drop (grace ${GRACE_MS} ms)`);
+    const events = await audit(server, room);
+    const expired = events.find((e) => e.class === 'reconnect_grace_expired');
+    assert.equal(expired?.participant, 'dropper');
+    console.log(`# grace expiry detected ${expired.detected_after_ms.toFixed(1)} ms after the grace ended`);
+  });
+
+  test('a DTLS certificate other than the signaled one is refused and recorded', async () => {
+    const room = 'rc-fingerprint';
+    const liar = await aiortc(server, await token({ identity: 'liar', room }), '--publish', '--wrong-fingerprint',
+      '--seconds', '15');
+    assert.equal(liar.result?.media?.publisher?.state, 'failed', JSON.stringify(liar.result));
+    const events = await waitFor(async () => {
+      const all = await audit(server, room);
+      return all.some((e) => e.class === 'fingerprint_mismatch') ? all : null;
+    }, 'the refusal in the audit log', 5000);
+    const refused = events.find((e) => e.class === 'fingerprint_mismatch');
+    assert.equal(refused.action, 'refused');
+    assert.equal(refused.participant, 'liar');
+    assert.match(refused.evidence.presented, /^sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    assert.notEqual(refused.evidence.presented, refused.evidence.signaled);
+    console.log(`# fingerprint refusal recorded ${refused.detected_after_ms.toFixed(1)} ms after the handshake failed`);
+    const metrics = (await request(server, 'GET', '/metrics', { token: await adminToken() })).text;
+    assert.match(metrics, /rollcall_audit_ejections_total\{reason="fingerprint_mismatch"\} [1-9]/);
+  });
+});
