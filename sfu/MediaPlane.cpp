@@ -414,7 +414,7 @@ void MediaPlane::set_subscriptions(SessionId session, const std::string& room, s
     if (track_ids.empty() && !sessions_.contains(session)) return;  // nothing to receive, nothing to undo
     if (!place(session, room, /*echo=*/false)) return;  // an echo session subscribes to nothing
     auto ids = std::make_shared<std::set<std::string>>(std::move(track_ids));
-    command(room, [this, session, room, ids](WorkerState& state) {
+    command(room, [session, room, ids](WorkerState& state) {
         state.enter(session, room).set_subscriptions(session, std::move(*ids));
         state.drop_if_empty(room);
     });
