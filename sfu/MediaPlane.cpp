@@ -132,17 +132,8 @@ public:
     const std::string& room() const noexcept { return room_; }
     TransportId id() const noexcept { return id_; }
     TransportFact fact() {
-        TransportFact fact;
-        fact.id = id_;
-        fact.session = session_;
-        fact.role = PeerRole::publisher;
+        TransportFact fact = transport_fact(id_, session_, PeerRole::publisher, since_, peer_.transport());
         fact.echo = true;
-        fact.since = since_;
-        const transport::WebRtcTransport& t = peer_.transport();
-        fact.connected = t.connected();
-        fact.remote_address = t.remote_address().value_or("");
-        fact.signaled = t.dtls().expected_fingerprint();
-        fact.peer_fingerprint = t.dtls().peer_fingerprint();
         return fact;
     }
 

@@ -54,8 +54,6 @@ TransportId next_transport_id() noexcept {
     return next.fetch_add(1, std::memory_order_relaxed);
 }
 
-namespace {
-
 TransportFact transport_fact(TransportId id, SessionId session, PeerRole role, Clock::time_point since,
                              const WebRtcTransport& transport) {
     TransportFact fact;
@@ -69,6 +67,8 @@ TransportFact transport_fact(TransportId id, SessionId session, PeerRole role, C
     fact.peer_fingerprint = transport.dtls().peer_fingerprint();
     return fact;
 }
+
+namespace {
 
 // A handshake refused because the peer's certificate was not the signaled one: evidence.
 void report_refusal(RouterListener& listener, const std::string& room, TransportId id, SessionId session,

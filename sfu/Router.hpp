@@ -24,6 +24,9 @@ struct MediaConnectedInfo {
 };
 // What a connected transport negotiated.
 MediaConnectedInfo connected_info(const transport::WebRtcTransport& transport);
+// Roll call's view of a transport.
+TransportFact transport_fact(TransportId id, SessionId session, PeerRole role, Clock::time_point since,
+                             const transport::WebRtcTransport& transport);
 
 // One m-section of an offer to a subscriber: the track it carries, or none (inactive).
 struct OfferedSlot {
