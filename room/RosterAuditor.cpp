@@ -21,15 +21,12 @@ std::string_view to_string(AuditClass audit_class) noexcept {
 
 namespace {
 
-std::string fingerprint_text(const transport::SdpFingerprint& fingerprint) {
-    return fingerprint.algorithm + " " + fingerprint.value;
-}
-
 Finding transport_finding(AuditClass audit_class, const sfu::TransportFact& fact, const Participant* participant) {
     Finding finding;
     finding.audit_class = audit_class;
     finding.action = Finding::Action::close_transport;
     finding.transport = fact.id;
+    finding.role = fact.role;
     finding.session = fact.session;
     finding.since = fact.since;
     if (participant) finding.identity = participant->identity;
@@ -100,8 +97,8 @@ std::vector<Finding> RosterAuditor::audit(const Room* room, const sfu::RoomTruth
                                   (fact.signaled.algorithm != bound->algorithm || fact.peer_fingerprint != bound->value);
         if (signaled_differs || peer_differs) {
             Finding finding = transport_finding(AuditClass::fingerprint_mismatch, fact, participant);
-            finding.evidence.emplace_back("signaled", fingerprint_text(*bound));
-            finding.evidence.emplace_back("transport_expects", fingerprint_text(fact.signaled));
+            finding.evidence.emplace_back("signaled", transport::to_string(*bound));
+            finding.evidence.emplace_back("transport_expects", transport::to_string(fact.signaled));
             if (!fact.peer_fingerprint.empty()) finding.evidence.emplace_back("presented", fact.peer_fingerprint);
             findings.push_back(std::move(finding));
             closing.insert(fact.id);

@@ -29,6 +29,7 @@ struct Finding {
     AuditClass audit_class = AuditClass::not_on_roster;
     Action action = Action::none;
     sfu::TransportId transport = 0;
+    sfu::PeerRole role = sfu::PeerRole::publisher;  // close_transport: the transport's
     std::string track_id;  // drop_consumer: the track no longer forwarded on `transport`
     sfu::SessionId session = 0;
     std::string identity;  // the participant concerned, when the roster has one

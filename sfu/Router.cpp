@@ -81,8 +81,8 @@ void report_refusal(RouterListener& listener, const std::string& room, Transport
     incident.transport = id;
     incident.session = session;
     incident.role = role;
-    incident.expected = dtls.expected_fingerprint().algorithm + " " + dtls.expected_fingerprint().value;
-    incident.observed = dtls.expected_fingerprint().algorithm + " " + dtls.presented_fingerprint();
+    incident.expected = to_string(dtls.expected_fingerprint());
+    incident.observed = to_string(SdpFingerprint{dtls.expected_fingerprint().algorithm, dtls.presented_fingerprint()});
     incident.at = Clock::now();
     listener.on_incident(incident);
 }

@@ -17,10 +17,6 @@ double milliseconds_since(SignalingHub::Clock::time_point since, SignalingHub::C
     return std::chrono::duration<double, std::milli>(now - since).count();
 }
 
-std::string fingerprint_text(const transport::SdpFingerprint& fingerprint) {
-    return fingerprint.algorithm + " " + fingerprint.value;
-}
-
 const char* explain(room::AuditClass audit_class) {
     switch (audit_class) {
         case room::AuditClass::too_many_transports: return "a transport your session may not hold was closed";
@@ -104,28 +100,21 @@ void SignalingHub::act_on(const std::string& room_name, const room::Finding& fin
     event.evidence = finding.evidence;
     event.detected_after_ms = milliseconds_since(finding.since, now);
     switch (finding.action) {
-        case room::Finding::Action::close_transport: {
-            if (!acted_on_.insert({finding.transport, ""}).second) {
-                media_->eject_transport(room_name, finding.transport);  // again; not a new event
-                return;
-            }
+        case room::Finding::Action::close_transport:
             event.action = "ejected";
             media_->eject_transport(room_name, finding.transport);
             break;
-        }
-        case room::Finding::Action::drop_consumer: {
-            if (!acted_on_.insert({finding.transport, finding.track_id}).second) {
-                media_->drop_consumer(room_name, finding.transport, finding.track_id);
-                return;
-            }
+        case room::Finding::Action::drop_consumer:
             event.action = "dropped_consumer";
             media_->drop_consumer(room_name, finding.transport, finding.track_id);
             break;
-        }
         case room::Finding::Action::none: event.action = "observed"; break;
     }
-    record(std::move(event), finding.action != room::Finding::Action::none);
-    if (finding.identity.empty() || finding.action == room::Finding::Action::none) return;
+    // An ejection seen again before it landed is ordered again, but recorded once.
+    const bool ejection = finding.action != room::Finding::Action::none;
+    if (ejection && !acted_on_.insert({finding.transport, finding.track_id}).second) return;
+    record(std::move(event), ejection);
+    if (finding.identity.empty() || !ejection) return;
     // The participant concerned is on the roster: tell it what happened and why.
     json message = {{"type", "roll_call"},
                     {"class", room::to_string(finding.audit_class)},
@@ -135,11 +124,7 @@ void SignalingHub::act_on(const std::string& room_name, const room::Finding& fin
     tell(finding.session, message);
     if (finding.audit_class == room::AuditClass::fingerprint_mismatch) {
         // Its own transport is the one closed: the same as a failure of that transport.
-        const auto role = std::any_of(finding.evidence.begin(), finding.evidence.end(),
-                                      [](const auto& e) { return e.first == "role" && e.second.rfind("subscriber", 0) == 0; })
-                              ? sfu::PeerRole::subscriber
-                              : sfu::PeerRole::publisher;
-        on_media_failed(finding.session, role, "ejected by roll call: fingerprint mismatch");
+        on_media_failed(finding.session, finding.role, "ejected by roll call: fingerprint mismatch");
     }
 }
 
@@ -213,8 +198,8 @@ bool SignalingHub::check_fingerprint(Connection& connection, sfu::PeerRole role,
     event.detected_after_ms = 0;
     event.evidence = {{"session", std::to_string(connection.id)},
                       {"role", std::string(sfu::to_string(role))},
-                      {"signaled", fingerprint_text(*bound)},
-                      {"offered", fingerprint_text(offered)},
+                      {"signaled", transport::to_string(*bound)},
+                      {"offered", transport::to_string(offered)},
                       {"detail", "a new fingerprint in a renegotiation"}};
     record(std::move(event), /*ejection=*/false);
     send_error(connection, "fingerprint_changed", "the DTLS fingerprint differs from the one this session signaled", ref);

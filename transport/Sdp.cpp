@@ -359,6 +359,8 @@ std::optional<SessionDescription> parse_sdp(std::string_view text, std::string& 
     return Parser(error, limits).run(text);
 }
 
+std::string to_string(const SdpFingerprint& fingerprint) { return fingerprint.algorithm + " " + fingerprint.value; }
+
 std::string_view to_string(Direction direction) noexcept {
     switch (direction) {
         case Direction::sendrecv: return "sendrecv";
@@ -409,7 +411,7 @@ std::string write_sdp(const SessionDescription& d) {
         if (!m.ice_ufrag.empty()) line("a=ice-ufrag:" + m.ice_ufrag);
         if (!m.ice_pwd.empty()) line("a=ice-pwd:" + m.ice_pwd);
         line("a=ice-options:trickle");
-        for (const auto& fp : m.fingerprints) line("a=fingerprint:" + fp.algorithm + " " + fp.value);
+        for (const auto& fp : m.fingerprints) line("a=fingerprint:" + to_string(fp));
         if (!m.setup.empty()) line("a=setup:" + m.setup);
         if (!m.mid.empty()) line("a=mid:" + m.mid);
         for (const auto& e : m.extensions) line("a=extmap:" + std::to_string(e.id) + " " + e.uri);

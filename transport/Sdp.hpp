@@ -116,5 +116,7 @@ std::string write_candidate(const SdpCandidate& candidate);
 
 std::string_view to_string(Direction direction) noexcept;
 std::string_view to_string(MediaKind kind) noexcept;
+// "sha-256 AB:CD:…", as in a=fingerprint.
+std::string to_string(const SdpFingerprint& fingerprint);
 
 }  // namespace rollcall::transport
