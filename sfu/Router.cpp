@@ -87,6 +87,21 @@ void report_refusal(RouterListener& listener, const std::string& room, Transport
     listener.on_incident(incident);
 }
 
+// ICE moved to an address nothing authenticated from: media was held on the established one.
+void report_unverified_path(RouterListener& listener, const std::string& room, TransportId id, SessionId session,
+                            PeerRole role, const std::string& established, const std::string& unverified) {
+    MediaIncident incident;
+    incident.kind = MediaIncident::Kind::path_change;
+    incident.room = room;
+    incident.transport = id;
+    incident.session = session;
+    incident.role = role;
+    incident.expected = established;
+    incident.observed = unverified;
+    incident.at = Clock::now();
+    listener.on_incident(incident);
+}
+
 }  // namespace
 
 MediaConnectedInfo connected_info(const WebRtcTransport& t) {
@@ -184,6 +199,10 @@ void PublisherPeer::on_transport_connected() {
 void PublisherPeer::on_transport_failed(std::string_view reason) {
     report_refusal(router_.listener_, router_.room_, id_, session_, PeerRole::publisher, transport_);
     router_.listener_.on_failed(session_, PeerRole::publisher, reason);
+}
+
+void PublisherPeer::on_transport_unverified_path(const std::string& established, const std::string& unverified) {
+    report_unverified_path(router_.listener_, router_.room_, id_, session_, PeerRole::publisher, established, unverified);
 }
 
 TransportFact PublisherPeer::fact() const { return transport_fact(id_, session_, PeerRole::publisher, since_, transport_); }
@@ -425,6 +444,10 @@ void SubscriberPeer::on_transport_connected() {
 void SubscriberPeer::on_transport_failed(std::string_view reason) {
     report_refusal(router_.listener_, router_.room_, id_, session_, PeerRole::subscriber, transport_);
     router_.listener_.on_failed(session_, PeerRole::subscriber, reason);
+}
+
+void SubscriberPeer::on_transport_unverified_path(const std::string& established, const std::string& unverified) {
+    report_unverified_path(router_.listener_, router_.room_, id_, session_, PeerRole::subscriber, established, unverified);
 }
 
 TransportFact SubscriberPeer::fact() const { return transport_fact(id_, session_, PeerRole::subscriber, since_, transport_); }

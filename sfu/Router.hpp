@@ -76,6 +76,7 @@ private:
     void on_transport_candidate(const transport::SdpCandidate& candidate) override;
     void on_transport_connected() override;
     void on_transport_failed(std::string_view reason) override;
+    void on_transport_unverified_path(const std::string& established, const std::string& unverified) override;
     void on_rtp(transport::RtpPacket& packet) override;
     void on_rtcp(std::span<const std::uint8_t> compound) override;
     void send_keyframe_request(std::uint32_t media_ssrc) override;
@@ -140,6 +141,7 @@ private:
     void on_transport_candidate(const transport::SdpCandidate& candidate) override;
     void on_transport_connected() override;
     void on_transport_failed(std::string_view reason) override;
+    void on_transport_unverified_path(const std::string& established, const std::string& unverified) override;
     void on_rtp(transport::RtpPacket& packet) override;
     void on_rtcp(std::span<const std::uint8_t> compound) override;
 

@@ -69,7 +69,7 @@ void SignalingHub::on_media_truth(const sfu::MediaTruth& truth) {
         event.participant = participant ? participant->identity : "";
         const bool refused = incident.kind == sfu::MediaIncident::Kind::fingerprint_refused;
         event.audit_class = refused ? std::string(room::to_string(room::AuditClass::fingerprint_mismatch)) : "path_change";
-        event.action = refused ? "refused" : "observed";
+        event.action = refused ? "refused" : "held";  // media stayed on the established path
         event.detected_after_ms = milliseconds_since(incident.at, now);
         event.evidence = {{"transport", std::to_string(incident.transport)},
                           {"session", std::to_string(incident.session)},

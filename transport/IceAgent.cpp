@@ -1,16 +1,66 @@
 #include "transport/IceAgent.hpp"
 
+#include <gio/gio.h>
 #include <nice/agent.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+
+#include "transport/MainLoop.hpp"
 
 namespace rollcall::transport {
 
 namespace {
 constexpr unsigned kComponent = 1;  // rtcp-mux and BUNDLE: one component, one stream
 constexpr std::size_t kMaxRemoteCandidates = 32;
+constexpr guint kReceiveBatch = 8;
+constexpr std::size_t kReceiveBuffer = 2048;  // libnice wants at least 1280 (STUN)
+constexpr int kReceiveRounds = 4;             // then the next main-loop turn: fairness
+constexpr std::size_t kMaxReportedPaths = 8;
+constexpr std::size_t kMaxVerifiedPaths = 8;
+
+std::string to_string(const NiceAddress& address) {
+    char text[NICE_ADDRESS_STRING_LEN];
+    nice_address_to_string(&address, text);
+    return std::string(text) + ":" + std::to_string(nice_address_get_port(&address));
+}
+
+bool is_ipv6(const NiceAddress& address) { return address.s.addr.sa_family == AF_INET6; }
+
+// One worker thread receives for all its agents, one datagram batch at a time.
+thread_local std::array<std::array<std::uint8_t, kReceiveBuffer>, kReceiveBatch> receive_buffers;
 }  // namespace
 
+struct IceAgent::Paths {
+    NiceAddress from{};           // source of the datagram being delivered
+    bool delivering = false;
+    NiceAddress pinned{};         // the media path's remote end
+    bool pinned_set = false;
+    GSocket* socket = nullptr;    // our socket on the media path (a reference)
+    GSocketAddress* destination = nullptr;
+    bool diverted = false;        // ICE selected a pair elsewhere: send on the media path ourselves
+    bool restarting = false;      // a signaled ICE restart: the next change is expected
+    std::vector<NiceAddress> verified;  // addresses that authenticated, newest last (bounded)
+    std::vector<std::string> reported;
+
+    bool was_verified(const NiceAddress& address) const {
+        return std::any_of(verified.begin(), verified.end(),
+                           [&](const NiceAddress& v) { return nice_address_equal(&v, &address); });
+    }
+
+    ~Paths() { release(); }
+    void release() {
+        if (socket) g_object_unref(socket);
+        if (destination) g_object_unref(destination);
+        socket = nullptr;
+        destination = nullptr;
+    }
+};
+
 IceAgent::IceAgent(GMainContext* context, std::vector<std::string> local_addresses, Listener& listener)
-    : context_(context), local_addresses_(std::move(local_addresses)), listener_(listener) {}
+    : context_(context), local_addresses_(std::move(local_addresses)), listener_(listener),
+      paths_(std::make_unique<Paths>()) {}
 
 IceAgent::~IceAgent() { close(); }
 
@@ -34,10 +84,142 @@ bool IceAgent::start(bool controlling) {
     nice_agent_set_stream_name(agent_, stream_, "application");
     g_signal_connect(agent_, "new-candidate-full", G_CALLBACK(&IceAgent::on_candidate), this);
     g_signal_connect(agent_, "component-state-changed", G_CALLBACK(&IceAgent::on_state_changed), this);
-    nice_agent_attach_recv(agent_, stream_, kComponent, context_, reinterpret_cast<NiceAgentRecvFunc>(&IceAgent::on_receive), this);
+    g_signal_connect(agent_, "new-selected-pair-full", G_CALLBACK(&IceAgent::on_selected_pair), this);
     if (!nice_agent_gather_candidates(agent_, stream_)) return false;
     read_credentials();
-    return true;
+    // We receive with nice_agent_recv_messages_nonblocking rather than attach_recv: only it
+    // tells us where each datagram came from, and the media path depends on that.
+    return watch_sockets();
+}
+
+bool IceAgent::watch_sockets() {
+    GPtrArray* sockets = nice_agent_get_sockets(agent_, stream_, kComponent);
+    if (!sockets) return false;
+    for (guint i = 0; i < sockets->len; ++i) {
+        GSource* source = g_socket_create_source(static_cast<GSocket*>(g_ptr_array_index(sockets, i)), G_IO_IN, nullptr);
+        g_source_set_callback(
+            source,
+            G_SOURCE_FUNC(+[](GSocket*, GIOCondition, gpointer self) -> gboolean {
+                static_cast<IceAgent*>(self)->receive_ready();
+                return G_SOURCE_CONTINUE;
+            }),
+            this, nullptr);
+        g_source_attach(source, context_);
+        socket_sources_.push_back(source);
+    }
+    g_ptr_array_unref(sockets);
+    return !socket_sources_.empty();
+}
+
+void IceAgent::receive_ready() {
+    for (int round = 0; round < kReceiveRounds && agent_; ++round) {
+        std::array<GInputVector, kReceiveBatch> vectors{};
+        std::array<NiceAddress, kReceiveBatch> from{};
+        std::array<NiceInputMessage, kReceiveBatch> messages{};
+        for (guint i = 0; i < kReceiveBatch; ++i) {
+            vectors[i] = {receive_buffers[i].data(), receive_buffers[i].size()};
+            messages[i] = {&vectors[i], 1, &from[i], 0};
+        }
+        GError* error = nullptr;
+        // STUN is consumed inside; only DTLS, SRTP and the like come out.
+        const gint received =
+            nice_agent_recv_messages_nonblocking(agent_, stream_, kComponent, messages.data(), kReceiveBatch, nullptr, &error);
+        if (error) g_error_free(error);
+        if (received <= 0) return;
+        for (gint i = 0; i < received && state_ != IceState::closed; ++i) {
+            paths_->from = from[i];
+            paths_->delivering = true;
+            listener_.on_ice_data(std::span<const std::uint8_t>(receive_buffers[i].data(), messages[i].length));
+            paths_->delivering = false;
+        }
+        if (received < static_cast<gint>(kReceiveBatch)) return;
+    }
+}
+
+void IceAgent::authenticated() {
+    Paths& paths = *paths_;
+    if (!agent_ || !paths.delivering) return;
+    if (paths.pinned_set && nice_address_equal(&paths.pinned, &paths.from)) {
+        paths.restarting = false;
+        return;
+    }
+    // Our socket toward the new path: the selected pair's when it leads there, else one of
+    // the address family (all ours are host candidates, so either reaches the peer).
+    GSocket* socket = nullptr;
+    NiceCandidate* local = nullptr;
+    NiceCandidate* remote = nullptr;
+    if (nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) && remote &&
+        nice_address_equal(&remote->addr, &paths.from)) {
+        socket = nice_agent_get_selected_socket(agent_, stream_, kComponent);
+    }
+    if (!socket) {
+        GPtrArray* sockets = nice_agent_get_sockets(agent_, stream_, kComponent);
+        for (guint i = 0; sockets && i < sockets->len && !socket; ++i) {
+            auto* candidate = static_cast<GSocket*>(g_ptr_array_index(sockets, i));
+            const bool v6 = g_socket_get_family(candidate) == G_SOCKET_FAMILY_IPV6;
+            if (v6 == is_ipv6(paths.from)) socket = static_cast<GSocket*>(g_object_ref(candidate));
+        }
+        if (sockets) g_ptr_array_unref(sockets);
+    }
+    if (!socket) return;  // nothing to send on: the old path stays
+    sockaddr_storage native{};
+    nice_address_copy_to_sockaddr(&paths.from, reinterpret_cast<sockaddr*>(&native));
+    const gsize length = is_ipv6(paths.from) ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    paths.release();
+    paths.socket = socket;
+    paths.destination = g_socket_address_new_from_native(&native, length);
+    paths.pinned = paths.from;
+    paths.pinned_set = true;
+    if (!paths.was_verified(paths.from)) {
+        if (paths.verified.size() >= kMaxVerifiedPaths) paths.verified.erase(paths.verified.begin());
+        paths.verified.push_back(paths.from);
+    }
+    paths.restarting = false;
+    selected_pair_changed();
+}
+
+void IceAgent::on_selected_pair(NiceAgent*, unsigned, unsigned, void*, void*, void* self_ptr) {
+    static_cast<IceAgent*>(self_ptr)->selected_pair_changed();
+}
+
+void IceAgent::selected_pair_changed() {
+    Paths& paths = *paths_;
+    if (!agent_ || !paths.pinned_set) return;
+    NiceCandidate* local = nullptr;
+    NiceCandidate* remote = nullptr;
+    paths.diverted = nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) && remote &&
+                     !nice_address_equal(&remote->addr, &paths.pinned);
+    destroy_source(unverified_timer_);
+    // A pair back to an address that authenticated before (the client's previous NAT mapping,
+    // say) is no stranger; media still goes where the newest authenticated packet came from.
+    if (!paths.diverted || paths.restarting || paths.was_verified(remote->addr)) return;
+    unverified_timer_ = g_timeout_source_new(kUnverifiedPathReportMs);
+    g_source_set_callback(
+        unverified_timer_,
+        [](gpointer self_ptr) -> gboolean {
+            auto* self = static_cast<IceAgent*>(self_ptr);
+            g_source_unref(self->unverified_timer_);
+            self->unverified_timer_ = nullptr;
+            self->report_unverified_path();
+            return G_SOURCE_REMOVE;
+        },
+        this, nullptr);
+    g_source_attach(unverified_timer_, context_);
+}
+
+void IceAgent::report_unverified_path() {
+    Paths& paths = *paths_;
+    NiceCandidate* local = nullptr;
+    NiceCandidate* remote = nullptr;
+    if (!agent_ || !paths.diverted || !nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) ||
+        !remote || paths.was_verified(remote->addr)) {
+        return;
+    }
+    std::string unverified = to_string(remote->addr);
+    if (std::find(paths.reported.begin(), paths.reported.end(), unverified) != paths.reported.end()) return;
+    if (paths.reported.size() >= kMaxReportedPaths) return;  // a flood of addresses: the first ones tell the story
+    paths.reported.push_back(unverified);
+    listener_.on_ice_unverified_path(to_string(paths.pinned), unverified);
 }
 
 void IceAgent::read_credentials() {
@@ -80,12 +262,6 @@ void IceAgent::on_state_changed(NiceAgent*, unsigned, unsigned, unsigned state, 
     self->listener_.on_ice_state(next);
 }
 
-void IceAgent::on_receive(NiceAgent*, unsigned, unsigned, unsigned length, char* data, void* self_ptr) {
-    auto* self = static_cast<IceAgent*>(self_ptr);
-    if (self->state_ == IceState::closed) return;
-    self->listener_.on_ice_data(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), length));
-}
-
 bool IceAgent::set_remote_credentials(const std::string& ufrag, const std::string& pwd) {
     // RFC 8839 §5.4: ufrag 4..256 and pwd 22..256 ice-chars.
     if (!agent_ || ufrag.size() < 4 || ufrag.size() > 256 || pwd.size() < 22 || pwd.size() > 256) return false;
@@ -119,12 +295,17 @@ bool IceAgent::add_remote_candidate(const SdpCandidate& candidate) {
 
 bool IceAgent::send(std::span<const std::uint8_t> datagram) {
     if (!agent_ || state_ != IceState::connected) return false;
+    if (paths_->diverted) {
+        return g_socket_send_to(paths_->socket, paths_->destination, reinterpret_cast<const gchar*>(datagram.data()),
+                                datagram.size(), nullptr, nullptr) >= 0;
+    }
     return nice_agent_send(agent_, stream_, kComponent, static_cast<guint>(datagram.size()),
                            reinterpret_cast<const gchar*>(datagram.data())) >= 0;
 }
 
 bool IceAgent::restart() {
     if (!agent_ || !nice_agent_restart_stream(agent_, stream_)) return false;
+    paths_->restarting = true;
     read_credentials();
     state_ = IceState::checking;
     return true;
@@ -133,20 +314,25 @@ bool IceAgent::restart() {
 void IceAgent::close() {
     if (!agent_) return;
     state_ = IceState::closed;
-    nice_agent_attach_recv(agent_, stream_, kComponent, context_, nullptr, nullptr);
+    for (GSource*& source : socket_sources_) destroy_source(source);
+    socket_sources_.clear();
+    destroy_source(unverified_timer_);
+    paths_->release();
+    paths_->pinned_set = false;
+    paths_->diverted = false;
     g_signal_handlers_disconnect_by_data(agent_, this);
     nice_agent_remove_stream(agent_, stream_);
     g_object_unref(agent_);
     agent_ = nullptr;
 }
 
-std::optional<std::string> IceAgent::selected_remote() const {
+std::optional<std::string> IceAgent::remote_address() const {
+    if (!agent_) return std::nullopt;
+    if (paths_->pinned_set) return to_string(paths_->pinned);
     NiceCandidate* local = nullptr;
     NiceCandidate* remote = nullptr;
-    if (!agent_ || !nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) || !remote) return std::nullopt;
-    char text[NICE_ADDRESS_STRING_LEN];
-    nice_address_to_string(&remote->addr, text);
-    return std::string(text) + ":" + std::to_string(nice_address_get_port(&remote->addr));
+    if (!nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) || !remote) return std::nullopt;
+    return to_string(remote->addr);
 }
 
 std::string_view to_string(IceState state) noexcept {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -9,6 +10,7 @@
 #include "transport/Sdp.hpp"
 
 using GMainContext = struct _GMainContext;
+using GSource = struct _GSource;
 using NiceAgent = struct _NiceAgent;
 
 namespace rollcall::transport {
@@ -18,6 +20,14 @@ enum class IceState : std::uint8_t { idle, checking, connected, failed, closed }
 // Full ICE (RFC 8445) for one bundled, rtcp-muxed component, on libnice. Lives on one
 // worker's GMainContext and is only touched from that thread. Gathers host candidates on
 // the configured addresses only, keeps consent freshness on (RFC 7675), and trickles.
+//
+// The media path is pinned (DESIGN §5). ICE alone may move the selected pair to any address
+// that answers with the right credentials, and credentials leak with the SDP. So once the
+// owner says a datagram authenticated (the DTLS handshake finished, SRTP/SRTCP passed), its
+// source address becomes the media path, and everything we send goes there even if ICE
+// selects another pair. Only an authenticated datagram from a new address moves the path.
+// A selected pair that leads elsewhere and does not authenticate within a few seconds is
+// reported (on_ice_unverified_path), once per address.
 class IceAgent {
 public:
     class Listener {
@@ -26,7 +36,13 @@ public:
         virtual void on_ice_candidate(const SdpCandidate& candidate) = 0;
         virtual void on_ice_state(IceState state) = 0;
         virtual void on_ice_data(std::span<const std::uint8_t> datagram) = 0;
+        // ICE selected a pair to `unverified` ("address:port"), nothing from it authenticated,
+        // and media stays on `established`.
+        virtual void on_ice_unverified_path(const std::string& established, const std::string& unverified) = 0;
     };
+
+    // How long a newly selected pair may take to authenticate before it is reported.
+    static constexpr unsigned kUnverifiedPathReportMs = 2000;
 
     IceAgent(GMainContext* context, std::vector<std::string> local_addresses, Listener& listener);
     ~IceAgent();
@@ -44,18 +60,28 @@ public:
     // UDP candidates on IP addresses only; false for anything else.
     bool add_remote_candidate(const SdpCandidate& candidate);
     bool send(std::span<const std::uint8_t> datagram);
-    // New local credentials and fresh checks (RFC 8445 §9).
+    // The datagram being delivered through on_ice_data authenticated: its source is the
+    // media path from now on. Only valid inside on_ice_data.
+    void authenticated();
+    // New local credentials and fresh checks (RFC 8445 §9). The media path stays pinned until
+    // something authenticates over the new pair; that change is expected, not reported.
     bool restart();
     void close();
 
     IceState state() const noexcept { return state_; }
-    // "address:port" of the selected pair's remote end, once connected.
-    std::optional<std::string> selected_remote() const;
+    // "address:port" where media goes: the pinned path, else the selected pair's remote end.
+    std::optional<std::string> remote_address() const;
 
 private:
     static void on_candidate(NiceAgent* agent, void* candidate, void* self);
     static void on_state_changed(NiceAgent* agent, unsigned stream, unsigned component, unsigned state, void* self);
-    static void on_receive(NiceAgent* agent, unsigned stream, unsigned component, unsigned length, char* data, void* self);
+    static void on_selected_pair(NiceAgent* agent, unsigned stream, unsigned component, void* local, void* remote,
+                                 void* self);
+    struct Paths;  // libnice-typed path state, kept out of this header
+    bool watch_sockets();
+    void receive_ready();
+    void selected_pair_changed();
+    void report_unverified_path();
     void read_credentials();
 
     GMainContext* context_;
@@ -68,6 +94,9 @@ private:
     std::string local_pwd_;
     std::vector<SdpCandidate> local_candidates_;
     std::size_t remote_candidates_ = 0;
+    std::vector<GSource*> socket_sources_;
+    GSource* unverified_timer_ = nullptr;
+    std::unique_ptr<Paths> paths_;
 };
 
 std::string_view to_string(IceState state) noexcept;

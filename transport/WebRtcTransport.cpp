@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "transport/ByteOrder.hpp"
+#include "transport/MainLoop.hpp"
 #include "transport/PacketDemux.hpp"
 
 namespace rollcall::transport {
@@ -19,8 +20,8 @@ WebRtcTransport::WebRtcTransport(GMainContext* context, std::shared_ptr<const Dt
       ice_(context, std::move(local_addresses), *this), dtls_(identity_, *this) {}
 
 WebRtcTransport::~WebRtcTransport() {
-    cancel_timer(dtls_timer_);
-    cancel_timer(handshake_deadline_);
+    destroy_source(dtls_timer_);
+    destroy_source(handshake_deadline_);
     ice_.close();
 }
 
@@ -76,8 +77,8 @@ std::string WebRtcTransport::restart_ice(const std::string& ufrag, const std::st
 }
 
 void WebRtcTransport::close() {
-    cancel_timer(dtls_timer_);
-    cancel_timer(handshake_deadline_);
+    destroy_source(dtls_timer_);
+    destroy_source(handshake_deadline_);
     dtls_.close();  // close_notify, sent while ICE still can
     ice_.close();
     srtp_.reset();
@@ -95,6 +96,10 @@ void WebRtcTransport::on_ice_state(IceState state) {
         dtls_.start(role_);
         schedule_dtls_timer();
     }
+}
+
+void WebRtcTransport::on_ice_unverified_path(const std::string& established, const std::string& unverified) {
+    listener_.on_transport_unverified_path(established, unverified);
 }
 
 void WebRtcTransport::on_ice_data(std::span<const std::uint8_t> datagram) {
@@ -132,7 +137,9 @@ std::optional<std::size_t> WebRtcTransport::unprotect(std::span<const std::uint8
     const SrtpResult result =
         rtcp ? srtp_->unprotect_rtcp(receive_buffer_.data(), size) : srtp_->unprotect_rtp(receive_buffer_.data(), size);
     switch (result) {
-        case SrtpResult::ok: return size;
+        case SrtpResult::ok:
+            ice_.authenticated();  // its source is the media path now
+            return size;
         case SrtpResult::replayed: ++counters_.dropped_replay; return std::nullopt;
         case SrtpResult::auth_failed: ++counters_.dropped_auth; return std::nullopt;
         default: ++counters_.dropped_malformed; return std::nullopt;
@@ -179,13 +186,14 @@ bool WebRtcTransport::send_rtcp(std::span<const std::uint8_t> packet) {
 void WebRtcTransport::on_dtls_send(std::span<const std::uint8_t> datagram) { ice_.send(datagram); }
 
 void WebRtcTransport::on_dtls_connected(const DtlsKeys& keys) {
-    cancel_timer(dtls_timer_);
-    cancel_timer(handshake_deadline_);
+    destroy_source(dtls_timer_);
+    destroy_source(handshake_deadline_);
     srtp_ = SrtpSession::create(keys.profile, keys.local_key_salt, keys.remote_key_salt);
     if (!srtp_) {
         fail("cannot create the SRTP session");
         return;
     }
+    ice_.authenticated();  // the handshake's last flight came from the peer's media path
     listener_.on_transport_connected();
 }
 
@@ -202,7 +210,7 @@ std::optional<SrtpProfile> WebRtcTransport::srtp_profile() const {
 }
 
 void WebRtcTransport::schedule_dtls_timer() {
-    cancel_timer(dtls_timer_);
+    destroy_source(dtls_timer_);
     auto timeout = dtls_.next_timeout();
     if (!timeout) return;
     dtls_timer_ = g_timeout_source_new(static_cast<guint>(std::max<std::int64_t>(timeout->count(), 1)));
@@ -218,13 +226,6 @@ void WebRtcTransport::schedule_dtls_timer() {
         },
         this, nullptr);
     g_source_attach(dtls_timer_, context_);
-}
-
-void WebRtcTransport::cancel_timer(GSource*& source) {
-    if (!source) return;
-    g_source_destroy(source);
-    g_source_unref(source);
-    source = nullptr;
 }
 
 void WebRtcTransport::fail(std::string_view reason) {

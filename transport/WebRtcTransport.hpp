@@ -56,6 +56,9 @@ public:
         // Decrypted media; the packet may be rewritten in place.
         virtual void on_rtp(RtpPacket& packet) = 0;
         virtual void on_rtcp(std::span<const std::uint8_t> compound) = 0;
+        // ICE moved to `unverified` but nothing authenticated from there: media stays on
+        // `established` (see IceAgent). Evidence for roll call; nothing to do by default.
+        virtual void on_transport_unverified_path(const std::string& /*established*/, const std::string& /*unverified*/) {}
     };
 
     WebRtcTransport(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
@@ -97,13 +100,15 @@ public:
     const DtlsTransport& dtls() const noexcept { return dtls_; }
     std::optional<SrtpProfile> srtp_profile() const;
     const TransportCounters& counters() const noexcept { return counters_; }
-    std::optional<std::string> remote_address() const { return ice_.selected_remote(); }
+    // Where media goes: the authenticated path (IceAgent pins it).
+    std::optional<std::string> remote_address() const { return ice_.remote_address(); }
 
 private:
     // IceAgent::Listener
     void on_ice_candidate(const SdpCandidate& candidate) override;
     void on_ice_state(IceState state) override;
     void on_ice_data(std::span<const std::uint8_t> datagram) override;
+    void on_ice_unverified_path(const std::string& established, const std::string& unverified) override;
     // DtlsTransport::Listener
     void on_dtls_send(std::span<const std::uint8_t> datagram) override;
     void on_dtls_connected(const DtlsKeys& keys) override;
@@ -115,7 +120,6 @@ private:
     void receive_rtp(std::span<const std::uint8_t> datagram);
     void receive_rtcp(std::span<const std::uint8_t> datagram);
     void schedule_dtls_timer();
-    void cancel_timer(GSource*& source);
     void fail(std::string_view reason);
 
     GMainContext* context_;

@@ -8,22 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { adminToken, answerFor, Client, joinAs, repoRoot, request, startServer, token } from './lib/server.mjs';
+import { adminToken, answerFor, Client, joinAs, repoRoot, request, startServer, token, waitFor } from './lib/server.mjs';
 
 const offer = readFileSync(path.join(repoRoot, 'tests/data/sdp/chromium-156-offer.sdp'), 'utf8');
 const ROOM = 'audit-room';
 const CONFIG = '[roll_call]\ntest_hooks = true\nreconnect_grace_ms = 800\n';
-
-// Polls `probe` until it returns something truthy; bounded.
-async function waitFor(probe, what, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function auditEvents(server, query = '') {
   const res = await request(server, 'GET', `/admin/v1/audit${query}`, { token: await adminToken() });

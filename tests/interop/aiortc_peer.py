@@ -12,12 +12,15 @@ usage: aiortc_peer.py WSS_URL CA_FILE TOKEN [--publish] [--expect-remote N] [--s
   --linger S         once signaling has ended (dropped, kicked), keep both peer connections
                      open and sending for S more seconds, as a client that ignores it would
   --wrong-fingerprint        sign the publish offer with a fingerprint that is not our certificate's
+  --leak-sdp FILE    write both peer connections' local and remote SDP to FILE (JSON, rewritten
+                     as they change), as a participant whose ICE credentials leak would
 Each remote track reports the unix time (ms) of its last decoded frame, so a test can tell
 when media stopped.
 """
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import ssl
@@ -35,6 +38,15 @@ async def run(args):
     result = {"published": [], "remote": {}, "offers": 0, "errors": [], "media": {}}
     done = asyncio.Event()
     tracks_by_mid = {}
+    leaked = {}
+
+    def leak(role, connection):
+        if not args.leak_sdp:
+            return
+        leaked[role] = {"local": connection.localDescription.sdp, "remote": connection.remoteDescription.sdp}
+        with open(args.leak_sdp + ".tmp", "w") as f:
+            json.dump(leaked, f)
+        os.replace(args.leak_sdp + ".tmp", args.leak_sdp)
 
     def satisfied():
         if args.expect_remote <= 0:
@@ -95,6 +107,7 @@ async def run(args):
                 if kind == "answer" and publisher:
                     await publisher.setRemoteDescription(RTCSessionDescription(message["sdp"], "answer"))
                     result["published"] = message.get("tracks", [])
+                    leak("publisher", publisher)
                 elif kind == "subscribe_offer":
                     result["offers"] += 1
                     for entry in message["tracks"]:
@@ -103,6 +116,7 @@ async def run(args):
                     await subscriber.setLocalDescription(await subscriber.createAnswer())
                     await ws.send(json.dumps({"type": "subscribe_answer", "sdp": subscriber.localDescription.sdp,
                                               "version": message["version"]}))
+                    leak("subscriber", subscriber)
                 elif kind == "media":
                     result["media"][message.get("target", "?")] = message
                 elif kind == "error":
@@ -147,6 +161,7 @@ def main():
     parser.add_argument("--drop-signaling-after", type=float, default=0)
     parser.add_argument("--linger", type=float, default=0)
     parser.add_argument("--wrong-fingerprint", action="store_true")
+    parser.add_argument("--leak-sdp")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args()
     if args.debug:

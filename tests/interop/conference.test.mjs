@@ -3,25 +3,11 @@
 // through rollcall. Runs inside a loopback-only namespace (tests/e2e/run-in-netns.sh).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { repoRoot, startServer, token } from '../integration/lib/server.mjs';
+import { startServer, token } from '../integration/lib/server.mjs';
 import { launchChromium, waitInPage } from '../e2e/lib/browser.mjs';
+import { aiortc } from './lib/aiortc.mjs';
 
-const script = path.join(repoRoot, 'tests/interop/aiortc_peer.py');
 const ROOM = 'interop-conference';
-
-// Runs aiortc_peer.py; resolves with its JSON result (and exit code), never rejects.
-function aiortc(server, jwt, ...flags) {
-  return new Promise((resolve) => {
-    execFile('/usr/bin/python3', [script, server.wsUrl, path.join(server.dataDir, 'dev-cert.pem'), jwt, ...flags],
-      { timeout: 60000 }, (error, stdout, stderr) => {
-        let result = null;
-        try { result = JSON.parse(stdout.trim().split('\n').pop()); } catch { /* reported below */ }
-        resolve({ code: error?.code ?? 0, result, stdout, stderr });
-      });
-  });
-}
 
 describe('aiortc and Chromium in one conference', () => {
   let server;

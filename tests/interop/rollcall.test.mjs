@@ -8,57 +8,10 @@
 // Latencies are printed for the notes, never asserted tightly (these machines are noisy).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { adminToken, repoRoot, request, startServer, token } from '../integration/lib/server.mjs';
+import { adminToken, request, startServer, token, waitFor } from '../integration/lib/server.mjs';
+import { aiortc, auditOf as audit, flowing, lastFrom, roomMedia as media } from './lib/aiortc.mjs';
 
-const script = path.join(repoRoot, 'tests/interop/aiortc_peer.py');
 const GRACE_MS = 1500;
-
-function aiortc(server, jwt, ...flags) {
-  return new Promise((resolve) => {
-    execFile('/usr/bin/python3', [script, server.wsUrl, path.join(server.dataDir, 'dev-cert.pem'), jwt, ...flags],
-      { timeout: 60000 }, (error, stdout, stderr) => {
-        let result = null;
-        try { result = JSON.parse(stdout.trim().split('\n').pop()); } catch { /* reported by the caller */ }
-        resolve({ code: error?.code ?? 0, result, stderr });
-      });
-  });
-}
-
-async function waitFor(probe, what, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function media(server, room) {
-  const res = await request(server, 'GET', `/admin/v1/rooms/${room}`, { token: await adminToken() });
-  return res.status === 200 ? res.body.room.media : { transports: [], consumers: [] };
-}
-
-async function audit(server, room) {
-  return (await request(server, 'GET', `/admin/v1/audit?room=${room}`, { token: await adminToken() })).body.events;
-}
-
-// The last frame `receiver` decoded from `sender`, over all of sender's tracks.
-function lastFrom(result, sender) {
-  const entries = Object.values(result?.remote ?? {}).filter((e) => e.identity === sender);
-  return { frames: entries.reduce((n, e) => n + e.frames, 0), last: Math.max(0, ...entries.map((e) => e.last_frame_unix_ms ?? 0)) };
-}
-
-// Both connected both ways and frames flowing: four active consumers, four connected transports.
-async function flowing(server, room) {
-  await waitFor(async () => {
-    const m = await media(server, room);
-    return m.consumers.filter((c) => c.active).length === 4 && m.transports.filter((t) => t.connected).length === 4;
-  }, 'media both ways', 30000);
-  await new Promise((r) => setTimeout(r, 2000));
-}
 
 describe('roll call with real media (aiortc)', () => {
   let server;
@@ -76,7 +29,7 @@ describe('roll call with real media (aiortc)', () => {
     const res = await request(server, 'DELETE', `/admin/v1/rooms/${room}/participants/kicked`, { token: await adminToken() });
     assert.equal(res.status, 200);
     const gone = await waitFor(async () => ((await media(server, room)).transports.length === 2 ? Date.now() : 0),
-      'the kicked participant\'s transports to close', 5000);
+      'the kicked participant\'s transports to close', 5000, 100);
     const k = await kicked;
     // "stays" is done once the other has lingered; end it by making the room empty.
     await request(server, 'DELETE', `/admin/v1/rooms/${room}`, { token: await adminToken() });
@@ -129,7 +82,7 @@ describe('roll call with real media (aiortc)', () => {
     const events = await waitFor(async () => {
       const all = await audit(server, room);
       return all.some((e) => e.class === 'fingerprint_mismatch') ? all : null;
-    }, 'the refusal in the audit log', 5000);
+    }, 'the refusal in the audit log', 5000, 100);
     const refused = events.find((e) => e.class === 'fingerprint_mismatch');
     assert.equal(refused.action, 'refused');
     assert.equal(refused.participant, 'liar');

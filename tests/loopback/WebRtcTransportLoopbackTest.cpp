@@ -1,9 +1,15 @@
 // Two real WebRtcTransports (libnice ICE over UDP on 127.0.0.1, OpenSSL DTLS, libsrtp2)
 // talking to each other: the offering side is what the SFU will be toward subscribers, the
 // answering side what it is toward publishers. Runs inside a loopback-only namespace.
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <vector>
@@ -20,12 +26,78 @@ struct Peer : WebRtcTransport::Listener {
     std::string failure;
     std::vector<std::vector<std::uint8_t>> rtp;
     std::vector<std::vector<std::uint8_t>> rtcp;
+    std::vector<std::string> unverified_paths;
 
     void on_transport_candidate(const SdpCandidate& c) override { candidates.push_back(c); }
     void on_transport_connected() override { connected = true; }
     void on_transport_failed(std::string_view reason) override { failure = std::string(reason); }
     void on_rtp(RtpPacket& packet) override { rtp.emplace_back(packet.bytes().begin(), packet.bytes().end()); }
     void on_rtcp(std::span<const std::uint8_t> c) override { rtcp.emplace_back(c.begin(), c.end()); }
+    void on_transport_unverified_path(const std::string&, const std::string& unverified) override {
+        unverified_paths.push_back(unverified);
+    }
+};
+
+// A NAT in front of a client, on 127.0.0.1: the client sends to `front`; the NAT forwards
+// from its current mapping (one of two sockets) to the server and back. rebind() moves the
+// client to the other mapping and forgets the old one, as a NAT that rebinds does.
+class Nat {
+public:
+    Nat() {
+        front_ = open_socket();
+        for (int& s : mappings_) s = open_socket();
+    }
+    ~Nat() {
+        ::close(front_);
+        for (int s : mappings_) ::close(s);
+    }
+    void set_server(const std::string& address, std::uint16_t port) {
+        server_.sin_family = AF_INET;
+        server_.sin_port = htons(port);
+        ::inet_pton(AF_INET, address.c_str(), &server_.sin_addr);
+    }
+    std::uint16_t front_port() const { return port_of(front_); }
+    std::string mapped_address() const { return "127.0.0.1:" + std::to_string(port_of(mappings_[current_])); }
+    void rebind() { current_ = 1 - current_; }
+
+    void pump() {
+        std::array<std::uint8_t, 2048> buffer{};
+        sockaddr_in from{};
+        socklen_t length = sizeof(from);
+        for (ssize_t n; (n = ::recvfrom(front_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&from), &length)) > 0;
+             length = sizeof(from)) {
+            client_ = from;
+            ::sendto(mappings_[current_], buffer.data(), static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&server_), sizeof(server_));
+        }
+        for (int i = 0; i < 2; ++i) {
+            for (ssize_t n; (n = ::recv(mappings_[i], buffer.data(), buffer.size(), 0)) > 0;) {
+                if (i != current_) continue;  // the old mapping is gone
+                ::sendto(front_, buffer.data(), static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&client_), sizeof(client_));
+            }
+        }
+    }
+
+private:
+    static int open_socket() {
+        const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+        sockaddr_in any{};
+        any.sin_family = AF_INET;
+        any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(s, reinterpret_cast<sockaddr*>(&any), sizeof(any));
+        return s;
+    }
+    static std::uint16_t port_of(int s) {
+        sockaddr_in bound{};
+        socklen_t length = sizeof(bound);
+        ::getsockname(s, reinterpret_cast<sockaddr*>(&bound), &length);
+        return ntohs(bound.sin_port);
+    }
+
+    int front_ = -1;
+    std::array<int, 2> mappings_{-1, -1};
+    int current_ = 0;
+    sockaddr_in server_{};
+    sockaddr_in client_{};
 };
 
 std::vector<std::uint8_t> rtp_packet(std::uint32_t ssrc, std::uint16_t sequence, std::uint8_t fill) {
@@ -58,6 +130,7 @@ protected:
         while (!done()) {
             if (std::chrono::steady_clock::now() > deadline) return false;
             g_main_context_iteration(context_, FALSE);
+            if (nat_) nat_->pump();
             g_usleep(1000);
         }
         return true;
@@ -94,6 +167,7 @@ protected:
     std::shared_ptr<const DtlsIdentity> answerer_identity_ = DtlsIdentity::generate();
     Peer offerer_peer_, answerer_peer_;
     std::unique_ptr<WebRtcTransport> offerer_, answerer_;
+    std::unique_ptr<Nat> nat_;
 };
 
 TEST_F(WebRtcTransportLoopback, ConnectsAndCarriesSrtpBothWays) {
@@ -135,6 +209,45 @@ TEST_F(WebRtcTransportLoopback, AForgedFingerprintFailsClosed) {
     EXPECT_FALSE(answerer_peer_.connected);
     EXPECT_FALSE(answerer_->connected());
     EXPECT_FALSE(answerer_->send_rtp(rtp_packet(kAnswererSsrc, 1, 0)));
+}
+
+// The answerer (the SFU toward a publisher) sits behind nothing; the offerer reaches it only
+// through a NAT, which rebinds mid-call. The answerer's media path must follow the client to
+// its new mapping on the first authenticated packet from there, and report nothing.
+TEST_F(WebRtcTransportLoopback, MediaFollowsTheClientAcrossANatRebindingOnceItAuthenticates) {
+    nat_ = std::make_unique<Nat>();
+    offerer_ = std::make_unique<WebRtcTransport>(context_, offerer_identity_, std::vector<std::string>{"127.0.0.1"}, offerer_peer_);
+    answerer_ = std::make_unique<WebRtcTransport>(context_, answerer_identity_, std::vector<std::string>{"127.0.0.1"}, answerer_peer_);
+    ASSERT_EQ(offerer_->prepare_offer(), "");
+    RemoteTransportParameters offer = parameters_of(*offerer_, "actpass", {kOffererSsrc});
+    offer.candidates.clear();  // the answerer learns the client's (mapped) address from its checks
+    ASSERT_EQ(answerer_->start(offer), "");
+    RemoteTransportParameters answer = parameters_of(*answerer_, answerer_->local_setup(), {kAnswererSsrc});
+    ASSERT_FALSE(answer.candidates.empty());
+    nat_->set_server(answer.candidates[0].address, answer.candidates[0].port);
+    answer.candidates.resize(1);
+    answer.candidates[0].port = nat_->front_port();  // the client talks to the NAT
+    ASSERT_EQ(offerer_->set_remote(answer), "");
+    ASSERT_TRUE(run_until([&] { return offerer_peer_.connected && answerer_peer_.connected; }))
+        << "offerer: " << offerer_peer_.failure << " answerer: " << answerer_peer_.failure;
+    EXPECT_EQ(answerer_->remote_address(), nat_->mapped_address());
+
+    nat_->rebind();
+    std::uint16_t sequence = 1;
+    // The client keeps sending. libnice passes on data only from addresses ICE has validated,
+    // so the new mapping counts once the client's next consent check has been answered
+    // (a few seconds); its first SRTP packet after that authenticates it.
+    ASSERT_TRUE(run_until([&] {
+        offerer_->send_rtp(rtp_packet(kOffererSsrc, sequence++, 0xab));
+        return answerer_->remote_address() == nat_->mapped_address();
+    })) << "the answerer still sends to " << answerer_->remote_address().value_or("nowhere");
+    offerer_peer_.rtp.clear();
+    ASSERT_TRUE(answerer_->send_rtp(rtp_packet(kAnswererSsrc, 1, 0xcd)));
+    ASSERT_TRUE(run_until([&] { return !offerer_peer_.rtp.empty(); })) << "nothing reached the client after the rebinding";
+    EXPECT_EQ(offerer_peer_.rtp[0], rtp_packet(kAnswererSsrc, 1, 0xcd));
+    run_until([] { return false; }, std::chrono::milliseconds(IceAgent::kUnverifiedPathReportMs + 300));
+    EXPECT_TRUE(answerer_peer_.unverified_paths.empty()) << answerer_peer_.unverified_paths[0];
+    EXPECT_TRUE(answerer_peer_.failure.empty()) << answerer_peer_.failure;
 }
 
 TEST_F(WebRtcTransportLoopback, RefusesAnAnswerThatSaysActpass) {

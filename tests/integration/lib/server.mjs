@@ -84,6 +84,17 @@ export async function adminToken(room = '*', grants = { roomAdmin: true, roomLis
     .sign(new TextEncoder().encode(DEV_SECRET));
 }
 
+// Polls `probe` every `intervalMs` until it returns something truthy; bounded by `timeoutMs`.
+export async function waitFor(probe, what, timeoutMs = 5000, intervalMs = 25) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
 // One HTTP(S) request; resolves { status, headers, body (parsed JSON when it is JSON), text }.
 export function request(server, method, urlPath, { token: bearer, body, headers = {} } = {}) {
   const target = new URL(server.url + urlPath);

@@ -1,0 +1,80 @@
+// Leaked ICE credentials (roll call, DESIGN §5): a participant's SDP — both ICE ufrag/password
+// pairs and the server's candidate — is in a second client's hands. From another UDP socket
+// that client runs valid, authenticated ICE against both of the participant's transports and
+// nominates itself. ICE may well accept the path; rollcall must not move the media onto it:
+// the second socket gets no DTLS, no SRTP and no SRTCP, the participant keeps its media both
+// ways, and the path change that never authenticated is recorded in the audit log.
+// aiortc is the participant and its peer; inside a loopback-only namespace.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { adminToken, request, startServer, token, waitFor } from '../integration/lib/server.mjs';
+import { aiortc, auditOf, flowing, lastFrom } from './lib/aiortc.mjs';
+import { hijack, iceOf } from './lib/ice-hijacker.mjs';
+
+const ATTACK_MS = 4000;
+
+describe('leaked ICE credentials', () => {
+  let server;
+  before(async () => { server = await startServer(); });
+  after(async () => { await server?.stop(); });
+
+  test('a second socket with the participant\'s ICE credentials gets no media and is recorded', async () => {
+    const room = 'rc-hijack';
+    const leakFile = path.join(server.dataDir, 'victim-sdp.json');
+    const victim = aiortc(server, await token({ identity: 'victim', room }), '--publish', '--expect-remote', '1',
+      '--seconds', '40', '--hold', '16', '--leak-sdp', leakFile);
+    const witness = aiortc(server, await token({ identity: 'witness', room }), '--publish', '--expect-remote', '1',
+      '--seconds', '40', '--hold', '16');
+    await flowing(server, room);
+    const leaked = await waitFor(() => {
+      if (!existsSync(leakFile)) return null;
+      const sdp = JSON.parse(readFileSync(leakFile, 'utf8'));
+      return sdp.publisher && sdp.subscriber ? sdp : null;
+    }, 'the victim\'s SDP', 10000, 100);
+
+    // The server's end is the remote description of the publisher connection (its answer) and
+    // of the subscriber connection (its offer); the victim's end is the local one.
+    const attackedAt = Date.now();
+    const results = await Promise.all(['publisher', 'subscriber'].map(async (role) => {
+      const server_ = iceOf(leaked[role].remote);
+      const client = iceOf(leaked[role].local);
+      assert.ok(server_.candidate && server_.pwd && client.pwd, `credentials for the ${role} transport`);
+      return { role, ...(await hijack({ target: server_.candidate, server: server_, client, durationMs: ATTACK_MS })) };
+    }));
+    const attackEnded = Date.now();
+    for (const r of results) {
+      console.log(`# hijack of the ${r.role} transport from ${r.local}: ${JSON.stringify(r)}`);
+      // ICE took the credentials: the server answered the second socket's checks and checked it
+      // back. Without that this test would prove nothing.
+      assert.ok(r.stun_responses > 0, `the server answered the ${r.role} checks`);
+      assert.ok(r.stun_requests > 0, `the server checked the second socket back (${r.role})`);
+      assert.equal(r.dtls, 0, `DTLS reached the second socket (${r.role})`);
+      assert.equal(r.srtp, 0, `SRTP/SRTCP reached the second socket (${r.role})`);
+    }
+
+    const [v, w] = await Promise.all([victim, witness]);
+    assert.ok(v.result && w.result, v.stderr + w.stderr);
+    // Media kept flowing both ways through and after the attack (the peers hold 16 s).
+    const toVictim = lastFrom(v.result, 'witness');
+    const fromVictim = lastFrom(w.result, 'victim');
+    assert.ok(toVictim.last > attackEnded + 2000, `media to the victim stopped ${toVictim.last - attackedAt} ms into the attack`);
+    assert.ok(fromVictim.last > attackEnded + 2000, `media from the victim stopped ${fromVictim.last - attackedAt} ms into the attack`);
+
+    const events = await waitFor(async () => {
+      const all = await auditOf(server, room);
+      return all.filter((e) => e.class === 'path_change').length > 0 ? all : null;
+    }, 'a path_change audit event', 5000, 100);
+    const changes = events.filter((e) => e.class === 'path_change');
+    for (const e of changes) {
+      assert.equal(e.participant, 'victim');
+      assert.equal(e.action, 'held');
+      assert.ok(results.some((r) => r.local === e.evidence.new_address), JSON.stringify(e));
+      assert.notEqual(e.evidence.established_address, e.evidence.new_address);
+      console.log(`# path_change (${e.evidence.role}) recorded ${e.time_ms - attackedAt} ms after the attack began`);
+    }
+    const metrics = (await request(server, 'GET', '/metrics', { token: await adminToken() })).text;
+    assert.match(metrics, /rollcall_audit_events_total [1-9]/);
+  });
+});
