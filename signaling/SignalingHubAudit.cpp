@@ -77,6 +77,16 @@ void SignalingHub::on_media_truth(const sfu::MediaTruth& truth) {
                           {refused ? "signaled" : "established_address", incident.expected},
                           {refused ? "presented" : "new_address", incident.observed}};
         record(std::move(event), refused);
+        if (!refused && participant) {
+            // Its ICE credentials are in someone else's hands; it may want new ones (an ICE
+            // restart) even though its media never moved.
+            tell(incident.session, {{"type", "roll_call"},
+                                    {"class", "path_change"},
+                                    {"action", "path_held"},
+                                    {"target", sfu::to_string(incident.role)},
+                                    {"message", "another address took over your connection's ICE checks without "
+                                                "being able to authenticate; your media stayed where it was"}});
+        }
     }
     for (const sfu::RoomTruth& room_truth : truth.rooms) {
         if (room_truth.transports.empty() && room_truth.consumers.empty()) media_truth_.erase(room_truth.room);

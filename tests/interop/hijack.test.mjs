@@ -74,6 +74,10 @@ describe('leaked ICE credentials', () => {
       assert.notEqual(e.evidence.established_address, e.evidence.new_address);
       console.log(`# path_change (${e.evidence.role}) recorded ${e.time_ms - attackedAt} ms after the attack began`);
     }
+    // The victim was told, for the connection(s) concerned.
+    const told = (v.result.told ?? []).filter((m) => m.type === 'roll_call' && m.class === 'path_change');
+    assert.ok(told.length >= 1, JSON.stringify(v.result.told));
+    assert.ok(told.every((m) => m.action === 'path_held' && ['publisher', 'subscriber'].includes(m.target)));
     const metrics = (await request(server, 'GET', '/metrics', { token: await adminToken() })).text;
     assert.match(metrics, /rollcall_audit_events_total [1-9]/);
   });
