@@ -129,6 +129,13 @@ bool Roster::bind_fingerprint(std::string_view room, std::string_view identity, 
     return true;
 }
 
+void Roster::release_fingerprint(std::string_view room, std::string_view identity, std::uint64_t session,
+                                 sfu::PeerRole role) {
+    Participant* participant = find_mutable(room, identity);
+    if (!participant || participant->session != session) return;
+    (role == sfu::PeerRole::publisher ? participant->publisher_fingerprint : participant->subscriber_fingerprint).reset();
+}
+
 bool Roster::mark_disconnected(std::string_view room, std::string_view identity, std::uint64_t session,
                                Clock::time_point now) {
     Participant* participant = find_mutable(room, identity);

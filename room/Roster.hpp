@@ -101,6 +101,9 @@ public:
     // Binds the participant's fingerprint for that connection, if none is bound yet.
     bool bind_fingerprint(std::string_view room, std::string_view identity, sfu::PeerRole role,
                           const transport::SdpFingerprint& fingerprint);
+    // That connection's transport is gone (it failed or was ejected): the next peer
+    // connection, with its own certificate, binds afresh. Only if `session` still holds it.
+    void release_fingerprint(std::string_view room, std::string_view identity, std::uint64_t session, sfu::PeerRole role);
     // The participant's socket dropped (only if `session` still holds it).
     bool mark_disconnected(std::string_view room, std::string_view identity, std::uint64_t session,
                            Clock::time_point now);

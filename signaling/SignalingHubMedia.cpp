@@ -453,6 +453,8 @@ void SignalingHub::on_media_failed(SessionId session, sfu::PeerRole role, const 
         connection.subscriber_mid.clear();
     }
     if (connection.state == State::closing) return;
+    // That connection's transport is gone: a new peer connection brings its own certificate.
+    if (!connection.echo) roster_.release_fingerprint(connection.room, connection.identity, session, role);
     send(connection, {{"type", "media"}, {"target", sfu::to_string(role)}, {"state", "failed"}, {"reason", reason}});
 }
 

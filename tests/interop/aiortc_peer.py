@@ -12,6 +12,7 @@ usage: aiortc_peer.py WSS_URL CA_FILE TOKEN [--publish] [--expect-remote N] [--s
   --linger S         once signaling has ended (dropped, kicked), keep both peer connections
                      open and sending for S more seconds, as a client that ignores it would
   --wrong-fingerprint        sign the publish offer with a fingerprint that is not our certificate's
+  --republish-after-failure  when the publish connection fails, publish again from a new one
   --leak-sdp FILE    write both peer connections' local and remote SDP to FILE (JSON, rewritten
                      as they change), as a participant whose ICE credentials leak would
 Each remote track reports the unix time (ms) of its last decoded frame, so a test can tell
@@ -88,19 +89,22 @@ async def run(args):
             mid = next((t.mid for t in subscriber.getTransceivers() if t.receiver.track is track), None)
             asyncio.ensure_future(consume(track, mid))
 
-        publisher = None
-        if args.publish:
-            publisher = RTCPeerConnection()
-            publisher.addTransceiver(AudioStreamTrack(), direction="sendonly")
-            publisher.addTransceiver(PatternTrack(channel=2), direction="sendonly")
-            await publisher.setLocalDescription(await publisher.createOffer())
-            sdp = publisher.localDescription.sdp
-            if args.wrong_fingerprint:
+        async def publish(request_id, wrong_fingerprint):
+            connection = RTCPeerConnection()
+            connection.addTransceiver(AudioStreamTrack(), direction="sendonly")
+            connection.addTransceiver(PatternTrack(channel=2), direction="sendonly")
+            await connection.setLocalDescription(await connection.createOffer())
+            sdp = connection.localDescription.sdp
+            if wrong_fingerprint:
                 fake = ":".join(f"{random.randrange(256):02X}" for _ in range(32))
                 sdp = re.sub(r"a=fingerprint:sha-256 \S+", "a=fingerprint:sha-256 " + fake, sdp)
-            await ws.send(json.dumps({"type": "publish", "sdp": sdp, "id": 1}))
+            await ws.send(json.dumps({"type": "publish", "sdp": sdp, "id": request_id}))
+            return connection
+
+        publisher = await publish(1, args.wrong_fingerprint) if args.publish else None
 
         async def signaling():
+            nonlocal publisher
             async for text in ws:
                 message = json.loads(text)
                 kind = message.get("type")
@@ -119,6 +123,12 @@ async def run(args):
                     leak("subscriber", subscriber)
                 elif kind == "media":
                     result["media"][message.get("target", "?")] = message
+                    if (args.republish_after_failure and message.get("target") == "publisher"
+                            and message.get("state") == "failed" and not result.get("republished")):
+                        # A new peer connection (a new certificate), as a client that retries would.
+                        result["republished"] = True
+                        await publisher.close()
+                        publisher = await publish(2, False)
                 elif kind == "error":
                     result["errors"].append(message)
                 elif kind in ("kicked", "roll_call"):
@@ -162,6 +172,7 @@ def main():
     parser.add_argument("--linger", type=float, default=0)
     parser.add_argument("--wrong-fingerprint", action="store_true")
     parser.add_argument("--leak-sdp")
+    parser.add_argument("--republish-after-failure", action="store_true")
     parser.add_argument("--debug", action="store_true")
     args = parser.parse_args()
     if args.debug:

@@ -74,21 +74,29 @@ describe('roll call with real media (aiortc)', () => {
     console.log(`# grace expiry detected ${expired.detected_after_ms.toFixed(1)} ms after the grace ended`);
   });
 
-  test('a DTLS certificate other than the signaled one is refused and recorded', async () => {
+  test('a DTLS certificate other than the signaled one is refused and recorded; a new connection then publishes', async () => {
     const room = 'rc-fingerprint';
-    const liar = await aiortc(server, await token({ identity: 'liar', room }), '--publish', '--wrong-fingerprint',
-      '--seconds', '15');
-    assert.equal(liar.result?.media?.publisher?.state, 'failed', JSON.stringify(liar.result));
+    const running = aiortc(server, await token({ identity: 'liar', room }), '--publish', '--wrong-fingerprint',
+      '--republish-after-failure', '--seconds', '15');
     const events = await waitFor(async () => {
       const all = await audit(server, room);
       return all.some((e) => e.class === 'fingerprint_mismatch') ? all : null;
-    }, 'the refusal in the audit log', 5000, 100);
+    }, 'the refusal in the audit log', 15000, 100);
     const refused = events.find((e) => e.class === 'fingerprint_mismatch');
     assert.equal(refused.action, 'refused');
     assert.equal(refused.participant, 'liar');
     assert.match(refused.evidence.presented, /^sha-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     assert.notEqual(refused.evidence.presented, refused.evidence.signaled);
     console.log(`# fingerprint refusal recorded ${refused.detected_after_ms.toFixed(1)} ms after the handshake failed`);
+    // The failed connection released its binding: a retry from a new peer connection (a new
+    // certificate, honestly signaled) connects.
+    const connected = await waitFor(async () => (await media(server, room)).transports.find((t) => t.connected),
+      'the new publish connection to connect', 15000, 100);
+    assert.equal(connected.role, 'publisher');
+    assert.notEqual(`sha-256 ${connected.fingerprint}`, refused.evidence.presented);
+    const liar = await running;
+    assert.equal(liar.result?.republished, true, JSON.stringify(liar.result));
+    assert.ok(!liar.result.errors.some((e) => e.code === 'fingerprint_changed'), JSON.stringify(liar.result.errors));
     const metrics = (await request(server, 'GET', '/metrics', { token: await adminToken() })).text;
     assert.match(metrics, /rollcall_audit_ejections_total\{reason="fingerprint_mismatch"\} [1-9]/);
   });

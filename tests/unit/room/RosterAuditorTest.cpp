@@ -186,5 +186,21 @@ TEST(Roster, FirstFingerprintBindsAndAnotherIsRefused) {
     EXPECT_EQ(*roster.find("r", "alice")->publisher_fingerprint, kAliceFp);
 }
 
+TEST(Roster, AReleasedFingerprintLetsTheNextConnectionBindItsOwnButOnlyForItsSession) {
+    Roster roster({});
+    Participant alice;
+    alice.identity = "alice";
+    alice.session = 1;
+    roster.join("r", alice);
+    ASSERT_TRUE(roster.bind_fingerprint("r", "alice", PeerRole::publisher, kAliceFp));
+    roster.release_fingerprint("r", "alice", /*session=*/2, PeerRole::publisher);  // not the holder
+    EXPECT_FALSE(roster.bind_fingerprint("r", "alice", PeerRole::publisher, kOtherFp));
+    roster.release_fingerprint("r", "alice", /*session=*/1, PeerRole::subscriber);  // the other connection
+    EXPECT_FALSE(roster.bind_fingerprint("r", "alice", PeerRole::publisher, kOtherFp));
+    roster.release_fingerprint("r", "alice", /*session=*/1, PeerRole::publisher);
+    EXPECT_TRUE(roster.bind_fingerprint("r", "alice", PeerRole::publisher, kOtherFp));
+    EXPECT_EQ(*roster.find("r", "alice")->publisher_fingerprint, kOtherFp);
+}
+
 }  // namespace
 }  // namespace rollcall::room
