@@ -146,6 +146,12 @@ HttpResponse AdminApi::get_room(const TokenClaims& claims, const std::string& ro
     for (const auto& [identity, participant] : room->participants) {
         json entry = participant_json(participant);
         entry["subscriptions"] = participant.subscriptions;
+        // Within the reconnect grace: its socket dropped, its media still flows.
+        entry["connected"] = !participant.disconnected_since.has_value();
+        if (participant.disconnected_since) {
+            entry["disconnected_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           room::Clock::now() - *participant.disconnected_since).count();
+        }
         participants.push_back(std::move(entry));
     }
     body["participants"] = std::move(participants);

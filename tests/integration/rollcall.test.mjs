@@ -144,7 +144,11 @@ describe('roll call', () => {
     carol.close();
     await new Promise((r) => setTimeout(r, 200));
     const res = await request(server, 'GET', `/admin/v1/rooms/${ROOM}`, { token: await adminToken() });
-    assert.ok(res.body.room.participants.some((p) => p.identity === 'carol'), 'still on the roster within the grace');
+    const lingering = res.body.room.participants.find((p) => p.identity === 'carol');
+    assert.ok(lingering, 'still on the roster within the grace');
+    assert.equal(lingering.connected, false);
+    assert.ok(lingering.disconnected_ms >= 0 && lingering.disconnected_ms < 800, JSON.stringify(lingering));
+    assert.ok(res.body.room.participants.filter((p) => p.identity !== 'carol').every((p) => p.connected === true));
     assert.equal((await sessions()).size, withCarol.size, 'media still there within the grace');
     const left = await bob.next((m) => m.type === 'participant_left' && m.participant.identity === 'carol');
     assert.equal(left.reason, 'disconnected');
