@@ -282,6 +282,10 @@ bool MediaPlane::command(const std::string& room, std::function<void(WorkerState
     return posted;
 }
 
+void MediaPlane::request_truth(const std::string& room) {
+    command(room, [](WorkerState&) {});
+}
+
 bool MediaPlane::is_current(const std::string& room, std::size_t worker, std::uint64_t applied) const {
     if (worker != worker_for(room)) return false;
     auto it = room_commands_.find(room);

@@ -83,6 +83,9 @@ public:
     // True when a truth from `worker` that had run commands up to `applied` reflects every
     // command sent for `room` so far: the roster and that truth may be compared.
     bool is_current(const std::string& room, std::size_t worker, std::uint64_t applied) const;
+    // Has the room's worker publish its truth at once (after every command sent before), so
+    // a roster change with no media half is audited now rather than at the next snapshot.
+    void request_truth(const std::string& room);
     // Forgets the bookkeeping of rooms a full snapshot shows without media.
     void forget_rooms_without_media(const MediaTruth& full);
     std::size_t worker_count() const noexcept { return workers_.size(); }

@@ -208,7 +208,16 @@ HttpResponse AdminApi::plant(const TokenClaims& claims, const HttpRequest& reque
     std::string failure;
     if (kind == "stray_transport") failure = hub_.plant_stray_transport(room, text("identity"));
     else if (kind == "ghost_consumer") failure = hub_.plant_consumer(room, text("identity"), text("track"));
-    else return error_response(400, "bad_kind", "\"kind\" is \"stray_transport\" or \"ghost_consumer\"");
+    else if (kind == "fingerprint_swap") {
+        const std::string role = text("role").empty() ? "publisher" : text("role");
+        if (role != "publisher" && role != "subscriber") {
+            return error_response(400, "bad_role", "\"role\" is \"publisher\" or \"subscriber\"");
+        }
+        failure = hub_.plant_fingerprint_swap(room, text("identity"),
+                                              role == "publisher" ? sfu::PeerRole::publisher : sfu::PeerRole::subscriber);
+    } else {
+        return error_response(400, "bad_kind", "\"kind\" is \"stray_transport\", \"ghost_consumer\" or \"fingerprint_swap\"");
+    }
     if (!failure.empty()) return error_response(404, "not_found", failure);
     return json_response(202, {{"planted", kind}, {"room", room}});
 #else

@@ -76,6 +76,9 @@ public:
     // Test hooks: "" or an error. `identity` may be empty (a stray nobody holds).
     std::string plant_stray_transport(std::string_view room, std::string_view identity);
     std::string plant_consumer(std::string_view room, std::string_view subscriber, std::string_view track_id);
+    // Binds another fingerprint to the participant's connection behind its back, as if its
+    // DTLS peer had been swapped: the live transport no longer matches (class 3).
+    std::string plant_fingerprint_swap(std::string_view room, std::string_view identity, sfu::PeerRole role);
 #endif
 
 private:

@@ -5,6 +5,7 @@
 
 #include "signaling/ClientMessage.hpp"
 #include "signaling/SignalingHub.hpp"
+#include "transport/DtlsTransport.hpp"
 
 namespace rollcall::signaling {
 
@@ -259,6 +260,20 @@ std::string SignalingHub::plant_consumer(std::string_view room_name, std::string
     if (!participant) return "no such participant";
     if (!roster_.find_track(room_name, track_id).second) return "no such track";
     media_->plant_consumer(std::string(room_name), participant->session, std::string(track_id));
+    return {};
+}
+
+std::string SignalingHub::plant_fingerprint_swap(std::string_view room_name, std::string_view identity, sfu::PeerRole role) {
+    if (!media_) return "no media plane";
+    const room::Participant* participant = roster_.find(room_name, identity);
+    if (!participant) return "no such participant";
+    const auto& bound = role == sfu::PeerRole::publisher ? participant->publisher_fingerprint : participant->subscriber_fingerprint;
+    if (!bound) return "that connection has no fingerprint bound yet";
+    // A real certificate that is not the participant's.
+    const transport::SdpFingerprint other = transport::DtlsIdentity::generate()->fingerprint();
+    roster_.release_fingerprint(room_name, identity, participant->session, role);
+    roster_.bind_fingerprint(room_name, identity, role, other);
+    media_->request_truth(std::string(room_name));
     return {};
 }
 #endif

@@ -135,6 +135,33 @@ describe('roll call', () => {
     assert.equal((await alice.next((m) => m.ref === 'p3')).type, 'answer');
   });
 
+  test('a fingerprint swapped behind a live transport ejects it (class 3); a new connection binds afresh', async () => {
+    const dave = await joinAs(server, 'dave', ROOM, 'Dave');
+    dave.send({ type: 'publish', sdp: offer, id: 'd1' });
+    assert.equal((await dave.next((m) => m.ref === 'd1')).type, 'answer');
+    await plant(server, { kind: 'fingerprint_swap', room: ROOM, identity: 'dave' });
+    const told = await dave.next('roll_call');
+    assert.equal(told.class, 'fingerprint_mismatch');
+    assert.equal(told.action, 'transport_closed');
+    const failed = await dave.next('media');
+    assert.deepEqual([failed.target, failed.state], ['publisher', 'failed']);
+    const ejected = (await auditEvents(server, `?room=${ROOM}`)).find((e) => e.class === 'fingerprint_mismatch' &&
+      e.action === 'ejected');
+    assert.equal(ejected.participant, 'dave');
+    // detected_after_ms runs from the transport's creation here (the auditor cannot know when
+    // a roster binding changed), so it bounds the time since the swap from above.
+    console.log(`# swapped fingerprint (class 3, live transport) ejected ${ejected.detected_after_ms.toFixed(1)} ms ` +
+      'after the transport was created (the swap came later)');
+    // Its transport failed, so the binding went with it: publishing again works.
+    dave.send({ type: 'publish', sdp: offer, id: 'd2' });
+    assert.equal((await dave.next((m) => m.ref === 'd2')).type, 'answer');
+    dave.send({ type: 'leave', id: 'bye' });
+    await waitFor(async () => !(await request(server, 'GET', `/admin/v1/rooms/${ROOM}`, { token: await adminToken() }))
+      .body.room.participants.some((p) => p.identity === 'dave'), 'dave to leave');
+    await waitFor(async () => (await roomMedia(server)).transports.every((t) => t.session !== ejected.evidence.session &&
+      t.session !== Number(ejected.evidence.session)), 'dave\'s transports to go');
+  });
+
   test('a dropped socket keeps media for the grace, then the participant is ejected', async () => {
     const carol = await joinAs(server, 'carol', ROOM, 'Carol');
     carol.send({ type: 'publish', sdp: offer, id: 'c1' });
@@ -190,7 +217,8 @@ describe('roll call', () => {
     }
     assert.equal((await request(server, 'POST', '/admin/v1/audit', { token: admin })).status, 405);
     const metrics = await request(server, 'GET', '/metrics', { token: admin });
-    for (const reason of ['not_on_roster', 'too_many_transports', 'unauthorized_consumer', 'reconnect_grace_expired']) {
+    for (const reason of ['not_on_roster', 'too_many_transports', 'fingerprint_mismatch', 'unauthorized_consumer',
+      'reconnect_grace_expired']) {
       const m = metrics.text.match(new RegExp(`rollcall_audit_ejections_total\\{reason="${reason}"\\} (\\d+)`));
       assert.ok(m && Number(m[1]) >= 1, `${reason} counted`);
     }
@@ -203,6 +231,8 @@ describe('roll call', () => {
       [{ kind: 'stray_transport', room: '../x' }, 400],
       [{ kind: 'stray_transport', room: 'no-such-room' }, 404],
       [{ kind: 'ghost_consumer', room: ROOM, identity: 'nobody', track: 'TR_x' }, 404],
+      [{ kind: 'fingerprint_swap', room: ROOM, identity: 'nobody' }, 404],
+      [{ kind: 'fingerprint_swap', room: ROOM, identity: 'alice', role: 'sideways' }, 400],
       ['not json', 400],
     ];
     for (const [body, status] of cases) {
