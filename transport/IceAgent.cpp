@@ -39,7 +39,8 @@ struct IceAgent::Paths {
     bool pinned_set = false;
     GSocket* socket = nullptr;    // our socket on the media path (a reference)
     GSocketAddress* destination = nullptr;
-    bool diverted = false;        // ICE selected a pair elsewhere: send on the media path ourselves
+    bool diverted = false;        // ICE selected a pair elsewhere, one that never authenticated
+    std::int64_t authenticated_at_us = 0;  // g_get_monotonic_time() of the last authenticated datagram
     bool restarting = false;      // a signaled ICE restart: the next change is expected
     std::vector<NiceAddress> verified;  // addresses that authenticated, newest last (bounded)
     std::vector<std::string> reported;
@@ -139,6 +140,7 @@ void IceAgent::receive_ready() {
 void IceAgent::authenticated() {
     Paths& paths = *paths_;
     if (!agent_ || !paths.delivering) return;
+    paths.authenticated_at_us = g_get_monotonic_time();
     if (paths.pinned_set && nice_address_equal(&paths.pinned, &paths.from)) {
         paths.restarting = false;
         return;
@@ -294,11 +296,15 @@ bool IceAgent::add_remote_candidate(const SdpCandidate& candidate) {
 }
 
 bool IceAgent::send(std::span<const std::uint8_t> datagram) {
-    if (!agent_ || state_ != IceState::connected) return false;
-    if (paths_->diverted) {
+    if (!agent_) return false;
+    // Once a path authenticated, everything goes there, whatever ICE has selected since and
+    // whatever state it is in (checking during an ICE restart, or failed on a pair someone
+    // else nominated and abandoned).
+    if (paths_->pinned_set) {
         return g_socket_send_to(paths_->socket, paths_->destination, reinterpret_cast<const gchar*>(datagram.data()),
                                 datagram.size(), nullptr, nullptr) >= 0;
     }
+    if (state_ != IceState::connected) return false;
     return nice_agent_send(agent_, stream_, kComponent, static_cast<guint>(datagram.size()),
                            reinterpret_cast<const gchar*>(datagram.data())) >= 0;
 }
@@ -324,6 +330,11 @@ void IceAgent::close() {
     nice_agent_remove_stream(agent_, stream_);
     g_object_unref(agent_);
     agent_ = nullptr;
+}
+
+bool IceAgent::authenticated_within(std::chrono::milliseconds window) const {
+    if (!agent_ || !paths_->pinned_set) return false;
+    return g_get_monotonic_time() - paths_->authenticated_at_us <= static_cast<std::int64_t>(window.count()) * 1000;
 }
 
 std::optional<std::string> IceAgent::remote_address() const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -25,7 +26,8 @@ enum class IceState : std::uint8_t { idle, checking, connected, failed, closed }
 // that answers with the right credentials, and credentials leak with the SDP. So once the
 // owner says a datagram authenticated (the DTLS handshake finished, SRTP/SRTCP passed), its
 // source address becomes the media path, and everything we send goes there even if ICE
-// selects another pair. Only an authenticated datagram from a new address moves the path.
+// selects another pair, and whatever state ICE is in. Only an authenticated datagram from a
+// new address moves the path.
 // A selected pair that leads elsewhere and does not authenticate within a few seconds is
 // reported (on_ice_unverified_path), once per address.
 class IceAgent {
@@ -63,6 +65,9 @@ public:
     // The datagram being delivered through on_ice_data authenticated: its source is the
     // media path from now on. Only valid inside on_ice_data.
     void authenticated();
+    // Whether something authenticated from the media path within `window`: the peer there
+    // is alive and wants our traffic (consent, when ICE's own is gone; see WebRtcTransport).
+    bool authenticated_within(std::chrono::milliseconds window) const;
     // New local credentials and fresh checks (RFC 8445 §9). The media path stays pinned until
     // something authenticates over the new pair; that change is expected, not reported.
     bool restart();

@@ -20,6 +20,7 @@ WebRtcTransport::WebRtcTransport(GMainContext* context, std::shared_ptr<const Dt
       ice_(context, std::move(local_addresses), *this), dtls_(identity_, *this) {}
 
 WebRtcTransport::~WebRtcTransport() {
+    destroy_source(path_watch_);
     destroy_source(dtls_timer_);
     destroy_source(handshake_deadline_);
     ice_.close();
@@ -77,6 +78,7 @@ std::string WebRtcTransport::restart_ice(const std::string& ufrag, const std::st
 }
 
 void WebRtcTransport::close() {
+    destroy_source(path_watch_);
     destroy_source(dtls_timer_);
     destroy_source(handshake_deadline_);
     dtls_.close();  // close_notify, sent while ICE still can
@@ -88,9 +90,18 @@ void WebRtcTransport::on_ice_candidate(const SdpCandidate& candidate) { listener
 
 void WebRtcTransport::on_ice_state(IceState state) {
     if (state == IceState::failed) {
+        // ICE gave up on its selected pair. That may be a pair someone holding leaked ICE
+        // credentials nominated and then abandoned, while the peer on the media path is fine:
+        // then the path's own authenticated traffic stands in for consent (RFC 7675's purpose:
+        // the peer there wants our packets), and the transport fails only once that is silent.
+        if (connected() && ice_.authenticated_within(std::chrono::milliseconds(kPathAliveMs))) {
+            watch_media_path();
+            return;
+        }
         fail(connected() ? "ICE consent expired" : "ICE connectivity checks failed");
         return;
     }
+    if (state == IceState::connected) destroy_source(path_watch_);
     // DTLS only after ICE has validated the pair: no ClientHello race.
     if (state == IceState::connected && dtls_.state() == DtlsState::idle) {
         dtls_.start(role_);
@@ -99,7 +110,26 @@ void WebRtcTransport::on_ice_state(IceState state) {
 }
 
 void WebRtcTransport::on_ice_unverified_path(const std::string& established, const std::string& unverified) {
+    // ICE's consent checks now go to that other address and vouch for nothing we send to.
+    watch_media_path();
     listener_.on_transport_unverified_path(established, unverified);
+}
+
+void WebRtcTransport::watch_media_path() {
+    if (path_watch_) return;
+    path_watch_ = g_timeout_source_new(1000);
+    g_source_set_callback(
+        path_watch_,
+        [](gpointer self_ptr) -> gboolean {
+            auto* self = static_cast<WebRtcTransport*>(self_ptr);
+            if (self->ice_.authenticated_within(std::chrono::milliseconds(kConsentTimeoutMs))) return G_SOURCE_CONTINUE;
+            g_source_unref(self->path_watch_);
+            self->path_watch_ = nullptr;
+            self->fail("ICE consent expired and nothing authenticated from the media path for 30 s");
+            return G_SOURCE_REMOVE;
+        },
+        this, nullptr);
+    g_source_attach(path_watch_, context_);
 }
 
 void WebRtcTransport::on_ice_data(std::span<const std::uint8_t> datagram) {

@@ -46,6 +46,10 @@ struct TransportCounters {
 class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
 public:
     static constexpr std::size_t kMaxPacket = 1500;
+    // When ICE fails on its selected pair, the media path counts as alive if it authenticated
+    // within kPathAliveMs, and the transport fails once it has been silent kConsentTimeoutMs.
+    static constexpr unsigned kPathAliveMs = 10000;
+    static constexpr unsigned kConsentTimeoutMs = 30000;  // RFC 7675 §5.1
 
     class Listener {
     public:
@@ -120,6 +124,7 @@ private:
     void receive_rtp(std::span<const std::uint8_t> datagram);
     void receive_rtcp(std::span<const std::uint8_t> datagram);
     void schedule_dtls_timer();
+    void watch_media_path();
     void fail(std::string_view reason);
 
     GMainContext* context_;
@@ -132,6 +137,7 @@ private:
     std::set<std::uint32_t> allowed_ssrcs_;
     TransportCounters counters_;
     GSource* dtls_timer_ = nullptr;
+    GSource* path_watch_ = nullptr;  // ICE failed but the media path is alive: watching it
     GSource* handshake_deadline_ = nullptr;
     bool failed_ = false;
     bool offering_ = false;

@@ -24,9 +24,9 @@ describe('leaked ICE credentials', () => {
     const room = 'rc-hijack';
     const leakFile = path.join(server.dataDir, 'victim-sdp.json');
     const victim = aiortc(server, await token({ identity: 'victim', room }), '--publish', '--expect-remote', '1',
-      '--seconds', '40', '--hold', '16', '--leak-sdp', leakFile);
+      '--seconds', '50', '--hold', '30', '--leak-sdp', leakFile);
     const witness = aiortc(server, await token({ identity: 'witness', room }), '--publish', '--expect-remote', '1',
-      '--seconds', '40', '--hold', '16');
+      '--seconds', '50', '--hold', '30');
     await flowing(server, room);
     const leaked = await waitFor(() => {
       if (!existsSync(leakFile)) return null;
@@ -56,11 +56,13 @@ describe('leaked ICE credentials', () => {
 
     const [v, w] = await Promise.all([victim, witness]);
     assert.ok(v.result && w.result, v.stderr + w.stderr);
-    // Media kept flowing both ways through and after the attack (the peers hold 16 s).
+    // Media kept flowing both ways through and after the attack (the peers hold 30 s), also
+    // once ICE gave up on the pair the second socket nominated and then abandoned (libnice
+    // fails it some 6-10 s after the socket goes quiet).
     const toVictim = lastFrom(v.result, 'witness');
     const fromVictim = lastFrom(w.result, 'victim');
-    assert.ok(toVictim.last > attackEnded + 2000, `media to the victim stopped ${toVictim.last - attackedAt} ms into the attack`);
-    assert.ok(fromVictim.last > attackEnded + 2000, `media from the victim stopped ${fromVictim.last - attackedAt} ms into the attack`);
+    assert.ok(toVictim.last > attackEnded + 15000, `media to the victim stopped ${toVictim.last - attackedAt} ms into the attack`);
+    assert.ok(fromVictim.last > attackEnded + 15000, `media from the victim stopped ${fromVictim.last - attackedAt} ms into the attack`);
 
     const events = await waitFor(async () => {
       const all = await auditOf(server, room);
