@@ -1,7 +1,10 @@
 // Roll-call detection latency per class, from the server's own audit events
 // (detected_after_ms: the media plane creating the offending item → the decision to remove
 // it). Plants hidden participants through the test hooks N times each and prints median and
-// max. Run inside a loopback-only namespace:
+// max. Class 3 on a live transport (a fingerprint swapped behind it) is timed from outside:
+// the admin call that swaps it → the participant receiving `roll_call` (HTTP and WSS
+// included), since the server cannot know when a binding changed behind its back.
+// Run inside a loopback-only namespace:
 //   tests/e2e/run-in-netns.sh node bench/rollcall.mjs 30
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -44,13 +47,24 @@ try {
     return bob;
   }
 
-  const samples = { not_on_roster: [], peer_count: [], too_many_transports: [], unauthorized_consumer: [], reconnect_grace_expired: [] };
+  const samples = { not_on_roster: [], peer_count: [], too_many_transports: [], fingerprint_mismatch_live: [],
+    unauthorized_consumer: [], reconnect_grace_expired: [] };
   for (let i = 0; i < runs; ++i) {
     await plant({ kind: 'stray_transport' });
     samples.not_on_roster.push((await nextEvent('not_on_roster')).detected_after_ms);
     samples.peer_count.push((await nextEvent('peer_count')).detected_after_ms);
     await plant({ kind: 'stray_transport', identity: 'alice' });
     samples.too_many_transports.push((await nextEvent('too_many_transports')).detected_after_ms);
+    const dave = await joinAs(server, `dave-${i}`, ROOM);
+    dave.send({ type: 'publish', sdp: offer, id: 'd' });
+    await dave.next((m) => m.ref === 'd');
+    const swappedAt = performance.now();
+    await plant({ kind: 'fingerprint_swap', identity: `dave-${i}` });
+    await dave.next((m) => m.type === 'roll_call' && m.class === 'fingerprint_mismatch');
+    samples.fingerprint_mismatch_live.push(performance.now() - swappedAt);
+    await nextEvent('fingerprint_mismatch');
+    dave.send({ type: 'leave' });
+    dave.close();
     const bob = await subscriber(i);
     await plant({ kind: 'ghost_consumer', identity: `bob-${i}`, track: tracks[1].id });
     samples.unauthorized_consumer.push((await nextEvent('unauthorized_consumer')).detected_after_ms);

@@ -9,6 +9,7 @@ usage: aiortc_peer.py WSS_URL CA_FILE TOKEN [--publish] [--expect-remote N] [--s
   --seconds S        stay at most S seconds (default 25); a pure publisher stays this long
   --hold S           stay at least S seconds, so others can finish receiving (default 0)
   --drop-signaling-after S   close the WebSocket after S seconds, without a leave
+  --leave-after S    send `leave` after S seconds (the server then closes the socket)
   --linger S         once signaling has ended (dropped, kicked), keep both peer connections
                      open and sending for S more seconds, as a client that ignores it would
   --wrong-fingerprint        sign the publish offer with a fingerprint that is not our certificate's
@@ -139,7 +140,17 @@ async def run(args):
             result["dropped_unix_ms"] = round(time.time() * 1000)
             await ws.close()
 
-        dropper = asyncio.ensure_future(drop_signaling()) if args.drop_signaling_after else None
+        async def leave():
+            await asyncio.sleep(args.leave_after)
+            result["left_unix_ms"] = round(time.time() * 1000)
+            await ws.send(json.dumps({"type": "leave", "id": "bye"}))
+
+        if args.drop_signaling_after:
+            dropper = asyncio.ensure_future(drop_signaling())
+        elif args.leave_after:
+            dropper = asyncio.ensure_future(leave())
+        else:
+            dropper = None
         signaling_task = asyncio.ensure_future(signaling())
         waiter = asyncio.ensure_future(done.wait())
         await asyncio.wait([signaling_task, waiter], timeout=args.seconds, return_when=asyncio.FIRST_COMPLETED)
@@ -170,6 +181,7 @@ def main():
     parser.add_argument("--hold", type=float, default=0)
     parser.add_argument("--drop-signaling-after", type=float, default=0)
     parser.add_argument("--linger", type=float, default=0)
+    parser.add_argument("--leave-after", type=float, default=0)
     parser.add_argument("--wrong-fingerprint", action="store_true")
     parser.add_argument("--leak-sdp")
     parser.add_argument("--republish-after-failure", action="store_true")

@@ -51,6 +51,28 @@ describe('roll call with real media (aiortc)', () => {
     assert.ok(events.some((e) => e.class === 'kicked' && e.participant === 'kicked'));
   });
 
+  test('a participant that leaves but keeps sending gets no media through, either way', async () => {
+    const room = 'rc-leave';
+    const stays = aiortc(server, await token({ identity: 'stays', room }), '--publish', '--expect-remote', '1',
+      '--seconds', '40', '--hold', '40');
+    const leaver = aiortc(server, await token({ identity: 'leaver', room }), '--publish', '--expect-remote', '1',
+      '--seconds', '40', '--hold', '40', '--leave-after', '8', '--linger', '4');
+    const l = await leaver;
+    await request(server, 'DELETE', `/admin/v1/rooms/${room}`, { token: await adminToken() });
+    const s = await stays;
+    assert.ok(l.result?.left_unix_ms && s.result, l.stderr + s.stderr);
+    const fromLeaver = lastFrom(s.result, 'leaver');
+    const toLeaver = lastFrom(l.result, 'stays');
+    assert.ok(fromLeaver.frames > 10 && toLeaver.frames > 10, 'media flowed both ways before the leave');
+    // It kept both connections open and sending for 4 s after the server closed; nothing of
+    // it arrived in the last 3 s.
+    const lingerEnd = l.result.signaling_ended_unix_ms + 4000;
+    assert.ok(fromLeaver.last < lingerEnd - 3000, `media from the leaver arrived ${fromLeaver.last - l.result.left_unix_ms} ms after leave`);
+    assert.ok(toLeaver.last < lingerEnd - 3000, `media to the leaver arrived ${toLeaver.last - l.result.left_unix_ms} ms after leave`);
+    console.log(`# leave: last frame from the leaver ${fromLeaver.last - l.result.left_unix_ms} ms, to it ` +
+      `${toLeaver.last - l.result.left_unix_ms} ms after it sent leave`);
+  });
+
   test('a dropped signaling socket keeps media for the grace, then it ends', async () => {
     const room = 'rc-drop';
     const listener = aiortc(server, await token({ identity: 'listener', room }), '--publish', '--expect-remote', '1',
