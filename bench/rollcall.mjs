@@ -33,9 +33,15 @@ async function nextEvent(cls) {
 const plant = (body) => request(server, 'POST', '/admin/v1/test/plant', { token: admin, body: { room: ROOM, ...body } });
 
 try {
-  const alice = await joinAs(server, 'alice', ROOM);
-  alice.send({ type: 'publish', sdp: offer, id: 'p' });
-  const tracks = (await alice.next((m) => m.ref === 'p')).tracks;
+  // Transports here never connect, so they fail after 10 s: a fresh publisher and
+  // subscriber every run.
+  async function publisher(name) {
+    const client = await joinAs(server, name, ROOM);
+    client.send({ type: 'publish', sdp: offer, id: 'p' });
+    const published = (await client.next((m) => m.ref === 'p')).tracks;
+    return { client, published };
+  }
+  let tracks = [];
   // A fresh subscriber each time (a transport that never connects closes after 10 s).
   async function subscriber(i) {
     const bob = await Client.open(server);
@@ -50,10 +56,12 @@ try {
   const samples = { not_on_roster: [], peer_count: [], too_many_transports: [], fingerprint_mismatch_live: [],
     unauthorized_consumer: [], reconnect_grace_expired: [] };
   for (let i = 0; i < runs; ++i) {
+    const { client: alice, published } = await publisher(`alice-${i}`);
+    tracks = published;
     await plant({ kind: 'stray_transport' });
     samples.not_on_roster.push((await nextEvent('not_on_roster')).detected_after_ms);
     samples.peer_count.push((await nextEvent('peer_count')).detected_after_ms);
-    await plant({ kind: 'stray_transport', identity: 'alice' });
+    await plant({ kind: 'stray_transport', identity: `alice-${i}` });
     samples.too_many_transports.push((await nextEvent('too_many_transports')).detected_after_ms);
     const dave = await joinAs(server, `dave-${i}`, ROOM);
     dave.send({ type: 'publish', sdp: offer, id: 'd' });
@@ -70,6 +78,8 @@ try {
     samples.unauthorized_consumer.push((await nextEvent('unauthorized_consumer')).detected_after_ms);
     bob.send({ type: 'leave' });
     bob.close();
+    alice.send({ type: 'leave' });
+    alice.close();
   }
   for (let i = 0; i < Math.min(runs, 10); ++i) {
     const carol = await joinAs(server, `carol-${i}`, ROOM);
@@ -86,7 +96,6 @@ try {
   console.log(JSON.stringify(summary, null, 1));
   mkdirSync(path.join(repoRoot, 'bench/results'), { recursive: true });
   writeFileSync(path.join(repoRoot, 'bench/results/rollcall.json'), JSON.stringify({ date: new Date().toISOString(), runs, summary }, null, 1) + '\n');
-  alice.close();
 } finally {
   await server.stop();
 }
