@@ -70,36 +70,28 @@ TransportFact transport_fact(TransportId id, SessionId session, PeerRole role, C
 
 namespace {
 
+void report_incident(RouterListener& listener, MediaIncident::Kind kind, const std::string& room, TransportId id,
+                     SessionId session, PeerRole role, std::string expected, std::string observed) {
+    MediaIncident incident;
+    incident.kind = kind;
+    incident.room = room;
+    incident.transport = id;
+    incident.session = session;
+    incident.role = role;
+    incident.expected = std::move(expected);
+    incident.observed = std::move(observed);
+    incident.at = Clock::now();
+    listener.on_incident(incident);
+}
+
 // A handshake refused because the peer's certificate was not the signaled one: evidence.
 void report_refusal(RouterListener& listener, const std::string& room, TransportId id, SessionId session,
                     PeerRole role, const WebRtcTransport& transport) {
     const DtlsTransport& dtls = transport.dtls();
     if (dtls.presented_fingerprint().empty() || dtls.presented_fingerprint() == dtls.expected_fingerprint().value) return;
-    MediaIncident incident;
-    incident.kind = MediaIncident::Kind::fingerprint_refused;
-    incident.room = room;
-    incident.transport = id;
-    incident.session = session;
-    incident.role = role;
-    incident.expected = to_string(dtls.expected_fingerprint());
-    incident.observed = to_string(SdpFingerprint{dtls.expected_fingerprint().algorithm, dtls.presented_fingerprint()});
-    incident.at = Clock::now();
-    listener.on_incident(incident);
-}
-
-// ICE moved to an address nothing authenticated from: media was held on the established one.
-void report_unverified_path(RouterListener& listener, const std::string& room, TransportId id, SessionId session,
-                            PeerRole role, const std::string& established, const std::string& unverified) {
-    MediaIncident incident;
-    incident.kind = MediaIncident::Kind::path_change;
-    incident.room = room;
-    incident.transport = id;
-    incident.session = session;
-    incident.role = role;
-    incident.expected = established;
-    incident.observed = unverified;
-    incident.at = Clock::now();
-    listener.on_incident(incident);
+    report_incident(listener, MediaIncident::Kind::fingerprint_refused, room, id, session, role,
+                    to_string(dtls.expected_fingerprint()),
+                    to_string(SdpFingerprint{dtls.expected_fingerprint().algorithm, dtls.presented_fingerprint()}));
 }
 
 }  // namespace
@@ -202,7 +194,9 @@ void PublisherPeer::on_transport_failed(std::string_view reason) {
 }
 
 void PublisherPeer::on_transport_unverified_path(const std::string& established, const std::string& unverified) {
-    report_unverified_path(router_.listener_, router_.room_, id_, session_, PeerRole::publisher, established, unverified);
+    // ICE moved to an address nothing authenticated from: media was held on the established one.
+    report_incident(router_.listener_, MediaIncident::Kind::path_change, router_.room_, id_, session_, PeerRole::publisher,
+                    established, unverified);
 }
 
 TransportFact PublisherPeer::fact() const { return transport_fact(id_, session_, PeerRole::publisher, since_, transport_); }
@@ -447,7 +441,8 @@ void SubscriberPeer::on_transport_failed(std::string_view reason) {
 }
 
 void SubscriberPeer::on_transport_unverified_path(const std::string& established, const std::string& unverified) {
-    report_unverified_path(router_.listener_, router_.room_, id_, session_, PeerRole::subscriber, established, unverified);
+    report_incident(router_.listener_, MediaIncident::Kind::path_change, router_.room_, id_, session_,
+                    PeerRole::subscriber, established, unverified);
 }
 
 TransportFact SubscriberPeer::fact() const { return transport_fact(id_, session_, PeerRole::subscriber, since_, transport_); }
