@@ -2,8 +2,9 @@
 // pairs and the server's candidate — is in a second client's hands. From another UDP socket
 // that client runs valid, authenticated ICE against both of the participant's transports and
 // nominates itself. ICE may well accept the path; rollcall must not move the media onto it:
-// the second socket gets no DTLS, no SRTP and no SRTCP, the participant keeps its media both
-// ways, and the path change that never authenticated is recorded in the audit log.
+// the second socket gets no DTLS, no SRTP and no SRTCP, its forged DTLS alerts and SRTP
+// change nothing, the participant keeps its media both ways, and the path change that never
+// authenticated is recorded in the audit log.
 // aiortc is the participant and its peer; inside a loopback-only namespace.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +42,9 @@ describe('leaked ICE credentials', () => {
       const server_ = iceOf(leaked[role].remote);
       const client = iceOf(leaked[role].local);
       assert.ok(server_.candidate && server_.pwd && client.pwd, `credentials for the ${role} transport`);
-      return { role, ...(await hijack({ target: server_.candidate, server: server_, client, durationMs: ATTACK_MS })) };
+      // The victim's own SSRC: from its offer (publisher) or the server's offer (subscriber).
+      const ssrc = role === 'publisher' ? client.ssrc : server_.ssrc;
+      return { role, ...(await hijack({ target: server_.candidate, server: server_, client, ssrc, durationMs: ATTACK_MS })) };
     }));
     const attackEnded = Date.now();
     for (const r of results) {

@@ -64,7 +64,8 @@ function xorMappedAddress(address, port) {
 }
 
 // `target`: { address, port } of the server's candidate; `server`/`client`: { ufrag, pwd }.
-export async function hijack({ target, server, client, durationMs = 4000, intervalMs = 50 }) {
+// `ssrc`: one of the victim's, for a forged SRTP packet.
+export async function hijack({ target, server, client, ssrc = 0, durationMs = 4000, intervalMs = 50 }) {
   const socket = dgram.createSocket('udp4');
   await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const seen = { stun_requests: 0, stun_responses: 0, dtls: 0, srtp: 0, other: 0, bytes: 0 };
@@ -98,7 +99,17 @@ export async function hijack({ target, server, client, durationMs = 4000, interv
     ], server.pwd);
     socket.send(request, target.port, target.address);
   };
-  const timer = setInterval(send, intervalMs);
+  // Garbage from a path ICE validated, on every interval: a plaintext fatal DTLS alert at
+  // epoch 0 (as if the peer aborted) and an SRTP-looking packet with the victim's SSRC.
+  // Neither may disturb the established session.
+  const alert = Buffer.from([21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 2, 40]);
+  const forged = Buffer.concat([Buffer.from([0x80, 111, 0, 1, 0, 0, 0, 1]), Buffer.alloc(4), randomBytes(100)]);
+  if (ssrc) forged.writeUInt32BE(ssrc, 8);
+  const sendGarbage = () => {
+    socket.send(alert, target.port, target.address);
+    socket.send(forged, target.port, target.address);
+  };
+  const timer = setInterval(() => { send(); sendGarbage(); }, intervalMs);
   send();
   const local = socket.address();
   await new Promise((r) => setTimeout(r, durationMs));
@@ -112,5 +123,6 @@ export function iceOf(sdp) {
   const ufrag = sdp.match(/a=ice-ufrag:(\S+)/)?.[1];
   const pwd = sdp.match(/a=ice-pwd:(\S+)/)?.[1];
   const candidate = sdp.match(/a=candidate:\S+ 1 udp \d+ (\d+\.\d+\.\d+\.\d+) (\d+) typ/i);
-  return { ufrag, pwd, candidate: candidate ? { address: candidate[1], port: Number(candidate[2]) } : null };
+  const ssrc = Number(sdp.match(/a=ssrc:(\d+) /)?.[1] ?? 0);
+  return { ufrag, pwd, ssrc, candidate: candidate ? { address: candidate[1], port: Number(candidate[2]) } : null };
 }
