@@ -13,6 +13,21 @@ import { aiortc, auditOf as audit, flowing, lastFrom, roomMedia as media } from 
 
 const GRACE_MS = 1500;
 
+const LINGER_S = 4;
+
+// `gone` (its identity `name`; the other participant is `stays`) kept both connections open and sending for LINGER_S seconds
+// after its signaling ended: media flowed both ways before, and nothing of it arrived in
+// the last 3 s of the linger. Returns the last frame from it and to it.
+function assertCutOffWhileLingering(gone, stays, name, what) {
+  const from = lastFrom(stays.result, name);
+  const to = lastFrom(gone.result, 'stays');
+  assert.ok(from.frames > 10 && to.frames > 10, `media flowed both ways before the ${what}`);
+  const lingerEnd = gone.result.signaling_ended_unix_ms + LINGER_S * 1000;
+  assert.ok(from.last < lingerEnd - 3000, `media from the ${what} participant arrived ${lingerEnd - from.last} ms before its linger ended`);
+  assert.ok(to.last < lingerEnd - 3000, `media to the ${what} participant arrived ${lingerEnd - to.last} ms before its linger ended`);
+  return { from: from.last, to: to.last };
+}
+
 describe('roll call with real media (aiortc)', () => {
   let server;
   before(async () => { server = await startServer({ config: `[roll_call]\nreconnect_grace_ms = ${GRACE_MS}\n` }); });
@@ -23,7 +38,7 @@ describe('roll call with real media (aiortc)', () => {
     const stays = aiortc(server, await token({ identity: 'stays', room }), '--publish', '--expect-remote', '1',
       '--seconds', '40', '--hold', '40');
     const kicked = aiortc(server, await token({ identity: 'kicked', room }), '--publish', '--expect-remote', '1',
-      '--seconds', '40', '--hold', '40', '--linger', '4');
+      '--seconds', '40', '--hold', '40', '--linger', String(LINGER_S));
     await flowing(server, room);
     const kickedAt = Date.now();
     const res = await request(server, 'DELETE', `/admin/v1/rooms/${room}/participants/kicked`, { token: await adminToken() });
@@ -38,15 +53,9 @@ describe('roll call with real media (aiortc)', () => {
     assert.ok(s.result, s.stderr);
     assert.equal(k.result.told?.[0]?.reason, 'kicked');
     assert.ok(k.result.signaling_ended_unix_ms >= kickedAt, 'the kicked client kept its connections open afterwards');
-    const fromKicked = lastFrom(s.result, 'kicked');
-    const toKicked = lastFrom(k.result, 'stays');
-    assert.ok(fromKicked.frames > 10 && toKicked.frames > 10, 'media flowed both ways before the kick');
-    // It lingered (sending) for 4 s after the kick; nothing of it arrived in the last 3 s.
-    const lingerEnd = k.result.signaling_ended_unix_ms + 4000;
-    assert.ok(fromKicked.last < lingerEnd - 3000, `media from the kicked participant still arrived at ${fromKicked.last - kickedAt} ms`);
-    assert.ok(toKicked.last < lingerEnd - 3000, `media to the kicked participant still arrived at ${toKicked.last - kickedAt} ms`);
+    const last = assertCutOffWhileLingering(k, s, 'kicked', 'kicked');
     console.log(`# kick: transports closed ${gone - kickedAt} ms after the admin call (as polled); last frame from the ` +
-      `kicked ${fromKicked.last - kickedAt} ms, last frame to it ${toKicked.last - kickedAt} ms after the call`);
+      `kicked ${last.from - kickedAt} ms, last frame to it ${last.to - kickedAt} ms after the call`);
     const events = await audit(server, room);
     assert.ok(events.some((e) => e.class === 'kicked' && e.participant === 'kicked'));
   });
@@ -56,21 +65,14 @@ describe('roll call with real media (aiortc)', () => {
     const stays = aiortc(server, await token({ identity: 'stays', room }), '--publish', '--expect-remote', '1',
       '--seconds', '40', '--hold', '40');
     const leaver = aiortc(server, await token({ identity: 'leaver', room }), '--publish', '--expect-remote', '1',
-      '--seconds', '40', '--hold', '40', '--leave-after', '8', '--linger', '4');
+      '--seconds', '40', '--hold', '40', '--leave-after', '8', '--linger', String(LINGER_S));
     const l = await leaver;
     await request(server, 'DELETE', `/admin/v1/rooms/${room}`, { token: await adminToken() });
     const s = await stays;
     assert.ok(l.result?.left_unix_ms && s.result, l.stderr + s.stderr);
-    const fromLeaver = lastFrom(s.result, 'leaver');
-    const toLeaver = lastFrom(l.result, 'stays');
-    assert.ok(fromLeaver.frames > 10 && toLeaver.frames > 10, 'media flowed both ways before the leave');
-    // It kept both connections open and sending for 4 s after the server closed; nothing of
-    // it arrived in the last 3 s.
-    const lingerEnd = l.result.signaling_ended_unix_ms + 4000;
-    assert.ok(fromLeaver.last < lingerEnd - 3000, `media from the leaver arrived ${fromLeaver.last - l.result.left_unix_ms} ms after leave`);
-    assert.ok(toLeaver.last < lingerEnd - 3000, `media to the leaver arrived ${toLeaver.last - l.result.left_unix_ms} ms after leave`);
-    console.log(`# leave: last frame from the leaver ${fromLeaver.last - l.result.left_unix_ms} ms, to it ` +
-      `${toLeaver.last - l.result.left_unix_ms} ms after it sent leave`);
+    const last = assertCutOffWhileLingering(l, s, 'leaver', 'leaving');
+    console.log(`# leave: last frame from the leaver ${last.from - l.result.left_unix_ms} ms, to it ` +
+      `${last.to - l.result.left_unix_ms} ms after it sent leave`);
   });
 
   test('a dropped signaling socket keeps media for the grace, then it ends', async () => {
