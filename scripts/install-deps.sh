@@ -13,7 +13,7 @@ PACKAGES=(
   libboost1.81-dev libssl-dev libsrtp2-dev libnice-dev libusrsctp-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev libspdlog-dev
   iproute2 curl util-linux
-  chromium python3-aiortc python3-websockets python3-numpy
+  chromium firefox-esr python3-aiortc python3-websockets python3-numpy
 )
 
 missing=()

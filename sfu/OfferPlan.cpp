@@ -65,6 +65,33 @@ SdpMedia rejected(const SdpMedia& offered) {
     return m;
 }
 
+std::string offered_codecs(const SdpMedia& m) {
+    std::string names;
+    for (const auto& c : m.codecs) {
+        if (iequals(c.name, "rtx") || iequals(c.name, "red") || iequals(c.name, "ulpfec") || names.find(c.name) != std::string::npos) {
+            continue;
+        }
+        names += (names.empty() ? "" : ", ") + c.name;
+    }
+    return names.empty() ? "none" : names;
+}
+
+// Why a sending audio/video section cannot become a track, if it cannot.
+std::optional<RejectedSection> refusal(const SdpMedia& m, const SdpCodec* codec, bool has_ssrc, std::size_t tracks) {
+    if (!codec) {
+        const char* wanted = m.kind == MediaKind::audio ? "Opus" : "VP8, H264 (packetization-mode 1) or VP9";
+        return RejectedSection{m.mid, m.kind, "no_codec",
+                               std::string("no codec rollcall can receive: it takes ") + wanted + "; offered " + offered_codecs(m)};
+    }
+    if (!has_ssrc) {
+        return RejectedSection{m.mid, m.kind, "no_ssrc", "the section signals no a=ssrc: rollcall accepts only signaled SSRCs"};
+    }
+    if (tracks >= kMaxTracks) {
+        return RejectedSection{m.mid, m.kind, "too_many_tracks", "at most " + std::to_string(kMaxTracks) + " tracks per connection"};
+    }
+    return std::nullopt;
+}
+
 // The fingerprint (sha-256 preferred), ICE credentials, setup and candidates of the BUNDLE
 // transport carried by `m`; false (with `error` set) when something is missing.
 bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m, RemoteTransportParameters& remote, PlanError& error) {
@@ -118,18 +145,32 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
         if (m.has_crypto) return fail("sdes_not_supported", "SDES (a=crypto) keying is refused: rollcall is DTLS-SRTP only");
     }
     for (const SdpMedia& m : offer.media) {
-        const bool media = m.kind == MediaKind::audio || m.kind == MediaKind::video;
-        if (!media || m.port == 0 || m.mid.empty()) {
+        if (offer.is_stopped(m)) {
             plan.answer.media.push_back(rejected(m));
+            continue;
+        }
+        const bool media = m.kind == MediaKind::audio || m.kind == MediaKind::video;
+        const bool sends = m.direction == Direction::sendrecv || m.direction == Direction::sendonly;
+        if (!media || m.mid.empty()) {
+            plan.answer.media.push_back(rejected(m));
+            if (media && sends) plan.rejected.push_back({m.mid, m.kind, "no_mid", "the section has no a=mid"});
+            if (!media) {
+                plan.rejected.push_back({m.mid, m.kind, "unsupported_media",
+                                         "rollcall takes audio and video sections; \"" + m.kind_name + "\" is not supported"});
+            }
             continue;
         }
         if (!check_media_section(offer, m, error)) return std::nullopt;
         if (!transport_media) transport_media = &m;
+        if (!sends) {  // nothing to receive here, and nothing wrong with that
+            plan.answer.media.push_back(rejected(m));
+            continue;
+        }
         const SdpCodec* codec = choose_codec(m);
         auto remote_ssrc = primary_ssrc(m);
-        const bool sends = m.direction == Direction::sendrecv || m.direction == Direction::sendonly;
-        if (!codec || !remote_ssrc || !sends || plan.tracks.size() >= kMaxTracks) {
+        if (auto why = refusal(m, codec, remote_ssrc.has_value(), plan.tracks.size())) {
             plan.answer.media.push_back(rejected(m));
+            plan.rejected.push_back(std::move(*why));
             continue;
         }
         OfferedTrack track{m.mid, m.kind, *remote_ssrc, random_ssrc(), codec->payload_type, codec->name, *codec, {}};
@@ -166,8 +207,10 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
         plan.tracks.push_back(track);
     }
     if (!transport_media || plan.tracks.empty()) {
-        return fail("no_media", mode == OfferMode::echo ? "the offer has no audio or video rollcall can echo"
-                                                        : "the offer has no audio or video track rollcall can receive");
+        std::string message = mode == OfferMode::echo ? "the offer has no audio or video rollcall can echo"
+                                                      : "the offer has no audio or video track rollcall can receive";
+        for (const RejectedSection& r : plan.rejected) message += "; mid " + r.mid + ": " + r.message;
+        return fail("no_media", std::move(message));
     }
     std::set<std::uint32_t> ssrcs = std::move(plan.remote.ssrcs);
     if (!transport_parameters(offer, *transport_media, plan.remote, error)) return std::nullopt;
@@ -185,7 +228,7 @@ std::optional<SubscriberAnswer> plan_subscriber_answer(const SessionDescription&
     SubscriberAnswer out;
     const SdpMedia* transport_media = nullptr;
     for (const SdpMedia& m : answer.media) {
-        if (m.port == 0) {
+        if (answer.is_stopped(m)) {
             out.rejected_mids.push_back(m.mid);
             continue;
         }

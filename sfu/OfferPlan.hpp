@@ -23,12 +23,22 @@ struct OfferedTrack {
     std::string track_id;            // publish: the server's name for the track (set by signaling)
 };
 
+// A section the peer offered to send on that the server answered inactive, and why: never
+// silent, so the client can tell the person (docs/protocol.md, `answer`).
+struct RejectedSection {
+    std::string mid;
+    transport::MediaKind kind = transport::MediaKind::unknown;
+    std::string code;  // "no_codec", "no_ssrc", "no_mid", "too_many_tracks", "unsupported_media"
+    std::string message;
+};
+
 // The answer to a client's offer (echo or publish), before the transport's ICE and DTLS
 // values exist.
 struct OfferPlan {
     transport::SessionDescription answer;
     transport::RemoteTransportParameters remote;
     std::vector<OfferedTrack> tracks;
+    std::vector<RejectedSection> rejected;
 };
 
 struct PlanError {
@@ -44,7 +54,9 @@ enum class OfferMode : std::uint8_t {
 // Checks an offer against what rollcall accepts (DTLS-SRTP only: SDES refused; BUNDLE and
 // rtcp-mux required; a usable fingerprint) and chooses codecs: Opus for audio; VP8, then
 // H264 (packetization-mode 1), then VP9 for video. Header extensions are not negotiated
-// when publishing (the SFU demuxes by SSRC and forwards without them).
+// when publishing (the SFU demuxes by SSRC and forwards without them). A section stopped by
+// its sender (SessionDescription::is_stopped) or not sending is answered inactive quietly; a
+// sending section the server cannot take is answered inactive and listed in `rejected`.
 std::optional<OfferPlan> plan_offer(const transport::SessionDescription& offer, OfferMode mode, PlanError& error);
 inline std::optional<OfferPlan> plan_echo(const transport::SessionDescription& offer, PlanError& error) {
     return plan_offer(offer, OfferMode::echo, error);

@@ -110,7 +110,8 @@ private:
     void handle_publish_echo(Connection& connection, SessionId session, const ClientMessage& message);
     // Applies a publish answer's outcome to the roster and tells the room.
     void publish_done(SessionId session, const nlohmann::json& ref, std::optional<std::string> answer,
-                      const std::string& code, const std::string& text, std::vector<room::Track> tracks);
+                      const std::string& code, const std::string& text, std::vector<room::Track> tracks,
+                      nlohmann::json rejected);
     void handle_unpublish(Connection& connection, const ClientMessage& message);
     void handle_mute(Connection& connection, const ClientMessage& message);
     void handle_subscribe(Connection& connection, const ClientMessage& message, bool subscribe);
@@ -126,9 +127,10 @@ private:
     void remove_tracks(Connection& connection, const std::vector<std::string>& track_ids);
     void handle_renegotiate(Connection& connection, SessionId session, const ClientMessage& message);
     void handle_trickle(Connection& connection, SessionId session, const ClientMessage& message);
-    // Sends `answer` (or the error) for request `ref` if the session is still there.
+    // Sends `answer` with the sections it did not accept (or the error) for request `ref` if
+    // the session is still there.
     void deliver_answer(SessionId session, const nlohmann::json& ref, std::optional<std::string> answer,
-                        const std::string& code, const std::string& text);
+                        const std::string& code, const std::string& text, nlohmann::json rejected);
     void end_media(Connection& connection, SessionId session);
     // Roll call (SignalingHubAudit.cpp).
     void act_on(const std::string& room, const room::Finding& finding, Clock::time_point now);
@@ -167,5 +169,7 @@ private:
 // The public view of a participant, as the protocol and the admin API show it.
 nlohmann::json participant_json(const room::Participant& participant);
 nlohmann::json track_json(const room::Track& track);
+// The sections an answer did not accept: [{mid, kind, code, message}].
+nlohmann::json rejected_json(const std::vector<sfu::RejectedSection>& rejected);
 
 }  // namespace rollcall::signaling

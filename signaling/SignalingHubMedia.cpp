@@ -14,6 +14,14 @@ namespace rollcall::signaling {
 
 using json = nlohmann::json;
 
+json rejected_json(const std::vector<sfu::RejectedSection>& rejected) {
+    json out = json::array();
+    for (const auto& r : rejected) {
+        out.push_back({{"mid", r.mid}, {"kind", transport::to_string(r.kind)}, {"code", r.code}, {"message", r.message}});
+    }
+    return out;
+}
+
 void SignalingHub::handle_publish(Connection& connection, SessionId session, const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     if (!media_) {
@@ -82,15 +90,17 @@ void SignalingHub::handle_publish(Connection& connection, SessionId session, con
     }
     if (connection.media_mid.empty()) connection.media_mid = plan->tracks.front().mid;
     connection.publish_pending = true;
+    json rejected = rejected_json(plan->rejected);
     media_->publish(session, connection.room, std::move(*plan),
-                    [this, session, reference = message.ref, tracks = std::move(tracks)](
+                    [this, session, reference = message.ref, tracks = std::move(tracks), rejected = std::move(rejected)](
                         std::optional<std::string> answer, std::string code, std::string text) mutable {
-                        publish_done(session, reference, std::move(answer), code, text, std::move(tracks));
+                        publish_done(session, reference, std::move(answer), code, text, std::move(tracks), std::move(rejected));
                     });
 }
 
 void SignalingHub::publish_done(SessionId session, const json& reference, std::optional<std::string> answer,
-                                const std::string& code, const std::string& text, std::vector<room::Track> tracks) {
+                                const std::string& code, const std::string& text, std::vector<room::Track> tracks,
+                                json rejected) {
     auto it = connections_.find(session);
     if (it == connections_.end() || it->second.state == State::closing) return;
     Connection& connection = it->second;
@@ -117,7 +127,7 @@ void SignalingHub::publish_done(SessionId session, const json& reference, std::o
         connection.published[track.mid] = track.id;
         if (roster_.add_track(connection.room, connection.identity, track)) added.push_back(track);
     }
-    json reply = {{"type", "answer"}, {"sdp", *answer}, {"tracks", json::array()}};
+    json reply = {{"type", "answer"}, {"sdp", *answer}, {"tracks", json::array()}, {"rejected", std::move(rejected)}};
     for (const auto& track : tracks) {
         json entry = track_json(track);
         entry["mid"] = track.mid;
@@ -317,10 +327,11 @@ void SignalingHub::handle_publish_echo(Connection& connection, SessionId session
     roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::publisher, plan->remote.fingerprint);
     connection.echo = true;
     connection.media_mid = plan->tracks.front().mid;
+    json rejected = rejected_json(plan->rejected);
     media_->publish_echo(session, connection.room, std::move(*plan),
-                         [this, session, reference = message.ref](std::optional<std::string> answer, std::string code,
-                                                                  std::string text) {
-                             deliver_answer(session, reference, std::move(answer), code, text);
+                         [this, session, reference = message.ref, rejected = std::move(rejected)](
+                             std::optional<std::string> answer, std::string code, std::string text) mutable {
+                             deliver_answer(session, reference, std::move(answer), code, text, std::move(rejected));
                          });
 }
 
@@ -345,7 +356,7 @@ std::optional<sfu::OfferPlan> SignalingHub::plan_offer(Connection& connection, c
 }
 
 void SignalingHub::deliver_answer(SessionId session, const json& reference, std::optional<std::string> answer,
-                                  const std::string& code, const std::string& text) {
+                                  const std::string& code, const std::string& text, json rejected) {
     auto it = connections_.find(session);
     if (it == connections_.end() || it->second.state == State::closing) {
         if (media_) media_->close(session);
@@ -357,7 +368,7 @@ void SignalingHub::deliver_answer(SessionId session, const json& reference, std:
         send_error(it->second, code, text, ref);
         return;
     }
-    json reply = {{"type", "answer"}, {"sdp", *answer}};
+    json reply = {{"type", "answer"}, {"sdp", *answer}, {"rejected", std::move(rejected)}};
     if (ref) reply["ref"] = *ref;
     send(it->second, reply);
 }
@@ -372,9 +383,9 @@ void SignalingHub::handle_renegotiate(Connection& connection, SessionId session,
         return;
     }
     media_->restart_ice(session, std::move(plan->remote),
-                        [this, session, reference = message.ref](std::optional<std::string> answer, std::string code,
-                                                                 std::string text) {
-                            deliver_answer(session, reference, std::move(answer), code, text);
+                        [this, session, reference = message.ref, rejected = rejected_json(plan->rejected)](
+                            std::optional<std::string> answer, std::string code, std::string text) mutable {
+                            deliver_answer(session, reference, std::move(answer), code, text, std::move(rejected));
                         });
 }
 

@@ -208,6 +208,8 @@ private:
             m.candidates.push_back(*candidate);
         } else if (name == "end-of-candidates") {
             m.end_of_candidates = true;
+        } else if (name == "bundle-only") {
+            m.bundle_only = true;
         } else if (name == "msid") {
             m.msid = std::string(arg);
         } else if (name == "rtpmap") {
@@ -325,6 +327,14 @@ const SdpCodec* SdpMedia::codec(std::uint8_t payload_type) const {
     return nullptr;
 }
 
+bool SessionDescription::in_bundle(const SdpMedia& m) const {
+    return !m.mid.empty() && std::find(bundle.begin(), bundle.end(), m.mid) != bundle.end();
+}
+
+bool SessionDescription::is_stopped(const SdpMedia& m) const {
+    return m.port == 0 && !(m.bundle_only && in_bundle(m));
+}
+
 const SdpExtension* SdpMedia::extension(std::string_view uri) const {
     for (const auto& e : extensions)
         if (e.uri == uri) return &e;
@@ -414,6 +424,7 @@ std::string write_sdp(const SessionDescription& d) {
         for (const auto& fp : m.fingerprints) line("a=fingerprint:" + to_string(fp));
         if (!m.setup.empty()) line("a=setup:" + m.setup);
         if (!m.mid.empty()) line("a=mid:" + m.mid);
+        if (m.bundle_only) line("a=bundle-only");
         for (const auto& e : m.extensions) line("a=extmap:" + std::to_string(e.id) + " " + e.uri);
         line("a=" + std::string(to_string(m.direction)));
         if (!m.msid.empty()) line("a=msid:" + m.msid);

@@ -72,6 +72,7 @@ struct SdpMedia {
     std::string msid;
     std::vector<SdpCandidate> candidates;
     bool end_of_candidates = false;
+    bool bundle_only = false;  // a=bundle-only (RFC 8843 §6): live only inside the BUNDLE group
 
     const SdpCodec* codec(std::uint8_t payload_type) const;
     const SdpExtension* extension(std::string_view uri) const;
@@ -95,6 +96,11 @@ struct SessionDescription {
         return m.fingerprints.empty() ? fingerprints : m.fingerprints;
     }
     const std::string& setup_of(const SdpMedia& m) const { return m.setup.empty() ? setup : m.setup; }
+    bool in_bundle(const SdpMedia& m) const;
+    // A section its sender stopped or rejected: port 0, unless it is `a=bundle-only` inside
+    // the BUNDLE group. With max-bundle, Firefox offers every section but the first that way
+    // (RFC 8843 §7.2, RFC 8829 §5.2.1) and those are live (Chromium writes port 9 instead).
+    bool is_stopped(const SdpMedia& m) const;
 };
 
 struct SdpLimits {

@@ -17,6 +17,7 @@ const LEFT_REASONS = {
 const state = {
   client: null, self: null, participants: new Map(), ending: null,
   pub: null, sub: null, local: null, myTracks: new Map(),  // my mid → track id
+  unsent: new Map(),  // source → why the server did not accept it ("camera" → "no codec …")
   mids: new Map(),   // subscriber mid → {track, participant, kind, source, muted}
   tiles: new Map(),  // tile key → {el, video, stream}
   screen: null, media: {}, timings: {}, subQueue: Promise.resolve(),
@@ -109,8 +110,13 @@ function renderTile(key, participant, { screen = false } = {}) {
   t.badges.replaceChildren();
   if (!screen && (!mic || mic.muted)) t.badges.append(badge('mic-off', mic ? 'microphone muted' : 'no microphone'));
   const hasVideo = t.stream.getVideoTracks().length > 0 && (screen || (cam && !cam.muted));
-  if (!screen && (!cam || cam.muted)) t.badges.append(badge('cam-off', cam ? 'camera off' : 'no camera'));
+  if (!screen && (!cam || cam.muted)) t.badges.append(badge('cam-off', cam ? 'camera off' : cameraAbsence(key)));
   t.el.classList.toggle('no-video', !hasVideo);
+}
+
+// Our own camera the server did not accept is not "no camera": say it was not sent.
+function cameraAbsence(key) {
+  return key === 'self' && state.unsent.has('camera') ? 'camera not sent' : 'no camera';
 }
 
 function badge(kind, text) {
@@ -201,7 +207,27 @@ async function negotiatePublisher() {
   const answer = await state.client.request({ type: 'publish', sdp: pc.localDescription.sdp, sources });
   await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
   state.myTracks = new Map(answer.tracks.map((t) => [t.mid, t]));
+  reportUnsent(answer.rejected ?? [], sources);
   renderAll();
+}
+
+const SOURCE_NAMES = { camera: 'camera', microphone: 'microphone', screen: 'screen share' };
+
+// Sections the server answered but did not accept are never silent: the person is told which
+// of their devices nobody receives, and why.
+function reportUnsent(rejected, sources) {
+  const before = state.unsent;
+  state.unsent = new Map();
+  for (const r of rejected) {
+    const source = sources[r.mid] ?? (r.kind === 'audio' ? 'microphone' : 'camera');
+    state.unsent.set(source, r.message);
+    if (before.get(source) !== r.message) logEvent(`your ${SOURCE_NAMES[source]} could not be sent: ${r.message}`);
+  }
+  if (state.unsent.size > 0) {
+    notice([...state.unsent].map(([source, why]) => `Your ${SOURCE_NAMES[source]} could not be sent: ${why}.`).join(' '));
+  } else if (before.size > 0) {
+    notice('');
+  }
 }
 
 function myTrack(source) {
@@ -256,6 +282,7 @@ async function toggleScreen() {
   $('screen').textContent = 'Stop sharing';
   try {
     await negotiatePublisher();
+    if (state.unsent.has('screen')) throw new Error(state.unsent.get('screen'));
     logEvent('you started sharing your screen');
   } catch (error) {
     logEvent(`screen sharing failed: ${explain(error.code, error.message)}`);
@@ -480,6 +507,7 @@ function teardown() {
   for (const key of [...state.tiles.keys()]) removeTile(key);
   state.participants = new Map();
   state.myTracks = new Map();
+  state.unsent = new Map();
   state.mids = new Map();
   state.audience = null;
   renderAudience();

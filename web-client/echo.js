@@ -105,6 +105,9 @@ async function start(event) {
     await pc.setLocalDescription(offer);
     const answer = await client.request({ type: 'publish', echo: true, sdp: offer.sdp });
     await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    // A section the server did not accept comes back to no one: say which and why.
+    echo.rejected = answer.rejected ?? [];
+    for (const r of echo.rejected) detail(`Not echoed (${r.kind})`, r.message);
     echo.state = 'publishing';
     setConnection('connected', 'connected');
     $('start-view').hidden = true;

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { adminToken, answerFor, Client, joinAs, repoRoot, request, startServer, token } from './lib/server.mjs';
 
 const offer = readFileSync(path.join(repoRoot, 'tests/data/sdp/chromium-156-offer.sdp'), 'utf8');
+// Firefox with max-bundle: its video section is port 0 with a=bundle-only.
+const firefoxOffer = readFileSync(path.join(repoRoot, 'tests/data/sdp/firefox-153-offer.sdp'), 'utf8');
 const ROOM = 'conf-room';
 
 describe('conference signaling', () => {
@@ -33,7 +35,38 @@ describe('conference signaling', () => {
     assert.match(answer.sdp, /a=recvonly/);
     assert.doesNotMatch(answer.sdp, /a=sendrecv|a=sendonly/);
     assert.deepEqual([...new Set([...answer.sdp.matchAll(/a=candidate:\S+ \d+ \S+ \d+ (\S+) /g)].map((m) => m[1]))], ['127.0.0.1']);
+    assert.deepEqual(answer.rejected, []);
     aliceTracks = answer.tracks;
+  });
+
+  test('a Firefox offer publishes its bundle-only video; a section the server cannot take is named, with why', async () => {
+    const fox = await joinAs(server, 'fox', 'conf-firefox', 'Fox');
+    fox.send({ type: 'publish', sdp: firefoxOffer, id: 'f1' });
+    const answer = await fox.next((m) => m.ref === 'f1');
+    assert.equal(answer.type, 'answer', JSON.stringify(answer));
+    assert.deepEqual(answer.tracks.map((t) => [t.mid, t.kind, t.source, t.codec]), [['0', 'audio', 'microphone', 'opus'], ['1', 'video', 'camera', 'VP8']]);
+    assert.deepEqual(answer.rejected, []);
+    assert.equal((answer.sdp.match(/a=recvonly/g) ?? []).length, 2);
+    assert.doesNotMatch(answer.sdp, /a=inactive/);
+
+    // Video only in codecs the server does not take: audio is published, video is named.
+    const h265 = firefoxOffer.replace('a=rtpmap:120 VP8/90000', 'a=rtpmap:120 H265/90000').replace('a=rtpmap:121 VP9/90000', 'a=rtpmap:121 H265/90000');
+    const vixen = await joinAs(server, 'vixen', 'conf-firefox', 'Vixen');
+    vixen.send({ type: 'publish', sdp: h265, id: 'v1' });
+    const partial = await vixen.next((m) => m.ref === 'v1');
+    assert.equal(partial.type, 'answer', JSON.stringify(partial));
+    assert.deepEqual(partial.tracks.map((t) => t.kind), ['audio']);
+    assert.equal(partial.rejected.length, 1);
+    assert.deepEqual({ ...partial.rejected[0], message: undefined }, { mid: '1', kind: 'video', code: 'no_codec', message: undefined });
+    assert.match(partial.rejected[0].message, /offered H265, AV1/);
+    assert.match(partial.sdp, /m=video 0 [^\r]*\r\n(?:[^m][^\r]*\r\n)*a=inactive/);
+    // Fox, already in the room, is told of Vixen's audio only.
+    const published = await fox.next((m) => m.type === 'track_published' && m.participant.identity === 'vixen');
+    assert.equal(published.track.kind, 'audio');
+    fox.send({ type: 'leave' });
+    vixen.send({ type: 'leave' });
+    fox.close();
+    vixen.close();
   });
 
   test('a newcomer sees the tracks and gets an offer for them', async () => {

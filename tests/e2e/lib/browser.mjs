@@ -48,3 +48,41 @@ export async function waitInPage(page, fn, arg, timeoutMs = 20000) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+// Debian's Firefox ESR, headless, driven by puppeteer-core over WebDriver BiDi. In a
+// loopback-only namespace Firefox gathers no candidate unless it believes it has camera and
+// microphone permission, and hides host addresses unless told not to (BROWSER-TESTING.md).
+export const FIREFOX_PREFS = {
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+  'media.navigator.permission.fake': true,
+  'permissions.default.camera': 1,
+  'permissions.default.microphone': 1,
+  'media.peerconnection.ice.loopback': true,
+  'media.peerconnection.ice.obfuscate_host_addresses': false,
+  'media.autoplay.default': 0,
+  'media.autoplay.blocking_policy': 0,
+  // No phoning home: updates, telemetry, captive-portal and connectivity checks, safe browsing.
+  'app.update.enabled': false,
+  'app.update.auto': false,
+  'network.captive-portal-service.enabled': false,
+  'network.connectivity-service.enabled': false,
+  'browser.safebrowsing.malware.enabled': false,
+  'browser.safebrowsing.phishing.enabled': false,
+  'datareporting.healthreport.uploadEnabled': false,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'toolkit.telemetry.enabled': false,
+  'network.dns.disableIPv6': false,
+};
+
+export async function launchFirefox() {
+  const { default: puppeteer } = await import('puppeteer-core');
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: '/usr/lib/firefox-esr/firefox-esr',
+    headless: true,
+    acceptInsecureCerts: true,
+    protocol: 'webDriverBiDi',
+    extraPrefsFirefox: FIREFOX_PREFS,
+  });
+}

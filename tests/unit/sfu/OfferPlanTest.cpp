@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace rollcall::sfu {
@@ -10,12 +11,15 @@ namespace {
 
 using namespace transport;
 
-std::string chromium_offer() {
-    std::ifstream in(std::string(ROLLCALL_TEST_DATA) + "/sdp/chromium-156-offer.sdp");
+std::string sample(const std::string& name) {
+    std::ifstream in(std::string(ROLLCALL_TEST_DATA) + "/sdp/" + name);
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
 }
+
+std::string chromium_offer() { return sample("chromium-156-offer.sdp"); }
+std::string firefox_offer() { return sample("firefox-153-offer.sdp"); }
 
 SessionDescription parse(const std::string& text) {
     std::string error;
@@ -86,6 +90,118 @@ TEST(OfferPlan, NothingToEchoIsAnError) {
     PlanError error;
     EXPECT_FALSE(plan_echo(parse(replace(chromium_offer(), "a=sendrecv", "a=recvonly")), error));
     EXPECT_EQ(error.code, "no_media");
+}
+
+// Firefox's video section is port 0 with a=bundle-only (max-bundle): a live track.
+TEST(OfferPlan, PublishesFirefoxVideoFromItsBundleOnlySection) {
+    PlanError error;
+    auto plan = plan_offer(parse(firefox_offer()), OfferMode::publish, error);
+    ASSERT_TRUE(plan) << error.message;
+    ASSERT_EQ(plan->tracks.size(), 2u);
+    EXPECT_EQ(plan->tracks[0].codec, "opus");
+    EXPECT_EQ(plan->tracks[0].payload_type, 109);
+    EXPECT_EQ(plan->tracks[1].kind, MediaKind::video);
+    EXPECT_EQ(plan->tracks[1].mid, "1");
+    EXPECT_EQ(plan->tracks[1].codec, "VP8");
+    EXPECT_EQ(plan->tracks[1].payload_type, 120);
+    EXPECT_EQ(plan->tracks[1].remote_ssrc, 1975556283u);  // not the FID repair SSRC
+    EXPECT_EQ(plan->remote.ssrcs, (std::set<std::uint32_t>{323160388u, 1975556283u, 2744236902u}));
+    EXPECT_EQ(plan->remote.ice_ufrag, "06161033");
+    EXPECT_EQ(plan->remote.fingerprint.algorithm, "sha-256");
+    // Only UDP candidates of component 1 are used later; all are carried.
+    EXPECT_FALSE(plan->remote.candidates.empty());
+    EXPECT_TRUE(plan->rejected.empty());
+    ASSERT_EQ(plan->answer.media.size(), 2u);
+    const SdpMedia& video = plan->answer.media[1];
+    EXPECT_EQ(video.port, 9);
+    EXPECT_EQ(video.direction, Direction::recvonly);
+    EXPECT_EQ(video.codecs.front().name, "VP8");
+    EXPECT_EQ(plan->answer.bundle, (std::vector<std::string>{"0", "1"}));
+}
+
+TEST(OfferPlan, EchoesFirefoxVideoToo) {
+    PlanError error;
+    auto plan = plan_echo(parse(firefox_offer()), error);
+    ASSERT_TRUE(plan) << error.message;
+    ASSERT_EQ(plan->tracks.size(), 2u);
+    EXPECT_EQ(plan->answer.media[1].direction, Direction::sendrecv);
+}
+
+TEST(OfferPlan, AStoppedSectionIsQuietlyInactive) {
+    PlanError error;
+    // Port 0 without a=bundle-only: Firefox's stopped transceiver (also dropped from BUNDLE).
+    std::string offer = replace(firefox_offer(), "a=bundle-only\r\n", "");
+    offer = replace(offer, "a=group:BUNDLE 0 1", "a=group:BUNDLE 0");
+    auto plan = plan_offer(parse(offer), OfferMode::publish, error);
+    ASSERT_TRUE(plan) << error.message;
+    ASSERT_EQ(plan->tracks.size(), 1u);
+    EXPECT_EQ(plan->tracks[0].kind, MediaKind::audio);
+    EXPECT_TRUE(plan->rejected.empty());
+    EXPECT_EQ(plan->answer.media[1].port, 0);
+    EXPECT_EQ(plan->answer.media[1].direction, Direction::inactive);
+    EXPECT_EQ(plan->answer.bundle, (std::vector<std::string>{"0"}));
+}
+
+TEST(OfferPlan, SaysWhyASendingSectionWasNotAccepted) {
+    PlanError error;
+    std::string offer = replace(firefox_offer(), "a=rtpmap:120 VP8/90000", "a=rtpmap:120 H265/90000");
+    offer = replace(offer, "a=rtpmap:121 VP9/90000", "a=rtpmap:121 H265/90000");
+    auto plan = plan_offer(parse(offer), OfferMode::publish, error);
+    ASSERT_TRUE(plan) << error.message;
+    ASSERT_EQ(plan->tracks.size(), 1u);
+    ASSERT_EQ(plan->rejected.size(), 1u);
+    EXPECT_EQ(plan->rejected[0].mid, "1");
+    EXPECT_EQ(plan->rejected[0].kind, MediaKind::video);
+    EXPECT_EQ(plan->rejected[0].code, "no_codec");
+    EXPECT_NE(plan->rejected[0].message.find("offered H265, AV1"), std::string::npos) << plan->rejected[0].message;
+    EXPECT_EQ(plan->answer.media[1].direction, Direction::inactive);
+
+    // A sending section without a signaled SSRC.
+    std::string unsignaled;
+    std::istringstream lines(firefox_offer());
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("a=ssrc:1975556283", 0) != 0 && line.rfind("a=ssrc:2744236902", 0) != 0 &&
+            line.rfind("a=ssrc-group", 0) != 0) {
+            unsignaled += line + "\n";
+        }
+    }
+    plan = plan_offer(parse(unsignaled), OfferMode::publish, error);
+    ASSERT_TRUE(plan) << error.message;
+    ASSERT_EQ(plan->rejected.size(), 1u);
+    EXPECT_EQ(plan->rejected[0].code, "no_ssrc");
+}
+
+// Firefox answering the server's subscriber offer: one port for the bundle, RTX accepted.
+TEST(OfferPlan, ReadsFirefoxSubscriberAnswer) {
+    PlanError error;
+    auto answer = plan_subscriber_answer(parse(sample("firefox-153-answer.sdp")), error);
+    ASSERT_TRUE(answer) << error.message;
+    EXPECT_TRUE(answer->rejected_mids.empty());
+    EXPECT_EQ(answer->rtx_mids, (std::vector<std::string>{"0"}));
+    EXPECT_EQ(answer->remote.setup, "active");
+    EXPECT_EQ(answer->remote.ice_ufrag, "93b8ff27");
+    // An answerer that writes its second section as RFC 8843 allows (port 0, bundle-only)
+    // still accepts it; port 0 alone rejects it.
+    const std::string m_audio = "m=audio 44984 ";
+    std::string bundle_only = replace(sample("firefox-153-answer.sdp"), m_audio, "m=audio 0 ");
+    bundle_only = replace(bundle_only, "a=mid:1\r\n", "a=mid:1\r\na=bundle-only\r\n");
+    answer = plan_subscriber_answer(parse(bundle_only), error);
+    ASSERT_TRUE(answer) << error.message;
+    EXPECT_TRUE(answer->rejected_mids.empty());
+    answer = plan_subscriber_answer(parse(replace(sample("firefox-153-answer.sdp"), m_audio, "m=audio 0 ")), error);
+    ASSERT_TRUE(answer) << error.message;
+    EXPECT_EQ(answer->rejected_mids, (std::vector<std::string>{"1"}));
+}
+
+TEST(OfferPlan, NoMediaErrorCarriesEachSectionsReason) {
+    PlanError error;
+    std::string offer = replace(firefox_offer(), "a=rtpmap:109 opus/48000/2", "a=rtpmap:109 speex/48000/2");
+    offer = replace(offer, "a=rtpmap:120 VP8/90000", "a=rtpmap:120 H265/90000");
+    offer = replace(offer, "a=rtpmap:121 VP9/90000", "a=rtpmap:121 H265/90000");
+    EXPECT_FALSE(plan_offer(parse(offer), OfferMode::publish, error));
+    EXPECT_EQ(error.code, "no_media");
+    EXPECT_NE(error.message.find("mid 0: no codec rollcall can receive: it takes Opus"), std::string::npos) << error.message;
+    EXPECT_NE(error.message.find("mid 1: no codec"), std::string::npos) << error.message;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 namespace rollcall::transport {
@@ -63,6 +64,44 @@ TEST(Sdp, ParsesChromiumOffer) {
     ASSERT_EQ(video.ssrc_groups.size(), 1u);
     EXPECT_EQ(video.ssrc_groups[0].semantics, "FID");
     EXPECT_EQ(video.ssrcs.size(), 2u);
+}
+
+// Firefox with max-bundle offers its video at port 0 with a=bundle-only: live, not stopped.
+TEST(Sdp, ParsesFirefoxOfferWithABundleOnlySection) {
+    std::string error;
+    auto sdp = parse_sdp(sample("firefox-153-offer.sdp"), error);
+    ASSERT_TRUE(sdp) << error;
+    ASSERT_EQ(sdp->media.size(), 2u);
+    EXPECT_EQ(sdp->bundle, (std::vector<std::string>{"0", "1"}));
+    const SdpMedia& audio = sdp->media[0];
+    const SdpMedia& video = sdp->media[1];
+    EXPECT_FALSE(audio.bundle_only);
+    EXPECT_NE(audio.port, 0);
+    EXPECT_FALSE(sdp->is_stopped(audio));
+    EXPECT_EQ(video.kind, MediaKind::video);
+    EXPECT_EQ(video.port, 0);
+    EXPECT_TRUE(video.bundle_only);
+    EXPECT_FALSE(sdp->is_stopped(video));
+    EXPECT_EQ(video.direction, Direction::sendonly);
+    EXPECT_EQ(video.ssrcs, (std::vector<std::uint32_t>{1975556283u, 2744236902u}));
+    EXPECT_EQ(sdp->ufrag_of(video), "06161033");
+    ASSERT_EQ(sdp->fingerprints_of(video).size(), 1u);  // once, at session level
+    // Written back, the section keeps its attribute.
+    auto again = parse_sdp(write_sdp(*sdp), error);
+    ASSERT_TRUE(again) << error;
+    EXPECT_TRUE(again->media[1].bundle_only);
+}
+
+TEST(Sdp, PortZeroIsStoppedUnlessBundleOnlyInsideTheBundle) {
+    std::string error;
+    const std::string firefox = sample("firefox-153-offer.sdp");
+    auto outside = parse_sdp(std::regex_replace(firefox, std::regex("a=group:BUNDLE 0 1"), "a=group:BUNDLE 0"), error);
+    ASSERT_TRUE(outside) << error;
+    EXPECT_TRUE(outside->is_stopped(outside->media[1]));  // bundle-only, but not in the group
+    auto plain = parse_sdp(std::regex_replace(firefox, std::regex("a=bundle-only\r\n"), ""), error);
+    ASSERT_TRUE(plain) << error;
+    EXPECT_TRUE(plain->is_stopped(plain->media[1]));  // a stopped transceiver: port 0 alone
+    EXPECT_FALSE(plain->is_stopped(plain->media[0]));
 }
 
 TEST(Sdp, ParsesAiortcAnswer) {
