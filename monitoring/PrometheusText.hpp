@@ -10,7 +10,7 @@ namespace rollcall::monitoring {
 // Writes the Prometheus text exposition format (version 0.0.4): one HELP and TYPE line per
 // family, then its samples; label values escaped.
 class PrometheusText {
-public:
+  public:
     using Labels = std::initializer_list<std::pair<std::string_view, std::string_view>>;
 
     void family(std::string_view name, std::string_view type, std::string_view help);
@@ -18,7 +18,7 @@ public:
 
     const std::string& text() const noexcept { return out_; }
 
-private:
+  private:
     std::string out_;
 };
 

@@ -10,8 +10,8 @@
 
 namespace rollcall::monitoring {
 
-std::string render_server_metrics(const signaling::SignalingStats& stats, const room::Roster& roster,
-                                  std::size_t signaling_connections) {
+std::string render_server_metrics(const signaling::SignalingStats& stats,
+                                  const room::Roster& roster, std::size_t signaling_connections) {
     PrometheusText out;
     out.family("rollcall_build_info", "gauge", "Build information.");
     out.sample("rollcall_build_info", 1, {{"version", ROLLCALL_VERSION}});
@@ -23,15 +23,23 @@ std::string render_server_metrics(const signaling::SignalingStats& stats, const 
     out.family("rollcall_signaling_connections", "gauge", "Open signaling WebSocket connections.");
     out.sample("rollcall_signaling_connections", static_cast<double>(signaling_connections));
 
-    out.family("rollcall_signaling_connections_total", "counter", "Signaling connections accepted.");
-    out.sample("rollcall_signaling_connections_total", static_cast<double>(stats.connections_opened));
-    out.family("rollcall_signaling_connections_refused_total", "counter", "Connections refused over the limit.");
-    out.sample("rollcall_signaling_connections_refused_total", static_cast<double>(stats.connections_refused));
+    out.family("rollcall_signaling_connections_total", "counter",
+               "Signaling connections accepted.");
+    out.sample("rollcall_signaling_connections_total",
+               static_cast<double>(stats.connections_opened));
+    out.family("rollcall_signaling_connections_refused_total", "counter",
+               "Connections refused over the limit.");
+    out.sample("rollcall_signaling_connections_refused_total",
+               static_cast<double>(stats.connections_refused));
     out.family("rollcall_signaling_messages_total", "counter", "Signaling messages by direction.");
-    out.sample("rollcall_signaling_messages_total", static_cast<double>(stats.messages_received), {{"direction", "in"}});
-    out.sample("rollcall_signaling_messages_total", static_cast<double>(stats.messages_sent), {{"direction", "out"}});
-    out.family("rollcall_signaling_messages_dropped_total", "counter", "Messages dropped by the rate limit.");
-    out.sample("rollcall_signaling_messages_dropped_total", static_cast<double>(stats.messages_dropped_rate_limited));
+    out.sample("rollcall_signaling_messages_total", static_cast<double>(stats.messages_received),
+               {{"direction", "in"}});
+    out.sample("rollcall_signaling_messages_total", static_cast<double>(stats.messages_sent),
+               {{"direction", "out"}});
+    out.family("rollcall_signaling_messages_dropped_total", "counter",
+               "Messages dropped by the rate limit.");
+    out.sample("rollcall_signaling_messages_dropped_total",
+               static_cast<double>(stats.messages_dropped_rate_limited));
     out.family("rollcall_joins_total", "counter", "Successful joins.");
     out.sample("rollcall_joins_total", static_cast<double>(stats.joins));
     out.family("rollcall_kicks_total", "counter", "Participants kicked through the admin API.");
@@ -42,15 +50,19 @@ std::string render_server_metrics(const signaling::SignalingStats& stats, const 
     }
     out.family("rollcall_audit_ejections_total", "counter",
                "Hidden participants ejected (or refused) by roll call, by reason.");
-    for (const char* reason : {"not_on_roster", "too_many_transports", "fingerprint_mismatch", "unauthorized_consumer",
-                               "reconnect_grace_expired"}) {
+    for (const char* reason : {"not_on_roster", "too_many_transports", "fingerprint_mismatch",
+                               "unauthorized_consumer", "reconnect_grace_expired"}) {
         auto it = stats.audit_ejections_by_reason.find(reason);
-        out.sample("rollcall_audit_ejections_total",
-                   static_cast<double>(it == stats.audit_ejections_by_reason.end() ? 0 : it->second), {{"reason", reason}});
+        out.sample(
+            "rollcall_audit_ejections_total",
+            static_cast<double>(it == stats.audit_ejections_by_reason.end() ? 0 : it->second),
+            {{"reason", reason}});
     }
-    out.family("rollcall_audit_events_total", "counter", "Audit events recorded (ejections, refusals, kicks, discrepancies).");
+    out.family("rollcall_audit_events_total", "counter",
+               "Audit events recorded (ejections, refusals, kicks, discrepancies).");
     out.sample("rollcall_audit_events_total", static_cast<double>(stats.audit_events));
-    out.family("rollcall_audit_room_checks_total", "counter", "Rooms compared with an up-to-date media-plane truth.");
+    out.family("rollcall_audit_room_checks_total", "counter",
+               "Rooms compared with an up-to-date media-plane truth.");
     out.sample("rollcall_audit_room_checks_total", static_cast<double>(stats.audit_sweeps));
     out.family("rollcall_signaling_errors_total", "counter", "Signaling errors sent, by code.");
     for (const auto& [code, count] : stats.errors_by_code) {

@@ -12,7 +12,7 @@ struct SignalingStats;
 namespace rollcall::monitoring {
 
 // The /metrics page: roster gauges and signaling counters.
-std::string render_server_metrics(const signaling::SignalingStats& stats, const room::Roster& roster,
-                                  std::size_t signaling_connections);
+std::string render_server_metrics(const signaling::SignalingStats& stats,
+                                  const room::Roster& roster, std::size_t signaling_connections);
 
 }  // namespace rollcall::monitoring

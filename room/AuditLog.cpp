@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <system_error>
@@ -18,7 +18,9 @@ using json = nlohmann::ordered_json;  // evidence keeps its order
 namespace {
 
 std::int64_t unix_ms_now() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 }  // namespace
@@ -56,7 +58,9 @@ std::optional<AuditEvent> AuditLog::from_json_line(std::string_view line) {
     AuditEvent event;
     auto id = in.find("id");
     auto time = in.find("time_ms");
-    if (id == in.end() || !id->is_number_unsigned() || time == in.end() || !time->is_number_integer()) return std::nullopt;
+    if (id == in.end() || !id->is_number_unsigned() || time == in.end() ||
+        !time->is_number_integer())
+        return std::nullopt;
     event.id = id->get<std::uint64_t>();
     event.time_ms = time->get<std::int64_t>();
     auto room = string_at("room");
@@ -140,7 +144,8 @@ bool AuditLog::append(AuditEvent event) {
     return written;
 }
 
-std::vector<AuditEvent> AuditLog::query(std::string_view room, std::int64_t since_ms, std::size_t limit) const {
+std::vector<AuditEvent> AuditLog::query(std::string_view room, std::int64_t since_ms,
+                                        std::size_t limit) const {
     std::vector<AuditEvent> out;
     for (auto it = events_.rbegin(); it != events_.rend() && out.size() < limit; ++it) {
         if (it->time_ms < since_ms) continue;

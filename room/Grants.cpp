@@ -9,8 +9,8 @@ bool Grants::administers(std::string_view name) const noexcept {
 bool is_valid_room_name(std::string_view name) noexcept {
     if (name.empty() || name.size() > 64 || name.front() == '.') return false;
     for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '_' || c == '-';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
         if (!ok) return false;
     }
     return true;

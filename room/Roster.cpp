@@ -6,7 +6,9 @@
 namespace rollcall::room {
 
 namespace {
-std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t unix_now() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
 }  // namespace
 
 JoinOutcome Roster::join(std::string_view room_name, Participant participant) {
@@ -123,21 +125,24 @@ bool Roster::bind_fingerprint(std::string_view room, std::string_view identity, 
                               const transport::SdpFingerprint& fingerprint) {
     Participant* participant = find_mutable(room, identity);
     if (!participant) return false;
-    auto& bound = role == sfu::PeerRole::publisher ? participant->publisher_fingerprint : participant->subscriber_fingerprint;
+    auto& bound = role == sfu::PeerRole::publisher ? participant->publisher_fingerprint
+                                                   : participant->subscriber_fingerprint;
     if (bound) return *bound == fingerprint;
     bound = fingerprint;
     return true;
 }
 
-void Roster::release_fingerprint(std::string_view room, std::string_view identity, std::uint64_t session,
-                                 sfu::PeerRole role) {
+void Roster::release_fingerprint(std::string_view room, std::string_view identity,
+                                 std::uint64_t session, sfu::PeerRole role) {
     Participant* participant = find_mutable(room, identity);
     if (!participant || participant->session != session) return;
-    (role == sfu::PeerRole::publisher ? participant->publisher_fingerprint : participant->subscriber_fingerprint).reset();
+    (role == sfu::PeerRole::publisher ? participant->publisher_fingerprint
+                                      : participant->subscriber_fingerprint)
+        .reset();
 }
 
-bool Roster::mark_disconnected(std::string_view room, std::string_view identity, std::uint64_t session,
-                               Clock::time_point now) {
+bool Roster::mark_disconnected(std::string_view room, std::string_view identity,
+                               std::uint64_t session, Clock::time_point now) {
     Participant* participant = find_mutable(room, identity);
     if (!participant || participant->session != session) return false;
     participant->disconnected_since = now;
@@ -164,18 +169,21 @@ bool Roster::add_track(std::string_view room, std::string_view identity, Track t
     return participant->tracks.emplace(std::move(id), std::move(track)).second;
 }
 
-std::optional<Track> Roster::remove_track(std::string_view room_name, std::string_view identity, std::string_view track_id) {
+std::optional<Track> Roster::remove_track(std::string_view room_name, std::string_view identity,
+                                          std::string_view track_id) {
     Participant* participant = find_mutable(room_name, identity);
     if (!participant) return std::nullopt;
     auto it = participant->tracks.find(track_id);
     if (it == participant->tracks.end()) return std::nullopt;
     Track removed = std::move(it->second);
     participant->tracks.erase(it);
-    for (auto& [other_identity, other] : rooms_.find(room_name)->second.participants) other.subscriptions.erase(removed.id);
+    for (auto& [other_identity, other] : rooms_.find(room_name)->second.participants)
+        other.subscriptions.erase(removed.id);
     return removed;
 }
 
-bool Roster::set_muted(std::string_view room, std::string_view identity, std::string_view track_id, bool muted) {
+bool Roster::set_muted(std::string_view room, std::string_view identity, std::string_view track_id,
+                       bool muted) {
     Participant* participant = find_mutable(room, identity);
     if (!participant) return false;
     auto it = participant->tracks.find(track_id);
@@ -184,7 +192,8 @@ bool Roster::set_muted(std::string_view room, std::string_view identity, std::st
     return true;
 }
 
-bool Roster::subscribe(std::string_view room, std::string_view identity, std::string_view track_id) {
+bool Roster::subscribe(std::string_view room, std::string_view identity,
+                       std::string_view track_id) {
     auto [owner, track] = find_track(room, track_id);
     Participant* participant = find_mutable(room, identity);
     if (!participant || !track || owner == participant) return false;
@@ -192,7 +201,8 @@ bool Roster::subscribe(std::string_view room, std::string_view identity, std::st
     return true;
 }
 
-bool Roster::unsubscribe(std::string_view room, std::string_view identity, std::string_view track_id) {
+bool Roster::unsubscribe(std::string_view room, std::string_view identity,
+                         std::string_view track_id) {
     Participant* participant = find_mutable(room, identity);
     if (!participant) return false;
     auto it = participant->subscriptions.find(track_id);
@@ -201,11 +211,13 @@ bool Roster::unsubscribe(std::string_view room, std::string_view identity, std::
     return true;
 }
 
-std::pair<const Participant*, const Track*> Roster::find_track(std::string_view room_name, std::string_view track_id) const {
+std::pair<const Participant*, const Track*> Roster::find_track(std::string_view room_name,
+                                                               std::string_view track_id) const {
     const Room* room = find(room_name);
     if (!room) return {nullptr, nullptr};
     for (const auto& [identity, participant] : room->participants) {
-        if (auto it = participant.tracks.find(track_id); it != participant.tracks.end()) return {&participant, &it->second};
+        if (auto it = participant.tracks.find(track_id); it != participant.tracks.end())
+            return {&participant, &it->second};
     }
     return {nullptr, nullptr};
 }
@@ -218,10 +230,14 @@ std::size_t Roster::participant_count() const noexcept {
 
 std::string_view to_string(JoinError error) noexcept {
     switch (error) {
-        case JoinError::none: return "none";
-        case JoinError::room_not_found: return "room_not_found";
-        case JoinError::room_full: return "room_full";
-        case JoinError::too_many_rooms: return "too_many_rooms";
+        case JoinError::none:
+            return "none";
+        case JoinError::room_not_found:
+            return "room_not_found";
+        case JoinError::room_full:
+            return "room_full";
+        case JoinError::too_many_rooms:
+            return "too_many_rooms";
     }
     return "unknown";
 }

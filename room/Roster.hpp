@@ -32,10 +32,10 @@ struct Participant {
     std::string identity;
     std::string name;
     Grants grants;
-    std::uint64_t session = 0;       // the signaling connection that holds it
-    std::int64_t joined_at_unix = 0;  // seconds
-    std::map<std::string, Track, std::less<>> tracks;       // by track id
-    std::set<std::string, std::less<>> subscriptions;       // track ids it receives
+    std::uint64_t session = 0;                         // the signaling connection that holds it
+    std::int64_t joined_at_unix = 0;                   // seconds
+    std::map<std::string, Track, std::less<>> tracks;  // by track id
+    std::set<std::string, std::less<>> subscriptions;  // track ids it receives
     bool auto_subscribe = true;  // subscribes to every track published in the room
     // The DTLS fingerprints it signaled, per connection; the first one binds (roll call).
     std::optional<transport::SdpFingerprint> publisher_fingerprint;
@@ -62,7 +62,7 @@ struct JoinOutcome {
 // The authoritative list of who is in which room (DESIGN.md §3: owned by the signaling
 // thread, never touched by another). The media plane is audited against it.
 class Roster {
-public:
+  public:
     struct Limits {
         std::size_t max_rooms = 1000;
         std::size_t max_participants_per_room = 100;
@@ -94,8 +94,10 @@ public:
     // Tracks and subscriptions. A track's removal (or its owner's) removes every
     // subscription to it. subscribe() refuses unknown tracks and one's own.
     bool add_track(std::string_view room, std::string_view identity, Track track);
-    std::optional<Track> remove_track(std::string_view room, std::string_view identity, std::string_view track_id);
-    bool set_muted(std::string_view room, std::string_view identity, std::string_view track_id, bool muted);
+    std::optional<Track> remove_track(std::string_view room, std::string_view identity,
+                                      std::string_view track_id);
+    bool set_muted(std::string_view room, std::string_view identity, std::string_view track_id,
+                   bool muted);
     bool subscribe(std::string_view room, std::string_view identity, std::string_view track_id);
     bool unsubscribe(std::string_view room, std::string_view identity, std::string_view track_id);
     // Binds the participant's fingerprint for that connection, if none is bound yet.
@@ -103,12 +105,14 @@ public:
                           const transport::SdpFingerprint& fingerprint);
     // That connection's transport is gone (it failed or was ejected): the next peer
     // connection, with its own certificate, binds afresh. Only if `session` still holds it.
-    void release_fingerprint(std::string_view room, std::string_view identity, std::uint64_t session, sfu::PeerRole role);
+    void release_fingerprint(std::string_view room, std::string_view identity,
+                             std::uint64_t session, sfu::PeerRole role);
     // The participant's socket dropped (only if `session` still holds it).
     bool mark_disconnected(std::string_view room, std::string_view identity, std::uint64_t session,
                            Clock::time_point now);
     // The track with this id in the room, and who publishes it.
-    std::pair<const Participant*, const Track*> find_track(std::string_view room, std::string_view track_id) const;
+    std::pair<const Participant*, const Track*> find_track(std::string_view room,
+                                                           std::string_view track_id) const;
 
     const Room* find(std::string_view room) const;
     const Participant* find(std::string_view room, std::string_view identity) const;
@@ -116,7 +120,7 @@ public:
     std::size_t participant_count() const noexcept;
     const Limits& limits() const noexcept { return limits_; }
 
-private:
+  private:
     std::optional<Participant> erase(std::string_view room, std::string_view identity,
                                      const std::uint64_t* session, Clock::time_point now);
 

@@ -8,20 +8,28 @@ namespace rollcall::room {
 
 std::string_view to_string(AuditClass audit_class) noexcept {
     switch (audit_class) {
-        case AuditClass::not_on_roster: return "not_on_roster";
-        case AuditClass::too_many_transports: return "too_many_transports";
-        case AuditClass::fingerprint_mismatch: return "fingerprint_mismatch";
-        case AuditClass::unauthorized_consumer: return "unauthorized_consumer";
-        case AuditClass::peer_count: return "peer_count";
-        case AuditClass::reconnect_expired: return "reconnect_grace_expired";
-        case AuditClass::kicked: return "kicked";
+        case AuditClass::not_on_roster:
+            return "not_on_roster";
+        case AuditClass::too_many_transports:
+            return "too_many_transports";
+        case AuditClass::fingerprint_mismatch:
+            return "fingerprint_mismatch";
+        case AuditClass::unauthorized_consumer:
+            return "unauthorized_consumer";
+        case AuditClass::peer_count:
+            return "peer_count";
+        case AuditClass::reconnect_expired:
+            return "reconnect_grace_expired";
+        case AuditClass::kicked:
+            return "kicked";
     }
     return "unknown";
 }
 
 namespace {
 
-Finding transport_finding(AuditClass audit_class, const sfu::TransportFact& fact, const Participant* participant) {
+Finding transport_finding(AuditClass audit_class, const sfu::TransportFact& fact,
+                          const Participant* participant) {
     Finding finding;
     finding.audit_class = audit_class;
     finding.action = Finding::Action::close_transport;
@@ -30,11 +38,13 @@ Finding transport_finding(AuditClass audit_class, const sfu::TransportFact& fact
     finding.session = fact.session;
     finding.since = fact.since;
     if (participant) finding.identity = participant->identity;
-    finding.evidence = {{"transport", std::to_string(fact.id)},
-                        {"session", std::to_string(fact.session)},
-                        {"role", std::string(sfu::to_string(fact.role)) + (fact.echo ? " (echo)" : "")},
-                        {"connected", fact.connected ? "true" : "false"}};
-    if (!fact.remote_address.empty()) finding.evidence.emplace_back("remote_address", fact.remote_address);
+    finding.evidence = {
+        {"transport", std::to_string(fact.id)},
+        {"session", std::to_string(fact.session)},
+        {"role", std::string(sfu::to_string(fact.role)) + (fact.echo ? " (echo)" : "")},
+        {"connected", fact.connected ? "true" : "false"}};
+    if (!fact.remote_address.empty())
+        finding.evidence.emplace_back("remote_address", fact.remote_address);
     return finding;
 }
 
@@ -54,7 +64,8 @@ std::vector<Finding> RosterAuditor::audit(const Room* room, const sfu::RoomTruth
     std::vector<Finding> findings;
     std::map<sfu::SessionId, const Participant*> by_session;
     if (room) {
-        for (const auto& [identity, participant] : room->participants) by_session[participant.session] = &participant;
+        for (const auto& [identity, participant] : room->participants)
+            by_session[participant.session] = &participant;
     }
     auto holder = [&](sfu::SessionId session) -> const Participant* {
         auto it = by_session.find(session);
@@ -75,7 +86,8 @@ std::vector<Finding> RosterAuditor::audit(const Room* room, const sfu::RoomTruth
         const Participant* participant = holder(fact.session);
         if (!participant) {
             Finding finding = transport_finding(AuditClass::not_on_roster, fact, nullptr);
-            finding.evidence.emplace_back("detail", "no participant on the roster holds this session");
+            finding.evidence.emplace_back("detail",
+                                          "no participant on the roster holds this session");
             findings.push_back(std::move(finding));
             closing.insert(fact.id);
             continue;
@@ -83,23 +95,29 @@ std::vector<Finding> RosterAuditor::audit(const Room* room, const sfu::RoomTruth
         const bool extra = held[{fact.session, fact.role}] != &fact;
         if (extra || !may_hold(*participant, fact)) {
             Finding finding = transport_finding(AuditClass::too_many_transports, fact, participant);
-            finding.evidence.emplace_back("detail", extra ? "a second " + std::string(sfu::to_string(fact.role)) +
-                                                                " transport for one session"
-                                                          : "the participant never asked for such a transport");
+            finding.evidence.emplace_back(
+                "detail", extra ? "a second " + std::string(sfu::to_string(fact.role)) +
+                                      " transport for one session"
+                                : "the participant never asked for such a transport");
             findings.push_back(std::move(finding));
             closing.insert(fact.id);
             continue;
         }
-        const auto& bound = fact.role == sfu::PeerRole::publisher ? participant->publisher_fingerprint
-                                                                  : participant->subscriber_fingerprint;
-        const bool signaled_differs = bound && !fact.signaled.value.empty() && fact.signaled != *bound;
-        const bool peer_differs = bound && !fact.peer_fingerprint.empty() &&
-                                  (fact.signaled.algorithm != bound->algorithm || fact.peer_fingerprint != bound->value);
+        const auto& bound = fact.role == sfu::PeerRole::publisher
+                                ? participant->publisher_fingerprint
+                                : participant->subscriber_fingerprint;
+        const bool signaled_differs =
+            bound && !fact.signaled.value.empty() && fact.signaled != *bound;
+        const bool peer_differs =
+            bound && !fact.peer_fingerprint.empty() &&
+            (fact.signaled.algorithm != bound->algorithm || fact.peer_fingerprint != bound->value);
         if (signaled_differs || peer_differs) {
-            Finding finding = transport_finding(AuditClass::fingerprint_mismatch, fact, participant);
+            Finding finding =
+                transport_finding(AuditClass::fingerprint_mismatch, fact, participant);
             finding.evidence.emplace_back("signaled", transport::to_string(*bound));
             finding.evidence.emplace_back("transport_expects", transport::to_string(fact.signaled));
-            if (!fact.peer_fingerprint.empty()) finding.evidence.emplace_back("presented", fact.peer_fingerprint);
+            if (!fact.peer_fingerprint.empty())
+                finding.evidence.emplace_back("presented", fact.peer_fingerprint);
             findings.push_back(std::move(finding));
             closing.insert(fact.id);
         }
@@ -117,8 +135,10 @@ std::vector<Finding> RosterAuditor::audit(const Room* room, const sfu::RoomTruth
             why = "the subscriber has no subscription to the track";
         } else {
             const Participant* owner = holder(consumer.publisher);
-            if (!owner || !owner->tracks.contains(consumer.track_id)) why = "the roster has no such track from that publisher";
-            else if (consumer.publisher == consumer.subscriber) why = "a participant's own track sent back to it";
+            if (!owner || !owner->tracks.contains(consumer.track_id))
+                why = "the roster has no such track from that publisher";
+            else if (consumer.publisher == consumer.subscriber)
+                why = "a participant's own track sent back to it";
         }
         if (why.empty()) continue;
         Finding finding;
@@ -134,7 +154,8 @@ std::vector<Finding> RosterAuditor::audit(const Room* room, const sfu::RoomTruth
                             {"subscriber_session", std::to_string(consumer.subscriber)},
                             {"forwarding", consumer.active ? "true" : "false"},
                             {"detail", why}};
-        if (const Participant* owner = holder(consumer.publisher)) finding.evidence.emplace_back("publisher", owner->identity);
+        if (const Participant* owner = holder(consumer.publisher))
+            finding.evidence.emplace_back("publisher", owner->identity);
         findings.push_back(std::move(finding));
     }
 
@@ -144,24 +165,26 @@ std::vector<Finding> RosterAuditor::audit(const Room* room, const sfu::RoomTruth
         finding.audit_class = AuditClass::peer_count;
         finding.evidence = {{"media_peers", std::to_string(media_sessions.size())},
                             {"roster_participants", std::to_string(roster_count)}};
-        auto oldest = std::min_element(truth.transports.begin(), truth.transports.end(),
-                                       [&](const auto& a, const auto& b) {
-                                           const bool a_hidden = !holder(a.session), b_hidden = !holder(b.session);
-                                           if (a_hidden != b_hidden) return a_hidden;
-                                           return a.since < b.since;
-                                       });
+        auto oldest = std::min_element(
+            truth.transports.begin(), truth.transports.end(), [&](const auto& a, const auto& b) {
+                const bool a_hidden = !holder(a.session), b_hidden = !holder(b.session);
+                if (a_hidden != b_hidden) return a_hidden;
+                return a.since < b.since;
+            });
         if (oldest != truth.transports.end()) finding.since = oldest->since;
         findings.push_back(std::move(finding));
     }
     return findings;
 }
 
-std::vector<std::pair<std::string, std::string>> RosterAuditor::overdue(const Roster& roster, Clock::time_point now,
+std::vector<std::pair<std::string, std::string>> RosterAuditor::overdue(const Roster& roster,
+                                                                        Clock::time_point now,
                                                                         Clock::duration grace) {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& [name, room] : roster.rooms()) {
         for (const auto& [identity, participant] : room.participants) {
-            if (participant.disconnected_since && now - *participant.disconnected_since >= grace) out.emplace_back(name, identity);
+            if (participant.disconnected_since && now - *participant.disconnected_since >= grace)
+                out.emplace_back(name, identity);
         }
     }
     return out;

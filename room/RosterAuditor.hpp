@@ -13,13 +13,13 @@ namespace rollcall::room {
 
 // The kinds of hidden participant (DESIGN.md §4, roll call), and the audit's other findings.
 enum class AuditClass : std::uint8_t {
-    not_on_roster = 1,        // a transport whose participant is not (or no longer) on the roster
-    too_many_transports = 2,  // more transports than the participant's session may hold
-    fingerprint_mismatch = 3, // a DTLS peer other than the one its participant signaled
-    unauthorized_consumer = 4,// a forwarding sink no authorized subscription accounts for
-    peer_count = 5,           // more media-plane peers in a room than roster participants
-    reconnect_expired,        // the signaling socket dropped and the grace ran out
-    kicked,                   // an administrator removed the participant
+    not_on_roster = 1,          // a transport whose participant is not (or no longer) on the roster
+    too_many_transports = 2,    // more transports than the participant's session may hold
+    fingerprint_mismatch = 3,   // a DTLS peer other than the one its participant signaled
+    unauthorized_consumer = 4,  // a forwarding sink no authorized subscription accounts for
+    peer_count = 5,             // more media-plane peers in a room than roster participants
+    reconnect_expired,          // the signaling socket dropped and the grace ran out
+    kicked,                     // an administrator removed the participant
 };
 std::string_view to_string(AuditClass audit_class) noexcept;
 
@@ -32,7 +32,7 @@ struct Finding {
     sfu::PeerRole role = sfu::PeerRole::publisher;  // close_transport: the transport's
     std::string track_id;  // drop_consumer: the track no longer forwarded on `transport`
     sfu::SessionId session = 0;
-    std::string identity;  // the participant concerned, when the roster has one
+    std::string identity;       // the participant concerned, when the roster has one
     Clock::time_point since{};  // when the media plane created the offending item
     std::vector<std::pair<std::string, std::string>> evidence;
 };
@@ -42,12 +42,13 @@ struct Finding {
 // participant signaled; every consumer must be one of that participant's subscriptions to
 // a track the roster knows. Pure: it decides, the caller ejects.
 class RosterAuditor {
-public:
+  public:
     // `room` is null when the roster has no such room (everything in it is hidden).
     static std::vector<Finding> audit(const Room* room, const sfu::RoomTruth& truth);
 
     // Participants whose socket dropped longer than `grace` ago: (room, identity).
-    static std::vector<std::pair<std::string, std::string>> overdue(const Roster& roster, Clock::time_point now,
+    static std::vector<std::pair<std::string, std::string>> overdue(const Roster& roster,
+                                                                    Clock::time_point now,
                                                                     Clock::duration grace);
 };
 

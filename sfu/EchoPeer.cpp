@@ -6,18 +6,25 @@ namespace rollcall::sfu {
 
 using namespace transport;
 
-EchoPeer::EchoPeer(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity, std::vector<std::string> addresses,
-                   std::vector<OfferedTrack> tracks, Listener& listener)
-    : tracks_(std::move(tracks)), listener_(listener), transport_(context, std::move(identity), std::move(addresses), *this) {}
+EchoPeer::EchoPeer(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
+                   std::vector<std::string> addresses, std::vector<OfferedTrack> tracks,
+                   Listener& listener)
+    : tracks_(std::move(tracks)),
+      listener_(listener),
+      transport_(context, std::move(identity), std::move(addresses), *this) {}
 
-void EchoPeer::on_transport_candidate(const SdpCandidate& candidate) { listener_.on_peer_candidate(candidate); }
+void EchoPeer::on_transport_candidate(const SdpCandidate& candidate) {
+    listener_.on_peer_candidate(candidate);
+}
 
 void EchoPeer::on_transport_connected() {
     request_keyframes();  // the echoed decoder starts on a keyframe
     listener_.on_peer_connected();
 }
 
-void EchoPeer::on_transport_failed(std::string_view reason) { listener_.on_peer_failed(reason); }
+void EchoPeer::on_transport_failed(std::string_view reason) {
+    listener_.on_peer_failed(reason);
+}
 
 void EchoPeer::on_rtp(RtpPacket& packet) {
     for (const OfferedTrack& track : tracks_) {

@@ -13,9 +13,9 @@ namespace rollcall::sfu {
 // style): each packet is decrypted, its SSRC rewritten to the one the answer announced, and
 // encrypted again. Keyframe requests for the echoed SSRCs go back to the sender's SSRCs.
 class EchoPeer final : transport::WebRtcTransport::Listener {
-public:
+  public:
     class Listener {
-    public:
+      public:
         virtual ~Listener() = default;
         virtual void on_peer_candidate(const transport::SdpCandidate& candidate) = 0;
         virtual void on_peer_connected() = 0;
@@ -23,12 +23,15 @@ public:
     };
 
     EchoPeer(GMainContext* context, std::shared_ptr<const transport::DtlsIdentity> identity,
-             std::vector<std::string> addresses, std::vector<OfferedTrack> tracks, Listener& listener);
+             std::vector<std::string> addresses, std::vector<OfferedTrack> tracks,
+             Listener& listener);
 
-    std::string start(const transport::RemoteTransportParameters& remote) { return transport_.start(remote); }
+    std::string start(const transport::RemoteTransportParameters& remote) {
+        return transport_.start(remote);
+    }
     transport::WebRtcTransport& transport() noexcept { return transport_; }
 
-private:
+  private:
     void on_transport_candidate(const transport::SdpCandidate& candidate) override;
     void on_transport_connected() override;
     void on_transport_failed(std::string_view reason) override;

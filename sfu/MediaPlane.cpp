@@ -33,24 +33,32 @@ struct MediaPlane::WorkerState {
     // The room's router, created on first use; the session is remembered as in it.
     Router& enter(SessionId session, const std::string& room);
     void drop_if_empty(const std::string& room) {
-        if (auto it = routers.find(room); it != routers.end() && it->second->empty()) routers.erase(it);
+        if (auto it = routers.find(room); it != routers.end() && it->second->empty())
+            routers.erase(it);
     }
 };
 
 // Hands a worker's router events to the signaling thread, and removes failed transports.
 class MediaPlane::RouterGlue final : public RouterListener {
-public:
+  public:
     RouterGlue(MediaPlane& plane, WorkerState& state) : plane_(plane), state_(state) {}
 
-    void on_candidate(SessionId session, PeerRole role, const transport::SdpCandidate& candidate) override {
-        post(session, [role, candidate](MediaEvents& events, SessionId s) { events.on_media_candidate(s, role, candidate); });
+    void on_candidate(SessionId session, PeerRole role,
+                      const transport::SdpCandidate& candidate) override {
+        post(session, [role, candidate](MediaEvents& events, SessionId s) {
+            events.on_media_candidate(s, role, candidate);
+        });
     }
     void on_connected(SessionId session, PeerRole role, const MediaConnectedInfo& info) override {
-        post(session, [role, info](MediaEvents& events, SessionId s) { events.on_media_connected(s, role, info); });
+        post(session, [role, info](MediaEvents& events, SessionId s) {
+            events.on_media_connected(s, role, info);
+        });
         state_.touch(room_of(session));
     }
     void on_failed(SessionId session, PeerRole role, std::string_view reason) override {
-        post(session, [role, text = std::string(reason)](MediaEvents& events, SessionId s) { events.on_media_failed(s, role, text); });
+        post(session, [role, text = std::string(reason)](MediaEvents& events, SessionId s) {
+            events.on_media_failed(s, role, text);
+        });
         // Never destroy a peer inside its own callback: remove it on the next turn.
         WorkerState* state = &state_;
         std::string room = room_of(session);
@@ -63,7 +71,8 @@ public:
         });
     }
     void on_subscriber_offer(SessionId session, const SubscriberOffer& offer) override {
-        post(session, [offer](MediaEvents& events, SessionId s) { events.on_subscriber_offer(s, offer); });
+        post(session,
+             [offer](MediaEvents& events, SessionId s) { events.on_subscriber_offer(s, offer); });
     }
     void on_incident(const MediaIncident& incident) override {
         state_.incidents.push_back(incident);
@@ -73,7 +82,7 @@ public:
     // Worker thread: which room a session's peers are in.
     std::unordered_map<SessionId, std::string> session_rooms;
 
-private:
+  private:
     std::string room_of(SessionId session) const {
         auto it = session_rooms.find(session);
         return it == session_rooms.end() ? std::string() : it->second;
@@ -90,7 +99,9 @@ private:
 Router& MediaPlane::WorkerState::enter(SessionId session, const std::string& room) {
     glue->session_rooms[session] = room;
     auto& slot = routers[room];
-    if (!slot) slot = std::make_unique<Router>(room, worker->context(), plane->identity_, plane->options_.addresses, *glue);
+    if (!slot)
+        slot = std::make_unique<Router>(room, worker->context(), plane->identity_,
+                                        plane->options_.addresses, *glue);
     return *slot;
 }
 
@@ -121,10 +132,17 @@ void MediaPlane::WorkerState::deliver(MediaTruth truth) {
 
 // One echo peer and the hand-off of its events to the signaling thread.
 class MediaPlane::PeerSlot final : public EchoPeer::Listener {
-public:
-    PeerSlot(MediaPlane& plane, WorkerState& state, SessionId session, std::string room, OfferPlan plan)
-        : plane_(plane), state_(state), session_(session), room_(std::move(room)), id_(next_transport_id()),
-          since_(Clock::now()), peer_(state.worker->context(), plane.identity_, plane.options_.addresses, plan.tracks, *this),
+  public:
+    PeerSlot(MediaPlane& plane, WorkerState& state, SessionId session, std::string room,
+             OfferPlan plan)
+        : plane_(plane),
+          state_(state),
+          session_(session),
+          room_(std::move(room)),
+          id_(next_transport_id()),
+          since_(Clock::now()),
+          peer_(state.worker->context(), plane.identity_, plane.options_.addresses, plan.tracks,
+                *this),
           plan_(std::move(plan)) {}
 
     EchoPeer& peer() noexcept { return peer_; }
@@ -132,7 +150,8 @@ public:
     const std::string& room() const noexcept { return room_; }
     TransportId id() const noexcept { return id_; }
     TransportFact fact() {
-        TransportFact fact = transport_fact(id_, session_, PeerRole::publisher, since_, peer_.transport());
+        TransportFact fact =
+            transport_fact(id_, session_, PeerRole::publisher, since_, peer_.transport());
         fact.echo = true;
         return fact;
     }
@@ -144,7 +163,9 @@ public:
         });
     }
     void on_peer_connected() override {
-        post([info = connected_info(peer_.transport())](MediaEvents& events, SessionId session) { events.on_media_connected(session, PeerRole::publisher, info); });
+        post([info = connected_info(peer_.transport())](MediaEvents& events, SessionId session) {
+            events.on_media_connected(session, PeerRole::publisher, info);
+        });
         state_.touch(room_);
     }
     void on_peer_failed(std::string_view reason) override {
@@ -161,7 +182,7 @@ public:
     }
     void mark_answered() { answered_ = true; }
 
-private:
+  private:
     template <typename F>
     void post(F f) {
         plane_.post_event(session_, std::move(f));
@@ -209,7 +230,9 @@ RoomTruth MediaPlane::WorkerState::room_truth(const std::string& room) const {
 }
 
 MediaPlane::MediaPlane(Options options, Post post_to_signaling)
-    : options_(std::move(options)), post_(std::move(post_to_signaling)), identity_(transport::DtlsIdentity::generate()) {
+    : options_(std::move(options)),
+      post_(std::move(post_to_signaling)),
+      identity_(transport::DtlsIdentity::generate()) {
     if (options_.workers == 0) options_.workers = 1;
     for (std::size_t i = 0; i < options_.workers; ++i) {
         auto state = std::make_unique<WorkerState>();
@@ -222,7 +245,9 @@ MediaPlane::MediaPlane(Options options, Post post_to_signaling)
     posted_.assign(workers_.size(), 0);
 }
 
-MediaPlane::~MediaPlane() { stop(); }
+MediaPlane::~MediaPlane() {
+    stop();
+}
 
 void MediaPlane::start() {
     for (auto& state : workers_) {
@@ -264,7 +289,9 @@ void MediaPlane::stop() {
     sessions_.clear();
 }
 
-std::size_t MediaPlane::worker_for(const std::string& room) const { return std::hash<std::string>{}(room) % workers_.size(); }
+std::size_t MediaPlane::worker_for(const std::string& room) const {
+    return std::hash<std::string>{}(room) % workers_.size();
+}
 
 bool MediaPlane::command(const std::string& room, std::function<void(WorkerState&)> f) {
     const std::size_t index = worker_for(room);
@@ -286,7 +313,8 @@ void MediaPlane::request_truth(const std::string& room) {
     command(room, [](WorkerState&) {});
 }
 
-bool MediaPlane::is_current(const std::string& room, std::size_t worker, std::uint64_t applied) const {
+bool MediaPlane::is_current(const std::string& room, std::size_t worker,
+                            std::uint64_t applied) const {
     if (worker != worker_for(room)) return false;
     auto it = room_commands_.find(room);
     return it == room_commands_.end() || applied >= it->second;
@@ -297,7 +325,8 @@ void MediaPlane::forget_rooms_without_media(const MediaTruth& full) {
     std::set<std::string> present;
     for (const RoomTruth& room : full.rooms) present.insert(room.room);
     for (auto it = room_commands_.begin(); it != room_commands_.end();) {
-        const bool done = worker_for(it->first) == full.worker && full.applied >= it->second && !present.contains(it->first);
+        const bool done = worker_for(it->first) == full.worker && full.applied >= it->second &&
+                          !present.contains(it->first);
         it = done ? room_commands_.erase(it) : std::next(it);
     }
 }
@@ -318,7 +347,8 @@ bool MediaPlane::on_router(SessionId session, F f) {
     });
 }
 
-void MediaPlane::publish_echo(SessionId session, const std::string& room, OfferPlan plan, AnswerCallback done) {
+void MediaPlane::publish_echo(SessionId session, const std::string& room, OfferPlan plan,
+                              AnswerCallback done) {
     if (!place(session, room, /*echo=*/true)) {
         done(std::nullopt, "already_publishing", "this session already publishes to the room");
         return;
@@ -326,10 +356,13 @@ void MediaPlane::publish_echo(SessionId session, const std::string& room, OfferP
     auto shared_plan = std::make_shared<OfferPlan>(std::move(plan));
     const bool posted = command(room, [this, session, room, shared_plan, done](WorkerState& state) {
         if (state.echo_peers.contains(session)) {
-            post_([done] { done(std::nullopt, "already_publishing", "this session already has a transport"); });
+            post_([done] {
+                done(std::nullopt, "already_publishing", "this session already has a transport");
+            });
             return;
         }
-        auto slot = std::make_unique<PeerSlot>(*this, state, session, room, std::move(*shared_plan));
+        auto slot =
+            std::make_unique<PeerSlot>(*this, state, session, room, std::move(*shared_plan));
         const std::string error = slot->peer().start(slot->plan().remote);
         if (!error.empty()) {
             post_([done, error] { done(std::nullopt, "transport_failed", error); });
@@ -347,13 +380,15 @@ void MediaPlane::publish_echo(SessionId session, const std::string& room, OfferP
     }
 }
 
-void MediaPlane::restart_ice(SessionId session, transport::RemoteTransportParameters remote, AnswerCallback done) {
+void MediaPlane::restart_ice(SessionId session, transport::RemoteTransportParameters remote,
+                             AnswerCallback done) {
     auto it = sessions_.find(session);
     if (it == sessions_.end() || !it->second.echo) {
         done(std::nullopt, "no_transport", "publish first");
         return;
     }
-    const bool posted = command(it->second.room, [this, session, remote = std::move(remote), done](WorkerState& state) {
+    const bool posted = command(it->second.room, [this, session, remote = std::move(remote),
+                                                  done](WorkerState& state) {
         auto peer = state.echo_peers.find(session);
         if (peer == state.echo_peers.end()) {
             post_([done] { done(std::nullopt, "no_transport", "the transport is gone"); });
@@ -363,11 +398,14 @@ void MediaPlane::restart_ice(SessionId session, transport::RemoteTransportParame
         const transport::SdpFingerprint& bound = slot.plan().remote.fingerprint;
         if (remote.fingerprint != bound) {
             // The DTLS session is bound to the first fingerprint; a new one is not a restart.
-            post_([done] { done(std::nullopt, "fingerprint_changed", "the offer's fingerprint differs from the session's"); });
+            post_([done] {
+                done(std::nullopt, "fingerprint_changed",
+                     "the offer's fingerprint differs from the session's");
+            });
             return;
         }
-        const std::string error =
-            slot.peer().transport().restart_ice(remote.ice_ufrag, remote.ice_pwd, remote.candidates);
+        const std::string error = slot.peer().transport().restart_ice(
+            remote.ice_ufrag, remote.ice_pwd, remote.candidates);
         if (!error.empty()) {
             post_([done, error] { done(std::nullopt, "ice_restart_failed", error); });
             return;
@@ -379,7 +417,8 @@ void MediaPlane::restart_ice(SessionId session, transport::RemoteTransportParame
     if (!posted) done(std::nullopt, "media_busy", "the media worker is overloaded; try again");
 }
 
-void MediaPlane::publish(SessionId session, const std::string& room, OfferPlan plan, AnswerCallback done) {
+void MediaPlane::publish(SessionId session, const std::string& room, OfferPlan plan,
+                         AnswerCallback done) {
     if (!place(session, room, /*echo=*/false)) {
         done(std::nullopt, "already_publishing", "this session publishes in echo mode");
         return;
@@ -391,8 +430,9 @@ void MediaPlane::publish(SessionId session, const std::string& room, OfferPlan p
         if (!error.empty()) {
             state.drop_if_empty(room);
             const std::string code = error == "fingerprint_changed" ? error : "transport_failed";
-            const std::string text =
-                error == "fingerprint_changed" ? "the offer's fingerprint differs from the session's" : error;
+            const std::string text = error == "fingerprint_changed"
+                                         ? "the offer's fingerprint differs from the session's"
+                                         : error;
             post_([done, code, text] { done(std::nullopt, code, text); });
             return;
         }
@@ -405,8 +445,10 @@ void MediaPlane::unpublish(SessionId session, const std::string& track_id) {
     on_router(session, [track_id](Router& router, SessionId s) { router.unpublish(s, track_id); });
 }
 
-void MediaPlane::set_subscriptions(SessionId session, const std::string& room, std::set<std::string> track_ids) {
-    if (track_ids.empty() && !sessions_.contains(session)) return;  // nothing to receive, nothing to undo
+void MediaPlane::set_subscriptions(SessionId session, const std::string& room,
+                                   std::set<std::string> track_ids) {
+    if (track_ids.empty() && !sessions_.contains(session))
+        return;                                         // nothing to receive, nothing to undo
     if (!place(session, room, /*echo=*/false)) return;  // an echo session subscribes to nothing
     auto ids = std::make_shared<std::set<std::string>>(std::move(track_ids));
     command(room, [session, room, ids](WorkerState& state) {
@@ -415,18 +457,22 @@ void MediaPlane::set_subscriptions(SessionId session, const std::string& room, s
     });
 }
 
-void MediaPlane::subscriber_answer(SessionId session, SubscriberAnswer answer, std::uint64_t version, DoneCallback done) {
-    const bool posted = on_router(session, [this, answer = std::move(answer), version, done](Router& router, SessionId s) {
-        const std::string error = router.subscriber_answer(s, answer, version);
-        if (error.empty()) return;
-        const bool known = error == "stale_answer" || error == "fingerprint_changed" || error == "no_transport";
-        const std::string code = known ? error : "transport_failed";
-        post_([done, code, error] { done(code, error); });
-    });
+void MediaPlane::subscriber_answer(SessionId session, SubscriberAnswer answer,
+                                   std::uint64_t version, DoneCallback done) {
+    const bool posted = on_router(
+        session, [this, answer = std::move(answer), version, done](Router& router, SessionId s) {
+            const std::string error = router.subscriber_answer(s, answer, version);
+            if (error.empty()) return;
+            const bool known = error == "stale_answer" || error == "fingerprint_changed" ||
+                               error == "no_transport";
+            const std::string code = known ? error : "transport_failed";
+            post_([done, code, error] { done(code, error); });
+        });
     if (!posted) done("no_transport", "there is no subscription to answer");
 }
 
-void MediaPlane::add_remote_candidate(SessionId session, PeerRole role, const transport::SdpCandidate& candidate) {
+void MediaPlane::add_remote_candidate(SessionId session, PeerRole role,
+                                      const transport::SdpCandidate& candidate) {
     auto it = sessions_.find(session);
     if (it == sessions_.end()) return;
     if (it->second.echo) {
@@ -475,7 +521,8 @@ void MediaPlane::eject_transport(const std::string& room, TransportId id) {
     });
 }
 
-void MediaPlane::drop_consumer(const std::string& room, TransportId transport, const std::string& track_id) {
+void MediaPlane::drop_consumer(const std::string& room, TransportId transport,
+                               const std::string& track_id) {
     command(room, [room, transport, track_id](WorkerState& state) {
         if (Router* router = state.find_router(room)) router->drop_consumer(transport, track_id);
     });
@@ -489,14 +536,16 @@ void MediaPlane::plant_stray_transport(const std::string& room, SessionId sessio
         Router* router = state.find_router(room);
         if (!router) {
             auto& slot = state.routers[room];
-            slot = std::make_unique<Router>(room, state.worker->context(), identity_, options_.addresses, *state.glue);
+            slot = std::make_unique<Router>(room, state.worker->context(), identity_,
+                                            options_.addresses, *state.glue);
             router = slot.get();
         }
         router->plant_stray_transport(owner);
     });
 }
 
-void MediaPlane::plant_consumer(const std::string& room, SessionId subscriber, const std::string& track_id) {
+void MediaPlane::plant_consumer(const std::string& room, SessionId subscriber,
+                                const std::string& track_id) {
     command(room, [room, subscriber, track_id](WorkerState& state) {
         if (Router* router = state.find_router(room)) router->plant_consumer(subscriber, track_id);
     });

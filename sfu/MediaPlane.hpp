@@ -20,10 +20,12 @@ namespace rollcall::sfu {
 
 // What the media plane tells the signaling side; always called on the signaling thread.
 class MediaEvents {
-public:
+  public:
     virtual ~MediaEvents() = default;
-    virtual void on_media_candidate(SessionId session, PeerRole role, const transport::SdpCandidate& candidate) = 0;
-    virtual void on_media_connected(SessionId session, PeerRole role, const MediaConnectedInfo& info) = 0;
+    virtual void on_media_candidate(SessionId session, PeerRole role,
+                                    const transport::SdpCandidate& candidate) = 0;
+    virtual void on_media_connected(SessionId session, PeerRole role,
+                                    const MediaConnectedInfo& info) = 0;
     // The transport is gone; for a publisher, so are its tracks.
     virtual void on_media_failed(SessionId session, PeerRole role, const std::string& reason) = 0;
     virtual void on_subscriber_offer(SessionId session, const SubscriberOffer& offer) = 0;
@@ -34,14 +36,15 @@ public:
 // The media workers and the rooms on them. A room is pinned to one worker; every call here
 // comes from the signaling thread, and every peer is touched only by its worker thread.
 class MediaPlane {
-public:
+  public:
     using Post = std::function<void(std::function<void()>)>;  // runs a task on the signaling thread
     struct Options {
         std::size_t workers = 1;
         std::vector<std::string> addresses = {"127.0.0.1"};
     };
     // Called on the signaling thread with the answer SDP, or an error code and message.
-    using AnswerCallback = std::function<void(std::optional<std::string> answer, std::string code, std::string message)>;
+    using AnswerCallback = std::function<void(std::optional<std::string> answer, std::string code,
+                                              std::string message)>;
     using DoneCallback = std::function<void(std::string code, std::string message)>;
 
     MediaPlane(Options options, Post post_to_signaling);
@@ -54,19 +57,24 @@ public:
     void stop();
 
     // Echo mode: one sendrecv transport that returns the peer's own media.
-    void publish_echo(SessionId session, const std::string& room, OfferPlan plan, AnswerCallback done);
+    void publish_echo(SessionId session, const std::string& room, OfferPlan plan,
+                      AnswerCallback done);
     // An ICE restart of an echo transport; answers with the same tracks and new ICE credentials.
-    void restart_ice(SessionId session, transport::RemoteTransportParameters remote, AnswerCallback done);
+    void restart_ice(SessionId session, transport::RemoteTransportParameters remote,
+                     AnswerCallback done);
 
     // Conferencing: the session's publisher transport from its offer (the first, or a
     // renegotiation that adds, removes or restarts); each plan track carries its track id.
     void publish(SessionId session, const std::string& room, OfferPlan plan, AnswerCallback done);
     void unpublish(SessionId session, const std::string& track_id);
     // The tracks the session should receive; the server offers when that changes.
-    void set_subscriptions(SessionId session, const std::string& room, std::set<std::string> track_ids);
-    void subscriber_answer(SessionId session, SubscriberAnswer answer, std::uint64_t version, DoneCallback done);
+    void set_subscriptions(SessionId session, const std::string& room,
+                           std::set<std::string> track_ids);
+    void subscriber_answer(SessionId session, SubscriberAnswer answer, std::uint64_t version,
+                           DoneCallback done);
 
-    void add_remote_candidate(SessionId session, PeerRole role, const transport::SdpCandidate& candidate);
+    void add_remote_candidate(SessionId session, PeerRole role,
+                              const transport::SdpCandidate& candidate);
     // Ends all of the session's media.
     void close(SessionId session);
     bool has(SessionId session) const { return sessions_.contains(session); }
@@ -98,7 +106,7 @@ public:
     void plant_consumer(const std::string& room, SessionId subscriber, const std::string& track_id);
 #endif
 
-private:
+  private:
     class PeerSlot;
     class RouterGlue;
     struct WorkerState;
@@ -132,8 +140,9 @@ private:
     std::shared_ptr<const transport::DtlsIdentity> identity_;
     std::vector<std::unique_ptr<WorkerState>> workers_;
     std::unordered_map<SessionId, Place> sessions_;  // signaling thread only
-    std::vector<std::uint64_t> posted_;                // per worker: the last command's number
-    std::unordered_map<std::string, std::uint64_t> room_commands_;  // room → its last command's number
+    std::vector<std::uint64_t> posted_;              // per worker: the last command's number
+    std::unordered_map<std::string, std::uint64_t>
+        room_commands_;  // room → its last command's number
 };
 
 }  // namespace rollcall::sfu

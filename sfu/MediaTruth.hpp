@@ -28,8 +28,8 @@ struct TransportFact {
     SessionId session = 0;  // the participant the transport was created for
     PeerRole role = PeerRole::publisher;
     bool echo = false;
-    bool connected = false;  // ICE and DTLS done, SRTP keyed
-    std::string remote_address;  // the selected pair's remote end, once there is one
+    bool connected = false;              // ICE and DTLS done, SRTP keyed
+    std::string remote_address;          // the selected pair's remote end, once there is one
     transport::SdpFingerprint signaled;  // what the transport was told to expect
     std::string peer_fingerprint;        // the verified certificate's, in the signaled algorithm
     Clock::time_point since{};           // created

@@ -23,7 +23,8 @@ std::uint32_t random_ssrc() {
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
            });
 }
 
@@ -36,7 +37,9 @@ const SdpCodec* choose_codec(const SdpMedia& m) {
     auto any = [](const SdpCodec&) { return true; };
     if (m.kind == MediaKind::audio) return find("opus", any);
     if (const SdpCodec* vp8 = find("VP8", any)) return vp8;
-    if (const SdpCodec* h264 = find("H264", [](const SdpCodec& c) { return c.fmtp.find("packetization-mode=1") != std::string::npos; })) {
+    if (const SdpCodec* h264 = find("H264", [](const SdpCodec& c) {
+            return c.fmtp.find("packetization-mode=1") != std::string::npos;
+        })) {
         return h264;
     }
     return find("VP9", any);
@@ -45,9 +48,10 @@ const SdpCodec* choose_codec(const SdpMedia& m) {
 // The SSRC a sender's media rides on: signaled, and not the repair SSRC of an FID group.
 std::optional<std::uint32_t> primary_ssrc(const SdpMedia& m) {
     for (std::uint32_t ssrc : m.ssrcs) {
-        const bool is_repair = std::any_of(m.ssrc_groups.begin(), m.ssrc_groups.end(), [&](const SdpSsrcGroup& g) {
-            return g.semantics == "FID" && g.ssrcs.size() == 2 && g.ssrcs[1] == ssrc;
-        });
+        const bool is_repair =
+            std::any_of(m.ssrc_groups.begin(), m.ssrc_groups.end(), [&](const SdpSsrcGroup& g) {
+                return g.semantics == "FID" && g.ssrcs.size() == 2 && g.ssrcs[1] == ssrc;
+            });
         if (!is_repair) return ssrc;
     }
     return std::nullopt;
@@ -59,7 +63,8 @@ SdpMedia rejected(const SdpMedia& offered) {
     m.kind_name = offered.kind_name;
     m.port = 0;
     m.protocol = offered.protocol;
-    m.formats = offered.formats.empty() ? std::vector<std::string>{"0"} : std::vector<std::string>{offered.formats.front()};
+    m.formats = offered.formats.empty() ? std::vector<std::string>{"0"}
+                                        : std::vector<std::string>{offered.formats.front()};
     m.mid = offered.mid;
     m.direction = Direction::inactive;
     return m;
@@ -68,7 +73,8 @@ SdpMedia rejected(const SdpMedia& offered) {
 std::string offered_codecs(const SdpMedia& m) {
     std::string names;
     for (const auto& c : m.codecs) {
-        if (iequals(c.name, "rtx") || iequals(c.name, "red") || iequals(c.name, "ulpfec") || names.find(c.name) != std::string::npos) {
+        if (iequals(c.name, "rtx") || iequals(c.name, "red") || iequals(c.name, "ulpfec") ||
+            names.find(c.name) != std::string::npos) {
             continue;
         }
         names += (names.empty() ? "" : ", ") + c.name;
@@ -77,31 +83,39 @@ std::string offered_codecs(const SdpMedia& m) {
 }
 
 // Why a sending audio/video section cannot become a track, if it cannot.
-std::optional<RejectedSection> refusal(const SdpMedia& m, const SdpCodec* codec, bool has_ssrc, std::size_t tracks) {
+std::optional<RejectedSection> refusal(const SdpMedia& m, const SdpCodec* codec, bool has_ssrc,
+                                       std::size_t tracks) {
     if (!codec) {
-        const char* wanted = m.kind == MediaKind::audio ? "Opus" : "VP8, H264 (packetization-mode 1) or VP9";
+        const char* wanted =
+            m.kind == MediaKind::audio ? "Opus" : "VP8, H264 (packetization-mode 1) or VP9";
         return RejectedSection{m.mid, m.kind, "no_codec",
-                               std::string("no codec rollcall can receive: it takes ") + wanted + "; offered " + offered_codecs(m)};
+                               std::string("no codec rollcall can receive: it takes ") + wanted +
+                                   "; offered " + offered_codecs(m)};
     }
     if (!has_ssrc) {
-        return RejectedSection{m.mid, m.kind, "no_ssrc", "the section signals no a=ssrc: rollcall accepts only signaled SSRCs"};
+        return RejectedSection{
+            m.mid, m.kind, "no_ssrc",
+            "the section signals no a=ssrc: rollcall accepts only signaled SSRCs"};
     }
     if (tracks >= kMaxTracks) {
-        return RejectedSection{m.mid, m.kind, "too_many_tracks", "at most " + std::to_string(kMaxTracks) + " tracks per connection"};
+        return RejectedSection{m.mid, m.kind, "too_many_tracks",
+                               "at most " + std::to_string(kMaxTracks) + " tracks per connection"};
     }
     return std::nullopt;
 }
 
 // The fingerprint (sha-256 preferred), ICE credentials, setup and candidates of the BUNDLE
 // transport carried by `m`; false (with `error` set) when something is missing.
-bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m, RemoteTransportParameters& remote, PlanError& error) {
+bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m,
+                          RemoteTransportParameters& remote, PlanError& error) {
     const auto& fingerprints = sdp.fingerprints_of(m);
     if (fingerprints.empty()) {
         error = {"fingerprint_missing", "the description has no a=fingerprint"};
         return false;
     }
-    const auto sha256 = std::find_if(fingerprints.begin(), fingerprints.end(),
-                                     [](const SdpFingerprint& f) { return f.algorithm == "sha-256"; });
+    const auto sha256 =
+        std::find_if(fingerprints.begin(), fingerprints.end(),
+                     [](const SdpFingerprint& f) { return f.algorithm == "sha-256"; });
     remote.fingerprint = sha256 != fingerprints.end() ? *sha256 : fingerprints.front();
     remote.ice_ufrag = sdp.ufrag_of(m);
     remote.ice_pwd = sdp.pwd_of(m);
@@ -117,7 +131,8 @@ bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m, Remo
 // The rules every media section of a peer's description follows, or an error.
 bool check_media_section(const SessionDescription& sdp, const SdpMedia& m, PlanError& error) {
     if (m.protocol != "UDP/TLS/RTP/SAVPF" && m.protocol != "UDP/TLS/RTP/SAVP") {
-        error = {"unsupported_transport", "media must use UDP/TLS/RTP/SAVPF (DTLS-SRTP); got " + m.protocol};
+        error = {"unsupported_transport",
+                 "media must use UDP/TLS/RTP/SAVPF (DTLS-SRTP); got " + m.protocol};
         return false;
     }
     if (std::find(sdp.bundle.begin(), sdp.bundle.end(), m.mid) == sdp.bundle.end()) {
@@ -133,7 +148,8 @@ bool check_media_section(const SessionDescription& sdp, const SdpMedia& m, PlanE
 
 }  // namespace
 
-std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode mode, PlanError& error) {
+std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode mode,
+                                    PlanError& error) {
     auto fail = [&](std::string code, std::string message) -> std::optional<OfferPlan> {
         error = {std::move(code), std::move(message)};
         return std::nullopt;
@@ -142,7 +158,9 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
     plan.answer.origin_session_id = std::to_string(random_ssrc());
     const SdpMedia* transport_media = nullptr;
     for (const SdpMedia& m : offer.media) {
-        if (m.has_crypto) return fail("sdes_not_supported", "SDES (a=crypto) keying is refused: rollcall is DTLS-SRTP only");
+        if (m.has_crypto)
+            return fail("sdes_not_supported",
+                        "SDES (a=crypto) keying is refused: rollcall is DTLS-SRTP only");
     }
     for (const SdpMedia& m : offer.media) {
         if (offer.is_stopped(m)) {
@@ -153,10 +171,12 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
         const bool sends = m.direction == Direction::sendrecv || m.direction == Direction::sendonly;
         if (!media || m.mid.empty()) {
             plan.answer.media.push_back(rejected(m));
-            if (media && sends) plan.rejected.push_back({m.mid, m.kind, "no_mid", "the section has no a=mid"});
+            if (media && sends)
+                plan.rejected.push_back({m.mid, m.kind, "no_mid", "the section has no a=mid"});
             if (!media) {
                 plan.rejected.push_back({m.mid, m.kind, "unsupported_media",
-                                         "rollcall takes audio and video sections; \"" + m.kind_name + "\" is not supported"});
+                                         "rollcall takes audio and video sections; \"" +
+                                             m.kind_name + "\" is not supported"});
             }
             continue;
         }
@@ -173,7 +193,9 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
             plan.rejected.push_back(std::move(*why));
             continue;
         }
-        OfferedTrack track{m.mid, m.kind, *remote_ssrc, random_ssrc(), codec->payload_type, codec->name, *codec, {}};
+        OfferedTrack track{
+            m.mid,  m.kind, *remote_ssrc, random_ssrc(), codec->payload_type, codec->name,
+            *codec, {}};
         SdpMedia answer;
         answer.kind = m.kind;
         answer.kind_name = m.kind_name;
@@ -188,14 +210,16 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
         chosen.feedback.clear();
         for (const auto& fb : codec->feedback) {
             // Keyframe requests we relay; when publishing, NACKs too (the server may ask).
-            if (fb == "nack pli" || fb == "ccm fir" || (mode == OfferMode::publish && fb == "nack")) {
+            if (fb == "nack pli" || fb == "ccm fir" ||
+                (mode == OfferMode::publish && fb == "nack")) {
                 chosen.feedback.push_back(fb);
             }
         }
         answer.codecs = {chosen};
         if (mode == OfferMode::echo) {
             for (const auto& ext : m.extensions) {
-                if (ext.uri == kMidUri || (m.kind == MediaKind::audio && ext.uri == kAudioLevelUri)) answer.extensions.push_back(ext);
+                if (ext.uri == kMidUri || (m.kind == MediaKind::audio && ext.uri == kAudioLevelUri))
+                    answer.extensions.push_back(ext);
             }
             answer.ssrcs = {track.local_ssrc};
             answer.cname = "rollcall";
@@ -207,9 +231,11 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
         plan.tracks.push_back(track);
     }
     if (!transport_media || plan.tracks.empty()) {
-        std::string message = mode == OfferMode::echo ? "the offer has no audio or video rollcall can echo"
-                                                      : "the offer has no audio or video track rollcall can receive";
-        for (const RejectedSection& r : plan.rejected) message += "; mid " + r.mid + ": " + r.message;
+        std::string message = mode == OfferMode::echo
+                                  ? "the offer has no audio or video rollcall can echo"
+                                  : "the offer has no audio or video track rollcall can receive";
+        for (const RejectedSection& r : plan.rejected)
+            message += "; mid " + r.mid + ": " + r.message;
         return fail("no_media", std::move(message));
     }
     std::set<std::uint32_t> ssrcs = std::move(plan.remote.ssrcs);
@@ -218,10 +244,12 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
     return plan;
 }
 
-std::optional<SubscriberAnswer> plan_subscriber_answer(const SessionDescription& answer, PlanError& error) {
+std::optional<SubscriberAnswer> plan_subscriber_answer(const SessionDescription& answer,
+                                                       PlanError& error) {
     for (const SdpMedia& m : answer.media) {
         if (m.has_crypto) {
-            error = {"sdes_not_supported", "SDES (a=crypto) keying is refused: rollcall is DTLS-SRTP only"};
+            error = {"sdes_not_supported",
+                     "SDES (a=crypto) keying is refused: rollcall is DTLS-SRTP only"};
             return std::nullopt;
         }
     }
@@ -235,7 +263,8 @@ std::optional<SubscriberAnswer> plan_subscriber_answer(const SessionDescription&
         if (m.kind != MediaKind::audio && m.kind != MediaKind::video) continue;
         if (!check_media_section(answer, m, error)) return std::nullopt;
         if (!transport_media) transport_media = &m;
-        const bool rtx = std::any_of(m.codecs.begin(), m.codecs.end(), [](const SdpCodec& c) { return iequals(c.name, "rtx"); });
+        const bool rtx = std::any_of(m.codecs.begin(), m.codecs.end(),
+                                     [](const SdpCodec& c) { return iequals(c.name, "rtx"); });
         if (rtx) out.rtx_mids.push_back(m.mid);
     }
     if (!transport_media) {

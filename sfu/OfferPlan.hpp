@@ -57,8 +57,10 @@ enum class OfferMode : std::uint8_t {
 // when publishing (the SFU demuxes by SSRC and forwards without them). A section stopped by
 // its sender (SessionDescription::is_stopped) or not sending is answered inactive quietly; a
 // sending section the server cannot take is answered inactive and listed in `rejected`.
-std::optional<OfferPlan> plan_offer(const transport::SessionDescription& offer, OfferMode mode, PlanError& error);
-inline std::optional<OfferPlan> plan_echo(const transport::SessionDescription& offer, PlanError& error) {
+std::optional<OfferPlan> plan_offer(const transport::SessionDescription& offer, OfferMode mode,
+                                    PlanError& error);
+inline std::optional<OfferPlan> plan_echo(const transport::SessionDescription& offer,
+                                          PlanError& error) {
     return plan_offer(offer, OfferMode::echo, error);
 }
 
@@ -69,7 +71,8 @@ struct SubscriberAnswer {
     std::vector<std::string> rtx_mids;
     std::vector<std::string> rejected_mids;  // port 0
 };
-std::optional<SubscriberAnswer> plan_subscriber_answer(const transport::SessionDescription& answer, PlanError& error);
+std::optional<SubscriberAnswer> plan_subscriber_answer(const transport::SessionDescription& answer,
+                                                       PlanError& error);
 
 // Fills in the transport's ICE credentials, candidates, fingerprint and DTLS role.
 void complete_answer(OfferPlan& plan, const transport::WebRtcTransport& transport);

@@ -15,7 +15,8 @@ void PacketCache::store(std::uint16_t sequence, std::span<const std::uint8_t> pa
     std::memcpy(slot.bytes.data(), packet.data(), packet.size());
 }
 
-std::optional<std::span<const std::uint8_t>> PacketCache::find(std::uint16_t sequence) const noexcept {
+std::optional<std::span<const std::uint8_t>> PacketCache::find(
+    std::uint16_t sequence) const noexcept {
     const Slot& slot = slots_[sequence % slots_.size()];
     if (!slot.used || slot.sequence != sequence) return std::nullopt;
     return std::span<const std::uint8_t>(slot.bytes.data(), slot.size);

@@ -13,7 +13,7 @@ namespace rollcall::sfu {
 // The last `capacity` packets of one RTP stream, by sequence number, for answering NACKs
 // (RFC 4585 §6.2.1). Slots are allocated once: storing a packet copies it, never allocates.
 class PacketCache {
-public:
+  public:
     static constexpr std::size_t kMaxPacket = 1500;
 
     explicit PacketCache(std::size_t capacity = 512);
@@ -24,7 +24,7 @@ public:
     std::optional<std::span<const std::uint8_t>> find(std::uint16_t sequence) const noexcept;
     void clear() noexcept;
 
-private:
+  private:
     struct Slot {
         bool used = false;
         std::uint16_t sequence = 0;
@@ -37,10 +37,11 @@ private:
 // Keyframe requests toward one publisher stream, paced: subscribers joining together or a
 // burst of PLIs become one request per interval (RFC 4585 §3.4 asks for this restraint).
 class KeyframeRequestPacer {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
-    explicit KeyframeRequestPacer(std::chrono::milliseconds interval = std::chrono::milliseconds(300)) noexcept
+    explicit KeyframeRequestPacer(
+        std::chrono::milliseconds interval = std::chrono::milliseconds(300)) noexcept
         : interval_(interval) {}
 
     // True when a request should go upstream now.
@@ -59,7 +60,7 @@ public:
     std::uint64_t sent() const noexcept { return sent_; }
     std::uint64_t suppressed() const noexcept { return suppressed_; }
 
-private:
+  private:
     std::chrono::milliseconds interval_;
     std::optional<Clock::time_point> last_;
     std::uint8_t fir_sequence_ = 0;

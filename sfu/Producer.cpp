@@ -9,8 +9,8 @@ namespace rollcall::sfu {
 
 using namespace transport;
 
-void ReceiveStatistics::on_packet(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t clock_rate,
-                                  Clock::time_point now) noexcept {
+void ReceiveStatistics::on_packet(std::uint16_t sequence, std::uint32_t timestamp,
+                                  std::uint32_t clock_rate, Clock::time_point now) noexcept {
     if (!started_) {
         started_ = true;
         base_sequence_ = sequence;
@@ -22,8 +22,10 @@ void ReceiveStatistics::on_packet(std::uint16_t sequence, std::uint32_t timestam
     ++received_;
     // Interarrival jitter (RFC 3550 A.8), in timestamp units.
     if (clock_rate > 0) {
-        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-        const auto arrival = static_cast<std::int64_t>(static_cast<__int128>(micros) * clock_rate / 1'000'000);
+        const auto micros =
+            std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+        const auto arrival =
+            static_cast<std::int64_t>(static_cast<__int128>(micros) * clock_rate / 1'000'000);
         const std::int64_t transit = arrival - static_cast<std::int64_t>(timestamp);
         if (last_transit_) {
             const double d = static_cast<double>(std::llabs(transit - *last_transit_) & 0xffffffff);
@@ -46,18 +48,23 @@ ReportBlock ReceiveStatistics::report(std::uint32_t ssrc, Clock::time_point now)
     const auto lost = static_cast<std::int64_t>(expected) - static_cast<std::int64_t>(received_);
     const std::uint64_t expected_interval = expected - expected_prior_;
     const std::uint64_t received_interval = received_ - received_prior_;
-    const auto lost_interval = static_cast<std::int64_t>(expected_interval) - static_cast<std::int64_t>(received_interval);
+    const auto lost_interval =
+        static_cast<std::int64_t>(expected_interval) - static_cast<std::int64_t>(received_interval);
     expected_prior_ = expected;
     received_prior_ = received_;
-    block.fraction_lost = expected_interval == 0 || lost_interval <= 0
-                              ? 0
-                              : static_cast<std::uint8_t>(std::min<std::int64_t>(255, (lost_interval << 8) / static_cast<std::int64_t>(expected_interval)));
-    block.cumulative_lost = static_cast<std::int32_t>(std::clamp<std::int64_t>(lost, -0x800000, 0x7fffff));
+    block.fraction_lost =
+        expected_interval == 0 || lost_interval <= 0
+            ? 0
+            : static_cast<std::uint8_t>(std::min<std::int64_t>(
+                  255, (lost_interval << 8) / static_cast<std::int64_t>(expected_interval)));
+    block.cumulative_lost =
+        static_cast<std::int32_t>(std::clamp<std::int64_t>(lost, -0x800000, 0x7fffff));
     block.highest_sequence = static_cast<std::uint32_t>(extended_max);
     block.jitter = static_cast<std::uint32_t>(jitter_);
     if (last_sr_arrival_) {
         block.last_sr = last_sr_;
-        const auto delay = std::chrono::duration_cast<std::chrono::microseconds>(now - *last_sr_arrival_).count();
+        const auto delay =
+            std::chrono::duration_cast<std::chrono::microseconds>(now - *last_sr_arrival_).count();
         block.delay_since_last_sr = static_cast<std::uint32_t>(delay * 65536 / 1'000'000);
     }
     return block;
@@ -106,7 +113,8 @@ std::optional<ReportBlock> Producer::report_block(Clock::time_point now) noexcep
 }
 
 void Producer::attach(Consumer& consumer) {
-    if (std::find(consumers_.begin(), consumers_.end(), &consumer) == consumers_.end()) consumers_.push_back(&consumer);
+    if (std::find(consumers_.begin(), consumers_.end(), &consumer) == consumers_.end())
+        consumers_.push_back(&consumer);
 }
 
 void Producer::detach(Consumer& consumer) noexcept {
@@ -114,12 +122,16 @@ void Producer::detach(Consumer& consumer) noexcept {
 }
 
 Consumer::Consumer(Producer& producer, Spec spec, ConsumerDownstream& downstream)
-    : producer_(&producer), spec_(std::move(spec)), downstream_(downstream),
+    : producer_(&producer),
+      spec_(std::move(spec)),
+      downstream_(downstream),
       rewriter_(spec_.ssrc, producer.spec().codec.clock_rate) {
     producer_->attach(*this);
 }
 
-Consumer::~Consumer() { producer_->detach(*this); }
+Consumer::~Consumer() {
+    producer_->detach(*this);
+}
 
 void Consumer::activate(bool rtx, bool connected, Clock::time_point now) {
     rtx_ = rtx && spec_.rtx_ssrc != 0;
@@ -128,7 +140,8 @@ void Consumer::activate(bool rtx, bool connected, Clock::time_point now) {
     if (connected) producer_->request_keyframe(now);  // else when the transport connects
 }
 
-void Consumer::forward(RtpPacket& packet, std::uint16_t sequence, std::uint32_t timestamp, Clock::time_point now) noexcept {
+void Consumer::forward(RtpPacket& packet, std::uint16_t sequence, std::uint32_t timestamp,
+                       Clock::time_point now) noexcept {
     if (!active_) return;
     auto out = rewriter_.rewrite(producer_->spec().ssrc, sequence, timestamp, now);
     if (!out) return;
@@ -147,7 +160,8 @@ void Consumer::on_nack(std::span<const NackItem> items) noexcept {
     for (const NackItem& item : items) {
         retransmit(item.packet_id);
         for (int bit = 0; bit < 16; ++bit) {
-            if (item.lost_bitmask & (1u << bit)) retransmit(static_cast<std::uint16_t>(item.packet_id + bit + 1));
+            if (item.lost_bitmask & (1u << bit))
+                retransmit(static_cast<std::uint16_t>(item.packet_id + bit + 1));
         }
     }
 }

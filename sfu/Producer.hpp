@@ -24,14 +24,14 @@ class Consumer;
 
 // Where a producer's keyframe requests go: the publisher's transport.
 class ProducerUpstream {
-public:
+  public:
     virtual ~ProducerUpstream() = default;
     virtual void send_keyframe_request(std::uint32_t media_ssrc) = 0;
 };
 
 // Where a consumer's packets go: the subscriber's transport.
 class ConsumerDownstream {
-public:
+  public:
     virtual ~ConsumerDownstream() = default;
     virtual bool send_rtp(std::span<const std::uint8_t> packet) = 0;
     virtual bool send_rtcp(std::span<const std::uint8_t> packet) = 0;
@@ -40,15 +40,16 @@ public:
 // Receive statistics of one incoming stream (RFC 3550 §6.4.1, A.1, A.3, A.8), enough for
 // the receiver reports the server sends its publishers.
 class ReceiveStatistics {
-public:
-    void on_packet(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t clock_rate, Clock::time_point now) noexcept;
+  public:
+    void on_packet(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t clock_rate,
+                   Clock::time_point now) noexcept;
     void on_sender_report(std::uint64_t ntp_time, Clock::time_point now) noexcept;
     // The report block for the interval since the last call.
     transport::ReportBlock report(std::uint32_t ssrc, Clock::time_point now) noexcept;
     std::uint64_t packets() const noexcept { return received_; }
     bool started() const noexcept { return started_; }
 
-private:
+  private:
     bool started_ = false;
     std::uint16_t max_sequence_ = 0;
     std::uint32_t cycles_ = 0;
@@ -66,7 +67,7 @@ private:
 // video packets are kept for NACKs; keyframe requests toward the publisher are paced.
 // Lives on its room's worker thread.
 class Producer {
-public:
+  public:
     struct Spec {
         std::string track_id;
         std::string mid;  // on the publisher's connection
@@ -99,7 +100,7 @@ public:
     std::uint64_t packets_dropped() const noexcept { return dropped_; }
     const KeyframeRequestPacer& keyframe_pacer() const noexcept { return pacer_; }
 
-private:
+  private:
     Spec spec_;
     SessionId publisher_;
     ProducerUpstream& upstream_;
@@ -115,7 +116,7 @@ private:
 // numbers and timestamps (RtpRewriter), the subscriber leg's payload type, retransmissions
 // on RTX when the subscriber accepted it, and sender reports of its own.
 class Consumer {
-public:
+  public:
     struct Spec {
         std::string mid;  // on the subscriber's connection
         std::uint32_t ssrc = 0;
@@ -150,7 +151,7 @@ public:
     std::uint64_t packets_sent() const noexcept { return packets_; }
     std::uint64_t retransmissions() const noexcept { return retransmissions_; }
 
-private:
+  private:
     void retransmit(std::uint16_t output_sequence) noexcept;
 
     Producer* producer_;

@@ -19,7 +19,8 @@ std::uint32_t random_u32() {
 
 // Keyframe requests for `target` in a compound from a subscriber, and NACKs, by media SSRC.
 template <typename OnKeyframe, typename OnNack>
-void read_feedback(std::span<const std::uint8_t> compound, OnKeyframe&& on_keyframe, OnNack&& on_nack) {
+void read_feedback(std::span<const std::uint8_t> compound, OnKeyframe&& on_keyframe,
+                   OnNack&& on_nack) {
     auto parsed = RtcpCompound::parse(compound);
     if (!parsed) return;
     for (const RtcpHeader& header : parsed->packets()) {
@@ -43,7 +44,9 @@ void read_feedback(std::span<const std::uint8_t> compound, OnKeyframe&& on_keyfr
 
 }  // namespace
 
-std::string_view to_string(PeerRole role) noexcept { return role == PeerRole::publisher ? "publisher" : "subscriber"; }
+std::string_view to_string(PeerRole role) noexcept {
+    return role == PeerRole::publisher ? "publisher" : "subscriber";
+}
 
 std::string_view to_string(MediaIncident::Kind kind) noexcept {
     return kind == MediaIncident::Kind::fingerprint_refused ? "fingerprint_refused" : "path_change";
@@ -54,8 +57,8 @@ TransportId next_transport_id() noexcept {
     return next.fetch_add(1, std::memory_order_relaxed);
 }
 
-TransportFact transport_fact(TransportId id, SessionId session, PeerRole role, Clock::time_point since,
-                             const WebRtcTransport& transport) {
+TransportFact transport_fact(TransportId id, SessionId session, PeerRole role,
+                             Clock::time_point since, const WebRtcTransport& transport) {
     TransportFact fact;
     fact.id = id;
     fact.session = session;
@@ -70,8 +73,9 @@ TransportFact transport_fact(TransportId id, SessionId session, PeerRole role, C
 
 namespace {
 
-void report_incident(RouterListener& listener, MediaIncident::Kind kind, const std::string& room, TransportId id,
-                     SessionId session, PeerRole role, std::string expected, std::string observed) {
+void report_incident(RouterListener& listener, MediaIncident::Kind kind, const std::string& room,
+                     TransportId id, SessionId session, PeerRole role, std::string expected,
+                     std::string observed) {
     MediaIncident incident;
     incident.kind = kind;
     incident.room = room;
@@ -85,31 +89,40 @@ void report_incident(RouterListener& listener, MediaIncident::Kind kind, const s
 }
 
 // A handshake refused because the peer's certificate was not the signaled one: evidence.
-void report_refusal(RouterListener& listener, const std::string& room, TransportId id, SessionId session,
-                    PeerRole role, const WebRtcTransport& transport) {
+void report_refusal(RouterListener& listener, const std::string& room, TransportId id,
+                    SessionId session, PeerRole role, const WebRtcTransport& transport) {
     const DtlsTransport& dtls = transport.dtls();
-    if (dtls.presented_fingerprint().empty() || dtls.presented_fingerprint() == dtls.expected_fingerprint().value) return;
+    if (dtls.presented_fingerprint().empty() ||
+        dtls.presented_fingerprint() == dtls.expected_fingerprint().value)
+        return;
     report_incident(listener, MediaIncident::Kind::fingerprint_refused, room, id, session, role,
                     to_string(dtls.expected_fingerprint()),
-                    to_string(SdpFingerprint{dtls.expected_fingerprint().algorithm, dtls.presented_fingerprint()}));
+                    to_string(SdpFingerprint{dtls.expected_fingerprint().algorithm,
+                                             dtls.presented_fingerprint()}));
 }
 
 }  // namespace
 
 MediaConnectedInfo connected_info(const WebRtcTransport& t) {
     return {t.dtls().protocol_version(), t.dtls().cipher(),
-            t.srtp_profile() ? std::string(transport::to_string(*t.srtp_profile())) : "", t.remote_address().value_or("")};
+            t.srtp_profile() ? std::string(transport::to_string(*t.srtp_profile())) : "",
+            t.remote_address().value_or("")};
 }
 
 // ---------------------------------------------------------------------------------------
 // PublisherPeer
 
 PublisherPeer::PublisherPeer(Router& router, SessionId session)
-    : router_(router), session_(session), id_(next_transport_id()), since_(Clock::now()), transport_(router.context_, router.identity_, router.addresses_, *this),
+    : router_(router),
+      session_(session),
+      id_(next_transport_id()),
+      since_(Clock::now()),
+      transport_(router.context_, router.identity_, router.addresses_, *this),
       rtcp_ssrc_(random_u32()) {}
 
 PublisherPeer::~PublisherPeer() {
-    for (Producer* producer : std::vector<Producer*>(producers_)) router_.remove_producer(producer->spec().track_id);
+    for (Producer* producer : std::vector<Producer*>(producers_))
+        router_.remove_producer(producer->spec().track_id);
     transport_.close();
 }
 
@@ -124,7 +137,8 @@ std::string PublisherPeer::negotiate(OfferPlan& plan) {
         // The DTLS session is bound to the first fingerprint; a new one is not this peer.
         if (plan.remote.fingerprint != fingerprint_) return "fingerprint_changed";
         if (plan.remote.ice_ufrag != remote_ufrag_) {
-            if (std::string error = transport_.restart_ice(plan.remote.ice_ufrag, plan.remote.ice_pwd, plan.remote.candidates);
+            if (std::string error = transport_.restart_ice(
+                    plan.remote.ice_ufrag, plan.remote.ice_pwd, plan.remote.candidates);
                 !error.empty()) {
                 return error;
             }
@@ -137,17 +151,21 @@ std::string PublisherPeer::negotiate(OfferPlan& plan) {
     }
     // Tracks that are gone, or whose SSRC changed, end; new ones start.
     for (Producer* producer : std::vector<Producer*>(producers_)) {
-        const auto same = std::find_if(plan.tracks.begin(), plan.tracks.end(), [&](const OfferedTrack& t) {
-            return t.track_id == producer->spec().track_id && t.remote_ssrc == producer->spec().ssrc &&
-                   t.payload_type == producer->spec().codec.payload_type;
-        });
+        const auto same =
+            std::find_if(plan.tracks.begin(), plan.tracks.end(), [&](const OfferedTrack& t) {
+                return t.track_id == producer->spec().track_id &&
+                       t.remote_ssrc == producer->spec().ssrc &&
+                       t.payload_type == producer->spec().codec.payload_type;
+            });
         if (same == plan.tracks.end()) remove_track(producer->spec().track_id);
     }
     for (const OfferedTrack& track : plan.tracks) {
-        const bool exists = std::any_of(producers_.begin(), producers_.end(),
-                                        [&](const Producer* p) { return p->spec().track_id == track.track_id; });
+        const bool exists =
+            std::any_of(producers_.begin(), producers_.end(),
+                        [&](const Producer* p) { return p->spec().track_id == track.track_id; });
         if (exists) continue;
-        Producer::Spec spec{track.track_id, track.mid, track.kind, track.remote_ssrc, track.codec_info};
+        Producer::Spec spec{track.track_id, track.mid, track.kind, track.remote_ssrc,
+                            track.codec_info};
         producers_.push_back(&router_.add_producer(std::move(spec), session_, *this));
     }
     complete_answer(plan, transport_);
@@ -155,7 +173,8 @@ std::string PublisherPeer::negotiate(OfferPlan& plan) {
 }
 
 bool PublisherPeer::remove_track(const std::string& track_id) {
-    auto it = std::find_if(producers_.begin(), producers_.end(), [&](const Producer* p) { return p->spec().track_id == track_id; });
+    auto it = std::find_if(producers_.begin(), producers_.end(),
+                           [&](const Producer* p) { return p->spec().track_id == track_id; });
     if (it == producers_.end()) return false;
     producers_.erase(it);
     router_.remove_producer(track_id);
@@ -172,7 +191,8 @@ void PublisherPeer::send_receiver_reports(Clock::time_point now) {
     }
     if (count == 0) return;
     std::array<std::uint8_t, 8 + 24 * 8> out{};
-    const std::size_t size = write_receiver_report(rtcp_ssrc_, std::span(blocks.data(), count), out);
+    const std::size_t size =
+        write_receiver_report(rtcp_ssrc_, std::span(blocks.data(), count), out);
     if (size > 0) transport_.send_rtcp(std::span(out.data(), size));
 }
 
@@ -189,17 +209,21 @@ void PublisherPeer::on_transport_connected() {
 }
 
 void PublisherPeer::on_transport_failed(std::string_view reason) {
-    report_refusal(router_.listener_, router_.room_, id_, session_, PeerRole::publisher, transport_);
+    report_refusal(router_.listener_, router_.room_, id_, session_, PeerRole::publisher,
+                   transport_);
     router_.listener_.on_failed(session_, PeerRole::publisher, reason);
 }
 
-void PublisherPeer::on_transport_unverified_path(const std::string& established, const std::string& unverified) {
+void PublisherPeer::on_transport_unverified_path(const std::string& established,
+                                                 const std::string& unverified) {
     // ICE moved to an address nothing authenticated from: media was held on the established one.
-    report_incident(router_.listener_, MediaIncident::Kind::path_change, router_.room_, id_, session_, PeerRole::publisher,
-                    established, unverified);
+    report_incident(router_.listener_, MediaIncident::Kind::path_change, router_.room_, id_,
+                    session_, PeerRole::publisher, established, unverified);
 }
 
-TransportFact PublisherPeer::fact() const { return transport_fact(id_, session_, PeerRole::publisher, since_, transport_); }
+TransportFact PublisherPeer::fact() const {
+    return transport_fact(id_, session_, PeerRole::publisher, since_, transport_);
+}
 
 void PublisherPeer::on_rtp(RtpPacket& packet) {
     const std::uint32_t ssrc = packet.ssrc();
@@ -235,7 +259,11 @@ void PublisherPeer::send_keyframe_request(std::uint32_t media_ssrc) {
 // SubscriberPeer
 
 SubscriberPeer::SubscriberPeer(Router& router, SessionId session)
-    : router_(router), session_(session), id_(next_transport_id()), since_(Clock::now()), transport_(router.context_, router.identity_, router.addresses_, *this),
+    : router_(router),
+      session_(session),
+      id_(next_transport_id()),
+      since_(Clock::now()),
+      transport_(router.context_, router.identity_, router.addresses_, *this),
       origin_(std::to_string(random_u32())) {}
 
 SubscriberPeer::~SubscriberPeer() {
@@ -243,7 +271,9 @@ SubscriberPeer::~SubscriberPeer() {
     transport_.close();
 }
 
-std::string SubscriberPeer::start() { return transport_.prepare_offer(); }
+std::string SubscriberPeer::start() {
+    return transport_.prepare_offer();
+}
 
 void SubscriberPeer::set_desired(std::set<std::string> track_ids) {
     desired_ = std::move(track_ids);
@@ -271,9 +301,11 @@ void SubscriberPeer::reconcile() {
     }
     for (const std::string& track_id : desired_) {
         Producer* producer = router_.producer(track_id);
-        if (!producer || producer->publisher() == session_) continue;  // not (yet) there; never oneself
-        const bool consumed =
-            std::any_of(slots_.begin(), slots_.end(), [&](const Slot& s) { return s.consumer && s.track_id == track_id; });
+        if (!producer || producer->publisher() == session_)
+            continue;  // not (yet) there; never oneself
+        const bool consumed = std::any_of(slots_.begin(), slots_.end(), [&](const Slot& s) {
+            return s.consumer && s.track_id == track_id;
+        });
         if (consumed) continue;
         Slot* slot = open_slot(producer->spec().kind);
         if (!slot) continue;
@@ -284,7 +316,8 @@ void SubscriberPeer::reconcile() {
 
 SubscriberPeer::Slot* SubscriberPeer::open_slot(MediaKind kind) {
     // Reuse an inactive section of the same kind, else open a new one.
-    auto free = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) { return !s.consumer && s.kind == kind; });
+    auto free = std::find_if(slots_.begin(), slots_.end(),
+                             [&](const Slot& s) { return !s.consumer && s.kind == kind; });
     if (free != slots_.end()) return &*free;
     if (slots_.size() >= kMaxSlots) return nullptr;
     Slot slot;
@@ -321,7 +354,8 @@ std::uint8_t SubscriberPeer::payload_type_for(const SdpCodec& codec) {
     const std::string key = codec.name + "/" + std::to_string(codec.clock_rate) + "/" + codec.fmtp;
     if (auto it = payload_types_.find(key); it != payload_types_.end()) return it->second;
     auto taken = [&](std::uint8_t candidate) {
-        return std::any_of(payload_types_.begin(), payload_types_.end(), [&](const auto& e) { return e.second == candidate; });
+        return std::any_of(payload_types_.begin(), payload_types_.end(),
+                           [&](const auto& e) { return e.second == candidate; });
     };
     // Opus at its customary 111 when free; everything else from the dynamic range 96–127.
     const bool opus = codec.name == "opus" || codec.name == "OPUS";
@@ -397,10 +431,12 @@ std::string SubscriberPeer::on_answer(const SubscriberAnswer& answer, std::uint6
     const auto now = Clock::now();
     for (Slot& slot : slots_) {
         if (!slot.consumer || slot.offered_in == 0 || slot.offered_in > version) continue;
-        const bool rejected = std::find(answer.rejected_mids.begin(), answer.rejected_mids.end(), slot.mid) != answer.rejected_mids.end();
+        const bool rejected = std::find(answer.rejected_mids.begin(), answer.rejected_mids.end(),
+                                        slot.mid) != answer.rejected_mids.end();
         if (rejected) continue;
         if (!slot.consumer->active()) {
-            const bool rtx = std::find(answer.rtx_mids.begin(), answer.rtx_mids.end(), slot.mid) != answer.rtx_mids.end();
+            const bool rtx = std::find(answer.rtx_mids.begin(), answer.rtx_mids.end(), slot.mid) !=
+                             answer.rtx_mids.end();
             slot.consumer->activate(rtx, transport_.connected(), now);
         }
     }
@@ -431,27 +467,33 @@ void SubscriberPeer::on_transport_connected() {
     router_.listener_.on_connected(session_, PeerRole::subscriber, connected_info(transport_));
     const auto now = Clock::now();
     for (const Slot& slot : slots_) {
-        if (slot.consumer && slot.consumer->active()) slot.consumer->producer().request_keyframe(now);
+        if (slot.consumer && slot.consumer->active())
+            slot.consumer->producer().request_keyframe(now);
     }
 }
 
 void SubscriberPeer::on_transport_failed(std::string_view reason) {
-    report_refusal(router_.listener_, router_.room_, id_, session_, PeerRole::subscriber, transport_);
+    report_refusal(router_.listener_, router_.room_, id_, session_, PeerRole::subscriber,
+                   transport_);
     router_.listener_.on_failed(session_, PeerRole::subscriber, reason);
 }
 
-void SubscriberPeer::on_transport_unverified_path(const std::string& established, const std::string& unverified) {
-    report_incident(router_.listener_, MediaIncident::Kind::path_change, router_.room_, id_, session_,
-                    PeerRole::subscriber, established, unverified);
+void SubscriberPeer::on_transport_unverified_path(const std::string& established,
+                                                  const std::string& unverified) {
+    report_incident(router_.listener_, MediaIncident::Kind::path_change, router_.room_, id_,
+                    session_, PeerRole::subscriber, established, unverified);
 }
 
-TransportFact SubscriberPeer::fact() const { return transport_fact(id_, session_, PeerRole::subscriber, since_, transport_); }
+TransportFact SubscriberPeer::fact() const {
+    return transport_fact(id_, session_, PeerRole::subscriber, since_, transport_);
+}
 
 void SubscriberPeer::add_consumer_facts(std::vector<ConsumerFact>& out) const {
     for (const Slot& slot : slots_) {
         if (!slot.consumer) continue;
         const Producer& producer = slot.consumer->producer();
-        out.push_back({id_, session_, producer.spec().track_id, producer.publisher(), slot.consumer->active(), slot.since});
+        out.push_back({id_, session_, producer.spec().track_id, producer.publisher(),
+                       slot.consumer->active(), slot.since});
     }
 }
 
@@ -489,7 +531,8 @@ void SubscriberPeer::on_rtcp(std::span<const std::uint8_t> compound) {
     read_feedback(
         compound,
         [&](std::uint32_t ssrc) {
-            if (Consumer* consumer = consumer_by_ssrc(ssrc)) consumer->producer().request_keyframe(now);
+            if (Consumer* consumer = consumer_by_ssrc(ssrc))
+                consumer->producer().request_keyframe(now);
         },
         [&](std::uint32_t ssrc, const std::vector<NackItem>& items) {
             if (Consumer* consumer = consumer_by_ssrc(ssrc)) consumer->on_nack(items);
@@ -499,9 +542,14 @@ void SubscriberPeer::on_rtcp(std::span<const std::uint8_t> compound) {
 // ---------------------------------------------------------------------------------------
 // Router
 
-Router::Router(std::string room, GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
-               std::vector<std::string> addresses, RouterListener& listener)
-    : room_(std::move(room)), context_(context), identity_(std::move(identity)), addresses_(std::move(addresses)), listener_(listener) {}
+Router::Router(std::string room, GMainContext* context,
+               std::shared_ptr<const DtlsIdentity> identity, std::vector<std::string> addresses,
+               RouterListener& listener)
+    : room_(std::move(room)),
+      context_(context),
+      identity_(std::move(identity)),
+      addresses_(std::move(addresses)),
+      listener_(listener) {}
 
 Router::~Router() {
 #ifdef ROLLCALL_FAULT_INJECTION
@@ -515,7 +563,8 @@ Router::~Router() {
 std::string Router::publish(SessionId session, OfferPlan& plan) {
     auto it = publishers_.find(session);
     const bool created = it == publishers_.end();
-    if (created) it = publishers_.emplace(session, std::make_unique<PublisherPeer>(*this, session)).first;
+    if (created)
+        it = publishers_.emplace(session, std::make_unique<PublisherPeer>(*this, session)).first;
     std::string error = it->second->negotiate(plan);
     if (!error.empty() && created) publishers_.erase(it);
     if (error.empty()) {
@@ -525,16 +574,18 @@ std::string Router::publish(SessionId session, OfferPlan& plan) {
 }
 
 void Router::unpublish(SessionId session, const std::string& track_id) {
-    if (auto it = publishers_.find(session); it != publishers_.end()) it->second->remove_track(track_id);
+    if (auto it = publishers_.find(session); it != publishers_.end())
+        it->second->remove_track(track_id);
 }
 
 void Router::set_subscriptions(SessionId session, std::set<std::string> track_ids) {
     auto it = subscribers_.find(session);
     if (it == subscribers_.end()) {
-        const bool any = std::any_of(track_ids.begin(), track_ids.end(), [&](const std::string& id) {
-            const Producer* p = producer(id);
-            return p && p->publisher() != session;
-        });
+        const bool any =
+            std::any_of(track_ids.begin(), track_ids.end(), [&](const std::string& id) {
+                const Producer* p = producer(id);
+                return p && p->publisher() != session;
+            });
         if (!any) return;  // no transport until there is something to receive
         auto peer = std::make_unique<SubscriberPeer>(*this, session);
         if (std::string error = peer->start(); !error.empty()) {
@@ -546,7 +597,8 @@ void Router::set_subscriptions(SessionId session, std::set<std::string> track_id
     it->second->set_desired(std::move(track_ids));
 }
 
-std::string Router::subscriber_answer(SessionId session, const SubscriberAnswer& answer, std::uint64_t version) {
+std::string Router::subscriber_answer(SessionId session, const SubscriberAnswer& answer,
+                                      std::uint64_t version) {
     auto it = subscribers_.find(session);
     if (it == subscribers_.end()) return "no_transport";
     return it->second->on_answer(answer, version);
@@ -554,7 +606,8 @@ std::string Router::subscriber_answer(SessionId session, const SubscriberAnswer&
 
 void Router::add_remote_candidate(SessionId session, PeerRole role, const SdpCandidate& candidate) {
     if (role == PeerRole::publisher) {
-        if (auto it = publishers_.find(session); it != publishers_.end()) it->second->transport().add_remote_candidate(candidate);
+        if (auto it = publishers_.find(session); it != publishers_.end())
+            it->second->transport().add_remote_candidate(candidate);
     } else if (auto it = subscribers_.find(session); it != subscribers_.end()) {
         it->second->transport().add_remote_candidate(candidate);
     }
@@ -585,7 +638,9 @@ void Router::tick(Clock::time_point now) {
 // A transport nobody signaled for: it gathers and waits for a peer, as a leaked one would.
 struct Router::StrayTransport final : WebRtcTransport::Listener {
     StrayTransport(Router& router, SessionId s)
-        : id(next_transport_id()), session(s), since(Clock::now()),
+        : id(next_transport_id()),
+          session(s),
+          since(Clock::now()),
           transport(router.context_, router.identity_, router.addresses_, *this) {}
     ~StrayTransport() override { transport.close(); }
     void on_transport_candidate(const SdpCandidate&) override {}
@@ -626,7 +681,8 @@ RoomTruth Router::truth() const {
     }
 #ifdef ROLLCALL_FAULT_INJECTION
     for (const auto& stray : strays_) {
-        truth.transports.push_back(transport_fact(stray->id, stray->session, PeerRole::publisher, stray->since, stray->transport));
+        truth.transports.push_back(transport_fact(stray->id, stray->session, PeerRole::publisher,
+                                                  stray->since, stray->transport));
     }
 #endif
     return truth;
@@ -681,7 +737,8 @@ std::size_t Router::consumer_count() const noexcept {
     return count;
 }
 
-Producer& Router::add_producer(Producer::Spec spec, SessionId publisher, ProducerUpstream& upstream) {
+Producer& Router::add_producer(Producer::Spec spec, SessionId publisher,
+                               ProducerUpstream& upstream) {
     std::string id = spec.track_id;
     remove_producer(id);
     auto producer = std::make_unique<Producer>(std::move(spec), publisher, upstream);

@@ -25,8 +25,8 @@ struct MediaConnectedInfo {
 // What a connected transport negotiated.
 MediaConnectedInfo connected_info(const transport::WebRtcTransport& transport);
 // Roll call's view of a transport.
-TransportFact transport_fact(TransportId id, SessionId session, PeerRole role, Clock::time_point since,
-                             const transport::WebRtcTransport& transport);
+TransportFact transport_fact(TransportId id, SessionId session, PeerRole role,
+                             Clock::time_point since, const transport::WebRtcTransport& transport);
 
 // One m-section of an offer to a subscriber: the track it carries, or none (inactive).
 struct OfferedSlot {
@@ -43,9 +43,10 @@ struct SubscriberOffer {
 
 // What a router tells its owner; called on the worker thread.
 class RouterListener {
-public:
+  public:
     virtual ~RouterListener() = default;
-    virtual void on_candidate(SessionId session, PeerRole role, const transport::SdpCandidate& candidate) = 0;
+    virtual void on_candidate(SessionId session, PeerRole role,
+                              const transport::SdpCandidate& candidate) = 0;
     virtual void on_connected(SessionId session, PeerRole role, const MediaConnectedInfo& info) = 0;
     // The transport is gone (the router removes it on its next turn).
     virtual void on_failed(SessionId session, PeerRole role, std::string_view reason) = 0;
@@ -58,7 +59,7 @@ class Router;
 
 // The transport a participant publishes on and the producers it feeds.
 class PublisherPeer final : transport::WebRtcTransport::Listener, public ProducerUpstream {
-public:
+  public:
     PublisherPeer(Router& router, SessionId session);
     ~PublisherPeer() override;
 
@@ -72,11 +73,12 @@ public:
     TransportId id() const noexcept { return id_; }
     TransportFact fact() const;
 
-private:
+  private:
     void on_transport_candidate(const transport::SdpCandidate& candidate) override;
     void on_transport_connected() override;
     void on_transport_failed(std::string_view reason) override;
-    void on_transport_unverified_path(const std::string& established, const std::string& unverified) override;
+    void on_transport_unverified_path(const std::string& established,
+                                      const std::string& unverified) override;
     void on_rtp(transport::RtpPacket& packet) override;
     void on_rtcp(std::span<const std::uint8_t> compound) override;
     void send_keyframe_request(std::uint32_t media_ssrc) override;
@@ -98,7 +100,7 @@ private:
 // m-section of the server's offer. Offers are serialized: one at a time, the next one when
 // the answer came back and something changed meanwhile.
 class SubscriberPeer final : transport::WebRtcTransport::Listener, public ConsumerDownstream {
-public:
+  public:
     static constexpr std::size_t kMaxSlots = 64;
 
     SubscriberPeer(Router& router, SessionId session);
@@ -123,15 +125,19 @@ public:
 #endif
 
     // ConsumerDownstream
-    bool send_rtp(std::span<const std::uint8_t> packet) override { return transport_.send_rtp(packet); }
-    bool send_rtcp(std::span<const std::uint8_t> packet) override { return transport_.send_rtcp(packet); }
+    bool send_rtp(std::span<const std::uint8_t> packet) override {
+        return transport_.send_rtp(packet);
+    }
+    bool send_rtcp(std::span<const std::uint8_t> packet) override {
+        return transport_.send_rtcp(packet);
+    }
 
-private:
+  private:
     struct Slot {
         std::string mid;
         transport::MediaKind kind = transport::MediaKind::unknown;
         std::string track_id;
-        std::string stream_id;  // the publisher's, so a participant's tracks share a stream
+        std::string stream_id;      // the publisher's, so a participant's tracks share a stream
         transport::SdpCodec codec;  // with this leg's payload type
         std::unique_ptr<Consumer> consumer;
         std::uint64_t offered_in = 0;  // the offer version that carried the consumer
@@ -141,7 +147,8 @@ private:
     void on_transport_candidate(const transport::SdpCandidate& candidate) override;
     void on_transport_connected() override;
     void on_transport_failed(std::string_view reason) override;
-    void on_transport_unverified_path(const std::string& established, const std::string& unverified) override;
+    void on_transport_unverified_path(const std::string& established,
+                                      const std::string& unverified) override;
     void on_rtp(transport::RtpPacket& packet) override;
     void on_rtcp(std::span<const std::uint8_t> compound) override;
 
@@ -171,8 +178,9 @@ private:
 // One room's media on its worker: the producers, and the peers that feed and drain them.
 // Single-threaded (the worker's).
 class Router {
-public:
-    Router(std::string room, GMainContext* context, std::shared_ptr<const transport::DtlsIdentity> identity,
+  public:
+    Router(std::string room, GMainContext* context,
+           std::shared_ptr<const transport::DtlsIdentity> identity,
            std::vector<std::string> addresses, RouterListener& listener);
     ~Router();
     Router(const Router&) = delete;
@@ -182,8 +190,10 @@ public:
     std::string publish(SessionId session, OfferPlan& plan);
     void unpublish(SessionId session, const std::string& track_id);
     void set_subscriptions(SessionId session, std::set<std::string> track_ids);
-    std::string subscriber_answer(SessionId session, const SubscriberAnswer& answer, std::uint64_t version);
-    void add_remote_candidate(SessionId session, PeerRole role, const transport::SdpCandidate& candidate);
+    std::string subscriber_answer(SessionId session, const SubscriberAnswer& answer,
+                                  std::uint64_t version);
+    void add_remote_candidate(SessionId session, PeerRole role,
+                              const transport::SdpCandidate& candidate);
     void close(SessionId session);
     void close(SessionId session, PeerRole role);
     // Periodic work: receiver reports to publishers.
@@ -201,13 +211,17 @@ public:
     bool plant_consumer(SessionId subscriber, const std::string& track_id);
 #endif
 
-    const std::string& room() const noexcept { return room_; }
+    const std::string& room() const noexcept {
+        return room_;
+    }
     bool empty() const noexcept;
     Producer* producer(const std::string& track_id) const;
-    std::size_t producer_count() const noexcept { return producers_.size(); }
+    std::size_t producer_count() const noexcept {
+        return producers_.size();
+    }
     std::size_t consumer_count() const noexcept;
 
-private:
+  private:
     friend class PublisherPeer;
     friend class SubscriberPeer;
 

@@ -16,7 +16,7 @@ inline bool seq_newer(std::uint16_t a, std::uint16_t b) noexcept {
 // whatever happens upstream (the publisher restarts, the source changes, a pause).
 // Loss upstream stays visible as the same gap downstream, so NACKs map back exactly.
 class RtpRewriter {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     RtpRewriter(std::uint32_t output_ssrc, std::uint32_t clock_rate) noexcept
@@ -29,8 +29,8 @@ public:
     };
 
     // The rewritten header fields, or nullopt for a packet to drop (older than a switch).
-    std::optional<Output> rewrite(std::uint32_t ssrc, std::uint16_t sequence, std::uint32_t timestamp,
-                                  Clock::time_point now) noexcept;
+    std::optional<Output> rewrite(std::uint32_t ssrc, std::uint16_t sequence,
+                                  std::uint32_t timestamp, Clock::time_point now) noexcept;
 
     // The next packet starts a new upstream stretch (resume after a pause, a new publisher
     // on the same track): it continues right after what was sent last.
@@ -47,7 +47,7 @@ public:
 
     std::uint32_t output_ssrc() const noexcept { return output_ssrc_; }
 
-private:
+  private:
     std::uint32_t output_ssrc_;
     std::uint32_t clock_rate_;
     bool anchored_ = false;
@@ -56,8 +56,8 @@ private:
     std::uint16_t first_input_sequence_ = 0;  // packets before this belong to an earlier stretch
     std::uint16_t sequence_offset_ = 0;
     std::uint32_t timestamp_offset_ = 0;
-    std::uint16_t last_sequence_ = 0;    // highest output sequence sent
-    std::uint32_t last_timestamp_ = 0;   // output timestamp of that packet
+    std::uint16_t last_sequence_ = 0;   // highest output sequence sent
+    std::uint32_t last_timestamp_ = 0;  // output timestamp of that packet
     Clock::time_point last_sent_{};
 };
 

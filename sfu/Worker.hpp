@@ -17,7 +17,7 @@ namespace rollcall::sfu {
 // here and are touched by no other thread. Other threads talk to it only by posting
 // commands (DESIGN.md §3); the command queue is bounded so a flood cannot grow it forever.
 class Worker {
-public:
+  public:
     using Command = std::function<void()>;
 
     Worker(std::string name, std::size_t max_queued_commands = 65536);
@@ -37,7 +37,7 @@ public:
     bool on_worker_thread() const noexcept { return std::this_thread::get_id() == thread_id_; }
     const std::string& name() const noexcept { return name_; }
 
-private:
+  private:
     static int dispatch_commands(void* self);
     void run();
 

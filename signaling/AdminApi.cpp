@@ -18,12 +18,15 @@ constexpr std::size_t kMaxAdminBody = 4096;
 constexpr std::size_t kMaxKickReason = 256;
 
 HttpResponse method_not_allowed(std::string_view allow) {
-    HttpResponse response = error_response(405, "method_not_allowed", "allowed: " + std::string(allow));
+    HttpResponse response =
+        error_response(405, "method_not_allowed", "allowed: " + std::string(allow));
     response.headers.emplace_back("Allow", std::string(allow));
     return response;
 }
 
-HttpResponse forbidden(std::string_view message) { return error_response(403, "permission_denied", message); }
+HttpResponse forbidden(std::string_view message) {
+    return error_response(403, "permission_denied", message);
+}
 
 // Splits "/rooms/a/participants/b" into decoded segments; false for a bad escape.
 bool split_path(std::string_view path, std::vector<std::string>& segments) {
@@ -50,14 +53,18 @@ json room_summary(const room::Room& room) {
 
 }  // namespace
 
-AdminApi::AdminApi(const TokenVerifier& verifier, SignalingHub& hub, const HttpLimits& limits, bool test_hooks)
+AdminApi::AdminApi(const TokenVerifier& verifier, SignalingHub& hub, const HttpLimits& limits,
+                   bool test_hooks)
     : verifier_(verifier), hub_(hub), limits_(limits), test_hooks_(test_hooks) {}
 
 bool AdminApi::admit(const std::string& address, Clock::time_point now) {
     auto it = limiters_.find(address);
     if (it == limiters_.end()) {
         if (limiters_.size() >= kMaxTrackedClients) limiters_.clear();
-        it = limiters_.emplace(address, RateLimiter(limits_.admin_requests_per_second, limits_.admin_burst, now)).first;
+        it = limiters_
+                 .emplace(address,
+                          RateLimiter(limits_.admin_requests_per_second, limits_.admin_burst, now))
+                 .first;
     }
     return it->second.try_take(now);
 }
@@ -73,30 +80,35 @@ bool AdminApi::authenticate(const HttpRequest& request, std::int64_t unix_now, T
     TokenResult result = verifier_.verify(token, unix_now);
     if (!result.ok()) {
         error = error_response(401, error_code(result.error), result.detail);
-        error.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"rollcall\", error=\"invalid_token\"");
+        error.headers.emplace_back("WWW-Authenticate",
+                                   "Bearer realm=\"rollcall\", error=\"invalid_token\"");
         return false;
     }
     claims = std::move(result.claims);
     return true;
 }
 
-HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path, Clock::time_point now,
-                              std::int64_t unix_now) {
+HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path,
+                              Clock::time_point now, std::int64_t unix_now) {
     if (!admit(request.remote_address, now)) {
         HttpResponse response = error_response(429, "rate_limited", "too many admin requests");
         response.headers.emplace_back("Retry-After", "1");
         return response;
     }
     if (request.body.size() > kMaxAdminBody) {
-        return error_response(413, "body_too_large", "admin request bodies are limited to 4096 bytes");
+        return error_response(413, "body_too_large",
+                              "admin request bodies are limited to 4096 bytes");
     }
     std::vector<std::string> segments;
-    if (!split_path(path, segments)) return error_response(400, "bad_path", "the path has a malformed escape");
+    if (!split_path(path, segments))
+        return error_response(400, "bad_path", "the path has a malformed escape");
     const bool is_rooms = !segments.empty() && segments[0] == "rooms";
     const std::size_t n = segments.size();
     const bool is_audit = n == 1 && segments[0] == "audit";
     const bool is_plant = test_hooks_ && n == 2 && segments[0] == "test" && segments[1] == "plant";
-    const bool known = is_audit || is_plant || (is_rooms && (n == 1 || n == 2 || (n == 4 && segments[2] == "participants")));
+    const bool known =
+        is_audit || is_plant ||
+        (is_rooms && (n == 1 || n == 2 || (n == 4 && segments[2] == "participants")));
     if (!known) return error_response(404, "not_found", "no such admin resource");
 
     // Method before credentials would leak nothing, but credentials first is the simpler rule.
@@ -117,14 +129,16 @@ HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path,
         if (method != "GET") return method_not_allowed("GET");
         return list_rooms(claims);
     }
-    if (!room::is_valid_room_name(segments[1])) return error_response(400, "bad_room_name", "not a valid room name");
+    if (!room::is_valid_room_name(segments[1]))
+        return error_response(400, "bad_room_name", "not a valid room name");
     if (n == 2) {
         if (method == "GET") return get_room(claims, segments[1]);
         if (method == "DELETE") return delete_room(claims, segments[1]);
         return method_not_allowed("GET, DELETE");
     }
     if (method != "DELETE") return method_not_allowed("DELETE");
-    if (!room::is_valid_identity(segments[3])) return error_response(400, "bad_identity", "not a valid identity");
+    if (!room::is_valid_identity(segments[3]))
+        return error_response(400, "bad_identity", "not a valid identity");
     return kick(claims, segments[1], segments[3], request, now);
 }
 
@@ -150,7 +164,8 @@ HttpResponse AdminApi::get_room(const TokenClaims& claims, const std::string& ro
         entry["connected"] = !participant.disconnected_since.has_value();
         if (participant.disconnected_since) {
             entry["disconnected_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           room::Clock::now() - *participant.disconnected_since).count();
+                                           room::Clock::now() - *participant.disconnected_since)
+                                           .count();
         }
         participants.push_back(std::move(entry));
     }
@@ -162,17 +177,22 @@ HttpResponse AdminApi::get_room(const TokenClaims& claims, const std::string& ro
 HttpResponse AdminApi::audit(const TokenClaims& claims, const HttpRequest& request) const {
     const std::string query(split_target(request.target).second);
     const std::string room = query_param(query, "room");
-    if (!room.empty() && !room::is_valid_room_name(room)) return error_response(400, "bad_room_name", "not a valid room name");
-    if (room.empty() ? !claims.grants.room_list : !(claims.grants.room_list || claims.grants.administers(room))) {
-        return forbidden("reading the audit log needs roomList, or roomAdmin for the room named by ?room=");
+    if (!room.empty() && !room::is_valid_room_name(room))
+        return error_response(400, "bad_room_name", "not a valid room name");
+    if (room.empty() ? !claims.grants.room_list
+                     : !(claims.grants.room_list || claims.grants.administers(room))) {
+        return forbidden(
+            "reading the audit log needs roomList, or roomAdmin for the room named by ?room=");
     }
-    auto number = [&](const char* name, std::int64_t fallback, std::int64_t max, std::int64_t& out) {
+    auto number = [&](const char* name, std::int64_t fallback, std::int64_t max,
+                      std::int64_t& out) {
         const std::string text = query_param(query, name);
         if (text.empty()) {
             out = fallback;
             return true;
         }
-        if (text.size() > 16 || text.find_first_not_of("0123456789") != std::string::npos) return false;
+        if (text.size() > 16 || text.find_first_not_of("0123456789") != std::string::npos)
+            return false;
         out = std::stoll(text);
         return out <= max;
     };
@@ -186,7 +206,8 @@ HttpResponse AdminApi::audit(const TokenClaims& claims, const HttpRequest& reque
     }
     json events = json::array();
     if (const room::AuditLog* log = hub_.audit_log()) {
-        for (const room::AuditEvent& event : log->query(room, since, static_cast<std::size_t>(limit))) {
+        for (const room::AuditEvent& event :
+             log->query(room, since, static_cast<std::size_t>(limit))) {
             events.push_back(json::parse(room::AuditLog::to_json_line(event)));
         }
     }
@@ -196,27 +217,34 @@ HttpResponse AdminApi::audit(const TokenClaims& claims, const HttpRequest& reque
 HttpResponse AdminApi::plant(const TokenClaims& claims, const HttpRequest& request) {
 #ifdef ROLLCALL_FAULT_INJECTION
     json body = json::parse(request.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) return error_response(400, "bad_body", "the body must be a JSON object");
+    if (body.is_discarded() || !body.is_object())
+        return error_response(400, "bad_body", "the body must be a JSON object");
     auto text = [&](const char* key) {
         auto it = body.find(key);
         return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
     };
     const std::string kind = text("kind");
     const std::string room = text("room");
-    if (!room::is_valid_room_name(room)) return error_response(400, "bad_room_name", "\"room\" must name a room");
+    if (!room::is_valid_room_name(room))
+        return error_response(400, "bad_room_name", "\"room\" must name a room");
     if (!claims.grants.administers(room)) return forbidden("planting needs roomAdmin for the room");
     std::string failure;
-    if (kind == "stray_transport") failure = hub_.plant_stray_transport(room, text("identity"));
-    else if (kind == "ghost_consumer") failure = hub_.plant_consumer(room, text("identity"), text("track"));
+    if (kind == "stray_transport")
+        failure = hub_.plant_stray_transport(room, text("identity"));
+    else if (kind == "ghost_consumer")
+        failure = hub_.plant_consumer(room, text("identity"), text("track"));
     else if (kind == "fingerprint_swap") {
         const std::string role = text("role").empty() ? "publisher" : text("role");
         if (role != "publisher" && role != "subscriber") {
             return error_response(400, "bad_role", "\"role\" is \"publisher\" or \"subscriber\"");
         }
-        failure = hub_.plant_fingerprint_swap(room, text("identity"),
-                                              role == "publisher" ? sfu::PeerRole::publisher : sfu::PeerRole::subscriber);
+        failure = hub_.plant_fingerprint_swap(
+            room, text("identity"),
+            role == "publisher" ? sfu::PeerRole::publisher : sfu::PeerRole::subscriber);
     } else {
-        return error_response(400, "bad_kind", "\"kind\" is \"stray_transport\", \"ghost_consumer\" or \"fingerprint_swap\"");
+        return error_response(
+            400, "bad_kind",
+            "\"kind\" is \"stray_transport\", \"ghost_consumer\" or \"fingerprint_swap\"");
     }
     if (!failure.empty()) return error_response(404, "not_found", failure);
     return json_response(202, {{"planted", kind}, {"room", room}});
@@ -227,33 +255,40 @@ HttpResponse AdminApi::plant(const TokenClaims& claims, const HttpRequest& reque
 #endif
 }
 
-HttpResponse AdminApi::kick(const TokenClaims& claims, const std::string& room, const std::string& identity,
-                            const HttpRequest& request, Clock::time_point now) {
+HttpResponse AdminApi::kick(const TokenClaims& claims, const std::string& room,
+                            const std::string& identity, const HttpRequest& request,
+                            Clock::time_point now) {
     if (!claims.grants.administers(room)) return forbidden("kicking needs roomAdmin for this room");
     std::string reason;
     if (!request.body.empty()) {
         json body = json::parse(request.body, nullptr, false);
-        if (body.is_discarded() || !body.is_object()) return error_response(400, "bad_body", "the body must be a JSON object");
+        if (body.is_discarded() || !body.is_object())
+            return error_response(400, "bad_body", "the body must be a JSON object");
         if (auto it = body.find("reason"); it != body.end()) {
             if (!it->is_string() || it->get_ref<const std::string&>().size() > kMaxKickReason) {
-                return error_response(400, "bad_reason", "reason must be a string of at most 256 bytes");
+                return error_response(400, "bad_reason",
+                                      "reason must be a string of at most 256 bytes");
             }
             reason = it->get<std::string>();
         }
     }
     if (reason.empty()) reason = query_param(split_target(request.target).second, "reason");
-    if (reason.size() > kMaxKickReason) return error_response(400, "bad_reason", "reason must be at most 256 bytes");
+    if (reason.size() > kMaxKickReason)
+        return error_response(400, "bad_reason", "reason must be at most 256 bytes");
     switch (hub_.kick(room, identity, reason, now)) {
-        case SignalingHub::KickResult::room_not_found: return error_response(404, "room_not_found", "no such room");
+        case SignalingHub::KickResult::room_not_found:
+            return error_response(404, "room_not_found", "no such room");
         case SignalingHub::KickResult::participant_not_found:
             return error_response(404, "participant_not_found", "no such participant in this room");
-        case SignalingHub::KickResult::kicked: break;
+        case SignalingHub::KickResult::kicked:
+            break;
     }
     return json_response(200, {{"kicked", {{"room", room}, {"identity", identity}}}});
 }
 
 HttpResponse AdminApi::delete_room(const TokenClaims& claims, const std::string& room) {
-    if (!claims.grants.administers(room)) return forbidden("deleting a room needs roomAdmin for it");
+    if (!claims.grants.administers(room))
+        return forbidden("deleting a room needs roomAdmin for it");
     auto removed = hub_.close_room(room);
     if (!removed) return error_response(404, "room_not_found", "no such room");
     return json_response(200, {{"deleted", {{"room", room}, {"participants_removed", *removed}}}});

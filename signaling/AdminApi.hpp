@@ -18,11 +18,12 @@ struct TokenClaims;
 // The admin REST API under /admin/v1 (docs/admin-api.md). Bearer tokens carry the
 // roomList / roomAdmin grants; requests are rate-limited per client address.
 class AdminApi {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     // `test_hooks`: serve POST /admin/v1/test/plant (test builds started with test_hooks).
-    AdminApi(const TokenVerifier& verifier, SignalingHub& hub, const HttpLimits& limits, bool test_hooks = false);
+    AdminApi(const TokenVerifier& verifier, SignalingHub& hub, const HttpLimits& limits,
+             bool test_hooks = false);
 
     // `path` is the request path below /admin/v1 (e.g. "/rooms/a"), undecoded.
     HttpResponse handle(const HttpRequest& request, std::string_view path, Clock::time_point now,
@@ -32,12 +33,13 @@ public:
     bool authenticate(const HttpRequest& request, std::int64_t unix_now, TokenClaims& claims,
                       HttpResponse& error) const;
 
-private:
+  private:
     bool admit(const std::string& address, Clock::time_point now);
     HttpResponse list_rooms(const TokenClaims& claims) const;
     HttpResponse get_room(const TokenClaims& claims, const std::string& room) const;
-    HttpResponse kick(const TokenClaims& claims, const std::string& room, const std::string& identity,
-                      const HttpRequest& request, Clock::time_point now);
+    HttpResponse kick(const TokenClaims& claims, const std::string& room,
+                      const std::string& identity, const HttpRequest& request,
+                      Clock::time_point now);
     HttpResponse delete_room(const TokenClaims& claims, const std::string& room);
     HttpResponse audit(const TokenClaims& claims, const HttpRequest& request) const;
     HttpResponse plant(const TokenClaims& claims, const HttpRequest& request);

@@ -11,7 +11,8 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 constexpr std::array<std::int8_t, 256> make_decode_table() {
     std::array<std::int8_t, 256> table{};
     for (auto& entry : table) entry = -1;
-    for (int i = 0; i < 64; ++i) table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
+    for (int i = 0; i < 64; ++i)
+        table[static_cast<unsigned char>(kAlphabet[i])] = static_cast<std::int8_t>(i);
     return table;
 }
 
@@ -24,7 +25,8 @@ std::string base64url_encode(std::span<const std::uint8_t> bytes) {
     out.reserve((bytes.size() * 4 + 2) / 3);
     std::size_t i = 0;
     for (; i + 3 <= bytes.size(); i += 3) {
-        const std::uint32_t n = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
+        const std::uint32_t n =
+            (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
         out.push_back(kAlphabet[(n >> 18) & 63]);
         out.push_back(kAlphabet[(n >> 12) & 63]);
         out.push_back(kAlphabet[(n >> 6) & 63]);
@@ -36,7 +38,8 @@ std::string base64url_encode(std::span<const std::uint8_t> bytes) {
         out.push_back(kAlphabet[(n >> 18) & 63]);
         out.push_back(kAlphabet[(n >> 12) & 63]);
     } else if (rest == 2) {
-        const std::uint32_t n = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8);
+        const std::uint32_t n =
+            (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8);
         out.push_back(kAlphabet[(n >> 18) & 63]);
         out.push_back(kAlphabet[(n >> 12) & 63]);
         out.push_back(kAlphabet[(n >> 6) & 63]);

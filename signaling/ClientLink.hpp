@@ -19,7 +19,7 @@ enum class CloseCode : std::uint16_t {
 // One signaling connection as the protocol engine sees it; the WebSocket session
 // implements it. Calls never re-enter the hub synchronously.
 class ClientLink {
-public:
+  public:
     virtual ~ClientLink() = default;
     // Queues a text frame; a client that lets its queue overflow is closed.
     virtual void send_text(std::string text) = 0;

@@ -33,7 +33,8 @@ bool json_depth_within(std::string_view text, std::size_t max_depth) noexcept {
 std::optional<ClientMessage> parse_client_message(std::string_view text, ParseFailure& failure) {
     failure.code = "malformed_message";
     if (!json_depth_within(text, kMaxJsonDepth)) {
-        failure.message = "the message nests deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+        failure.message =
+            "the message nests deeper than " + std::to_string(kMaxJsonDepth) + " levels";
         return std::nullopt;
     }
     json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -47,7 +48,8 @@ std::optional<ClientMessage> parse_client_message(std::string_view text, ParseFa
     }
     ClientMessage message;
     if (auto id = value.find("id"); id != value.end()) {
-        const bool ok = (id->is_string() && id->get_ref<const std::string&>().size() <= 64) || id->is_number_integer();
+        const bool ok = (id->is_string() && id->get_ref<const std::string&>().size() <= 64) ||
+                        id->is_number_integer();
         if (!ok) {
             failure.message = "\"id\" must be an integer or a string of at most 64 bytes";
             return std::nullopt;

@@ -1,11 +1,11 @@
 #include "signaling/DevCertificate.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <fcntl.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -46,12 +46,14 @@ void add_extension(X509* cert, int nid, const char* value) {
     X509_EXTENSION_free(ext);
 }
 
-void write_pem(const std::filesystem::path& path, mode_t mode, const std::function<int(FILE*)>& write) {
+void write_pem(const std::filesystem::path& path, mode_t mode,
+               const std::function<int(FILE*)>& write) {
     const std::filesystem::path temporary = path.string() + ".tmp";
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
     if (fd < 0) throw std::runtime_error("cannot write " + temporary.string());
     FilePtr file(fdopen(fd, "wb"));
-    if (!file || write(file.get()) != 1) throw std::runtime_error("cannot write " + temporary.string());
+    if (!file || write(file.get()) != 1)
+        throw std::runtime_error("cannot write " + temporary.string());
     file.reset();
     std::filesystem::rename(temporary, path);
 }
@@ -78,13 +80,15 @@ CertificateFiles ensure_dev_certificate(const std::filesystem::path& data_dir) {
     X509_gmtime_adj(X509_getm_notAfter(cert.get()), kValiditySeconds);
     X509_set_pubkey(cert.get(), key.get());
     X509_NAME* name = X509_get_subject_name(cert.get());
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("rollcall dev"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("rollcall dev"), -1, -1, 0);
     X509_set_issuer_name(cert.get(), name);
     add_extension(cert.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
     add_extension(cert.get(), NID_basic_constraints, "critical,CA:FALSE");
     add_extension(cert.get(), NID_key_usage, "critical,digitalSignature");
     add_extension(cert.get(), NID_ext_key_usage, "serverAuth");
-    if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) throw std::runtime_error("cannot sign the certificate");
+    if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0)
+        throw std::runtime_error("cannot sign the certificate");
 
     write_pem(files.private_key, 0600, [&](FILE* f) {
         return PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr);

@@ -60,7 +60,8 @@ std::string query_param(std::string_view query, std::string_view key) {
         const auto eq = pair.find('=');
         if (pair.substr(0, eq) == key) {
             std::string value;
-            if (eq != std::string_view::npos && percent_decode(pair.substr(eq + 1), value, true)) return value;
+            if (eq != std::string_view::npos && percent_decode(pair.substr(eq + 1), value, true))
+                return value;
             return {};
         }
         if (amp == std::string_view::npos) break;

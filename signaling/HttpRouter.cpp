@@ -16,10 +16,15 @@ constexpr std::int64_t kDevTokenTtl = 6 * 3600;
 constexpr std::string_view kAdminPrefix = "/admin/v1";
 }  // namespace
 
-HttpRouter::HttpRouter(const ServerConfig& config, const TokenVerifier& verifier, SignalingHub& hub, MetricsText metrics)
-    : config_(config), admin_(verifier, hub, config.http, config.roll_call.test_hooks), files_(config.web_root), metrics_text_(std::move(metrics)) {}
+HttpRouter::HttpRouter(const ServerConfig& config, const TokenVerifier& verifier, SignalingHub& hub,
+                       MetricsText metrics)
+    : config_(config),
+      admin_(verifier, hub, config.http, config.roll_call.test_hooks),
+      files_(config.web_root),
+      metrics_text_(std::move(metrics)) {}
 
-HttpResponse HttpRouter::handle(const HttpRequest& request, Clock::time_point now, std::int64_t unix_now) {
+HttpResponse HttpRouter::handle(const HttpRequest& request, Clock::time_point now,
+                                std::int64_t unix_now) {
     const auto [path, query] = split_target(request.target);
     const bool read = request.method == "GET" || request.method == "HEAD";
     if (path == "/healthz") {
@@ -35,10 +40,12 @@ HttpResponse HttpRouter::handle(const HttpRequest& request, Clock::time_point no
     }
     if (path == "/dev/token") {
         if (!config_.dev) return error_response(404, "not_found", "no such resource");
-        if (request.method != "POST") return error_response(405, "method_not_allowed", "allowed: POST");
+        if (request.method != "POST")
+            return error_response(405, "method_not_allowed", "allowed: POST");
         return dev_token(request, unix_now);
     }
-    if (path == "/rtc") return error_response(426, "upgrade_required", "signaling is a WebSocket at /rtc");
+    if (path == "/rtc")
+        return error_response(426, "upgrade_required", "signaling is a WebSocket at /rtc");
     if (read) {
         if (auto file = files_.serve(path)) return std::move(*file);
     }
@@ -47,13 +54,15 @@ HttpResponse HttpRouter::handle(const HttpRequest& request, Clock::time_point no
 
 HttpResponse HttpRouter::metrics(const HttpRequest& request, std::int64_t unix_now) const {
     const std::string_view token = bearer_token(request.authorization);
-    const bool static_ok = !config_.metrics_token.empty() && token.size() == config_.metrics_token.size() &&
-                           CRYPTO_memcmp(token.data(), config_.metrics_token.data(), token.size()) == 0;
+    const bool static_ok =
+        !config_.metrics_token.empty() && token.size() == config_.metrics_token.size() &&
+        CRYPTO_memcmp(token.data(), config_.metrics_token.data(), token.size()) == 0;
     if (!static_ok) {
         TokenClaims claims;
         HttpResponse error;
         if (!admin_.authenticate(request, unix_now, claims, error)) return error;
-        if (!claims.grants.room_list) return error_response(403, "permission_denied", "metrics need the roomList grant");
+        if (!claims.grants.room_list)
+            return error_response(403, "permission_denied", "metrics need the roomList grant");
     }
     HttpResponse response;
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -63,7 +72,8 @@ HttpResponse HttpRouter::metrics(const HttpRequest& request, std::int64_t unix_n
 
 HttpResponse HttpRouter::dev_token(const HttpRequest& request, std::int64_t unix_now) const {
     json body = json::parse(request.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) return error_response(400, "bad_body", "send {\"room\", \"identity\", \"name\"}");
+    if (body.is_discarded() || !body.is_object())
+        return error_response(400, "bad_body", "send {\"room\", \"identity\", \"name\"}");
     auto text = [&](const char* key) -> std::string {
         auto it = body.find(key);
         return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -73,17 +83,21 @@ HttpResponse HttpRouter::dev_token(const HttpRequest& request, std::int64_t unix
     claims.identity = text("identity");
     claims.name = text("name");
     if (!room::is_valid_room_name(claims.grants.room)) {
-        return error_response(400, "bad_room_name", "room names are 1-64 characters of A-Z a-z 0-9 . _ -");
+        return error_response(400, "bad_room_name",
+                              "room names are 1-64 characters of A-Z a-z 0-9 . _ -");
     }
     if (!room::is_valid_identity(claims.identity)) {
-        return error_response(400, "bad_identity", "identities are 1-128 bytes without control characters or '/'");
+        return error_response(400, "bad_identity",
+                              "identities are 1-128 bytes without control characters or '/'");
     }
-    if (claims.name.size() > 128) return error_response(400, "bad_name", "names are at most 128 bytes");
+    if (claims.name.size() > 128)
+        return error_response(400, "bad_name", "names are at most 128 bytes");
     claims.grants.room_join = claims.grants.can_publish = claims.grants.can_subscribe = true;
     claims.grants.can_publish_data = true;
     claims.expires_at = unix_now + kDevTokenTtl;
     const std::string token = mint_hs256_token(kDevApiKey, kDevApiSecret, claims);
-    return json_response(200, {{"token", token}, {"room", claims.grants.room}, {"identity", claims.identity}});
+    return json_response(
+        200, {{"token", token}, {"room", claims.grants.room}, {"identity", claims.identity}});
 }
 
 }  // namespace rollcall::signaling

@@ -18,15 +18,16 @@ class TokenVerifier;
 // Every plain HTTP request (everything but the /rtc WebSocket upgrade) lands here:
 // /healthz, /metrics, /admin/v1/..., /dev/token (dev mode only) and the web client.
 class HttpRouter {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     using MetricsText = std::function<std::string()>;
 
-    HttpRouter(const ServerConfig& config, const TokenVerifier& verifier, SignalingHub& hub, MetricsText metrics);
+    HttpRouter(const ServerConfig& config, const TokenVerifier& verifier, SignalingHub& hub,
+               MetricsText metrics);
 
     HttpResponse handle(const HttpRequest& request, Clock::time_point now, std::int64_t unix_now);
 
-private:
+  private:
     HttpResponse metrics(const HttpRequest& request, std::int64_t unix_now) const;
     HttpResponse dev_token(const HttpRequest& request, std::int64_t unix_now) const;
 

@@ -31,11 +31,12 @@ void HttpServer::Impl::accept() {
         if (options.tls) {
             auto stream = std::make_shared<TlsStream>(std::move(socket), tls);
             beast::get_lowest_layer(*stream).expires_after(options.http.request_timeout);
-            stream->async_handshake(ssl::stream_base::server,
-                                    [this, stream, slot = std::move(slot)](beast::error_code hec) mutable {
-                                        if (hec) return;  // scanners, plain-HTTP clients, timeouts
-                                        serve_tls(*this, stream, std::move(slot));
-                                    });
+            stream->async_handshake(
+                ssl::stream_base::server,
+                [this, stream, slot = std::move(slot)](beast::error_code hec) mutable {
+                    if (hec) return;  // scanners, plain-HTTP clients, timeouts
+                    serve_tls(*this, stream, std::move(slot));
+                });
         } else {
             serve_plain(*this, std::move(socket), std::move(slot));
         }
@@ -65,7 +66,8 @@ void HttpServer::Impl::begin_shutdown() {
     ticker.async_wait([this](beast::error_code) { ioc.stop(); });
 }
 
-HttpServer::HttpServer(ServerOptions options, SignalingHub& hub, HttpRouter& router, SignalingStats& stats)
+HttpServer::HttpServer(ServerOptions options, SignalingHub& hub, HttpRouter& router,
+                       SignalingStats& stats)
     : impl_(std::make_unique<Impl>(std::move(options), hub, router, stats)) {}
 
 HttpServer::~HttpServer() {
@@ -75,24 +77,29 @@ HttpServer::~HttpServer() {
 std::uint16_t HttpServer::listen() {
     Impl& s = *impl_;
     if (s.options.tls) {
-        s.tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+        s.tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                          ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
         try {
             s.tls.use_certificate_chain_file(s.options.certificate_file.string());
             s.tls.use_private_key_file(s.options.private_key_file.string(), ssl::context::pem);
         } catch (const std::exception& error) {
-            throw std::runtime_error("cannot load the TLS certificate or key: " + std::string(error.what()));
+            throw std::runtime_error("cannot load the TLS certificate or key: " +
+                                     std::string(error.what()));
         }
     }
     beast::error_code ec;
-    const auto address = net::ip::make_address(s.options.bind == "localhost" ? "127.0.0.1" : s.options.bind, ec);
+    const auto address =
+        net::ip::make_address(s.options.bind == "localhost" ? "127.0.0.1" : s.options.bind, ec);
     if (ec) throw std::runtime_error("bad bind address " + s.options.bind);
     const tcp::endpoint endpoint(address, s.options.port);
     s.acceptor.open(endpoint.protocol(), ec);
     if (!ec) s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) s.acceptor.bind(endpoint, ec);
     if (!ec) s.acceptor.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) throw std::runtime_error("cannot listen on " + s.options.bind + ":" + std::to_string(s.options.port) + ": " + ec.message());
+    if (ec)
+        throw std::runtime_error("cannot listen on " + s.options.bind + ":" +
+                                 std::to_string(s.options.port) + ": " + ec.message());
     return s.acceptor.local_endpoint().port();
 }
 
@@ -106,7 +113,9 @@ void HttpServer::run() {
     s.ioc.run();
 }
 
-void HttpServer::post(std::function<void()> task) { net::post(impl_->ioc, std::move(task)); }
+void HttpServer::post(std::function<void()> task) {
+    net::post(impl_->ioc, std::move(task));
+}
 
 void HttpServer::stop() {
     net::post(impl_->ioc, [this] { impl_->begin_shutdown(); });

@@ -28,7 +28,7 @@ struct ServerOptions {
 // everything else goes to the router. Runs on one thread, which owns the hub and roster.
 // This header is all the rest of the code sees of Beast and Asio.
 class HttpServer {
-public:
+  public:
     HttpServer(ServerOptions options, SignalingHub& hub, HttpRouter& router, SignalingStats& stats);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
@@ -45,7 +45,7 @@ public:
 
     struct Impl;  // defined with the sessions in HttpServer.cpp
 
-private:
+  private:
     std::unique_ptr<Impl> impl_;
 };
 

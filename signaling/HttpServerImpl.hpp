@@ -25,18 +25,19 @@ using SteadyClock = std::chrono::steady_clock;
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-inline std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
-
+inline std::int64_t unix_now() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 // Counts an open TCP connection for as long as it lives.
 class ConnectionSlot {
-public:
+  public:
     explicit ConnectionSlot(std::size_t& counter) : counter_(&counter) { ++*counter_; }
     ~ConnectionSlot() { --*counter_; }
     ConnectionSlot(const ConnectionSlot&) = delete;
     ConnectionSlot& operator=(const ConnectionSlot&) = delete;
 
-private:
+  private:
     std::size_t* counter_;
 };
 
@@ -45,7 +46,6 @@ inline std::string remote_of(const tcp::socket& socket) {
     auto endpoint = socket.remote_endpoint(ec);
     return ec ? std::string("unknown") : endpoint.address().to_string();
 }
-
 
 struct HttpServer::Impl {
     // Declared first so it outlives the io_context, whose destructor destroys sessions.
@@ -73,7 +73,9 @@ struct HttpServer::Impl {
 
 // Serve one accepted connection; each is defined in its own translation unit so the two
 // stream types' templates compile in parallel.
-void serve_plain(HttpServer::Impl& server, tcp::socket socket, std::unique_ptr<ConnectionSlot> slot);
-void serve_tls(HttpServer::Impl& server, std::shared_ptr<TlsStream> stream, std::unique_ptr<ConnectionSlot> slot);
+void serve_plain(HttpServer::Impl& server, tcp::socket socket,
+                 std::unique_ptr<ConnectionSlot> slot);
+void serve_tls(HttpServer::Impl& server, std::shared_ptr<TlsStream> stream,
+               std::unique_ptr<ConnectionSlot> slot);
 
 }  // namespace rollcall::signaling

@@ -22,16 +22,21 @@ inline constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
 
 // Errors that only mean the peer went away; not worth a log line.
 inline bool is_disconnect(const beast::error_code& ec) {
-    return ec == net::error::eof || ec == net::error::connection_reset || ec == net::error::operation_aborted ||
-           ec == beast::error::timeout || ec == websocket::error::closed || ec == ssl::error::stream_truncated ||
+    return ec == net::error::eof || ec == net::error::connection_reset ||
+           ec == net::error::operation_aborted || ec == beast::error::timeout ||
+           ec == websocket::error::closed || ec == ssl::error::stream_truncated ||
            ec == http::error::end_of_stream;
 }
 
 template <typename Stream>
 class WsSession final : public ClientLink, public std::enable_shared_from_this<WsSession<Stream>> {
-public:
-    WsSession(HttpServer::Impl& server, Stream&& stream, std::unique_ptr<ConnectionSlot> slot, std::string remote)
-        : server_(server), ws_(std::move(stream)), grace_(ws_.get_executor()), slot_(std::move(slot)),
+  public:
+    WsSession(HttpServer::Impl& server, Stream&& stream, std::unique_ptr<ConnectionSlot> slot,
+              std::string remote)
+        : server_(server),
+          ws_(std::move(stream)),
+          grace_(ws_.get_executor()),
+          slot_(std::move(slot)),
           remote_(std::move(remote)) {}
 
     ~WsSession() override { finish(); }
@@ -42,7 +47,9 @@ public:
         ws_.read_message_max(server_.options.signaling.max_frame_bytes);
         ws_.set_option(websocket::stream_base::decorator(
             [](websocket::response_type& res) { res.set(http::field::server, "rollcall"); }));
-        ws_.async_accept(request, [self = this->shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+        ws_.async_accept(request, [self = this->shared_from_this()](beast::error_code ec) {
+            self->on_accept(ec);
+        });
     }
 
     void send_text(std::string text) override {
@@ -60,7 +67,9 @@ public:
     void close(CloseCode code, std::string_view reason) override {
         if (close_requested_) return;
         close_requested_ = true;
-        queue_.push_back(Outgoing{{}, websocket::close_reason(static_cast<websocket::close_code>(code), std::string(reason).substr(0, 120))});
+        queue_.push_back(Outgoing{{},
+                                  websocket::close_reason(static_cast<websocket::close_code>(code),
+                                                          std::string(reason).substr(0, 120))});
         write_next();
         // If the peer never completes the close handshake, drop the socket.
         grace_.expires_after(server_.options.signaling.close_grace);
@@ -71,7 +80,7 @@ public:
 
     const std::string& remote_address() const override { return remote_; }
 
-private:
+  private:
     struct Outgoing {
         std::string text;
         std::optional<websocket::close_reason> close;
@@ -79,7 +88,8 @@ private:
 
     void on_accept(beast::error_code ec) {
         if (ec) {
-            if (!is_disconnect(ec)) spdlog::debug("websocket accept from {} failed: {}", remote_, ec.message());
+            if (!is_disconnect(ec))
+                spdlog::debug("websocket accept from {} failed: {}", remote_, ec.message());
             return;
         }
         session_ = server_.hub.on_open(*this, SteadyClock::now());
@@ -88,7 +98,8 @@ private:
     }
 
     void read() {
-        ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+        ws_.async_read(buffer_, [self = this->shared_from_this()](
+                                    beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
     void on_read(beast::error_code ec) {
@@ -127,15 +138,16 @@ private:
             return;
         }
         ws_.text(true);
-        ws_.async_write(net::buffer(next.text), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-            self->writing_ = false;
-            if (ec) {
-                self->queue_.clear();
-                return;  // the pending read fails too and finishes the session
-            }
-            self->queue_.pop_front();
-            self->write_next();
-        });
+        ws_.async_write(net::buffer(next.text),
+                        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                            self->writing_ = false;
+                            if (ec) {
+                                self->queue_.clear();
+                                return;  // the pending read fails too and finishes the session
+                            }
+                            self->queue_.pop_front();
+                            self->write_next();
+                        });
     }
 
     // The hub forgets this link exactly once, before it is destroyed.
@@ -164,9 +176,11 @@ private:
 // Plain HTTP requests on one connection (keep-alive), until one asks for the WebSocket.
 template <typename Stream>
 class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream>> {
-public:
+  public:
     HttpSession(HttpServer::Impl& server, Stream&& stream, std::unique_ptr<ConnectionSlot> slot)
-        : server_(server), stream_(std::move(stream)), slot_(std::move(slot)),
+        : server_(server),
+          stream_(std::move(stream)),
+          slot_(std::move(slot)),
           remote_(remote_of(beast::get_lowest_layer(stream_).socket())) {}
 
     void read() {
@@ -175,22 +189,27 @@ public:
         parser_->body_limit(server_.options.http.max_body_bytes);
         beast::get_lowest_layer(stream_).expires_after(server_.options.http.request_timeout);
         http::async_read(stream_, buffer_, *parser_,
-                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->on_read(ec);
+                         });
     }
 
-private:
+  private:
     void on_read(beast::error_code ec) {
         if (ec == http::error::body_limit) {
-            respond(error_response(413, "body_too_large", "the request body is too large"), 11, false);
+            respond(error_response(413, "body_too_large", "the request body is too large"), 11,
+                    false);
             return;
         }
         if (ec == http::error::header_limit) {
-            respond(error_response(431, "headers_too_large", "the request headers are too large"), 11, false);
+            respond(error_response(431, "headers_too_large", "the request headers are too large"),
+                    11, false);
             return;
         }
         if (ec) {
             if (!is_disconnect(ec)) {
-                respond(error_response(400, "bad_request", "the request could not be parsed"), 11, false);
+                respond(error_response(400, "bad_request", "the request could not be parsed"), 11,
+                        false);
             } else {
                 shutdown();
             }
@@ -199,8 +218,10 @@ private:
         http::request<http::string_body> request = parser_->release();
         const auto [path, query] = split_target(request.target());
         if (path == "/rtc" && websocket::is_upgrade(request)) {
-            beast::get_lowest_layer(stream_).expires_never();  // the WebSocket sets its own timeouts
-            std::make_shared<WsSession<Stream>>(server_, std::move(stream_), std::move(slot_), remote_)
+            beast::get_lowest_layer(stream_)
+                .expires_never();  // the WebSocket sets its own timeouts
+            std::make_shared<WsSession<Stream>>(server_, std::move(stream_), std::move(slot_),
+                                                remote_)
                 ->run(std::move(request));
             return;
         }
@@ -212,11 +233,13 @@ private:
         plain.body = std::move(request.body());
         plain.remote_address = remote_;
         HttpResponse response = server_.router.handle(plain, SteadyClock::now(), unix_now());
-        respond(std::move(response), request.version(), request.keep_alive(), request.method() == http::verb::head);
+        respond(std::move(response), request.version(), request.keep_alive(),
+                request.method() == http::verb::head);
     }
 
     void respond(HttpResponse response, unsigned version, bool keep_alive, bool head = false) {
-        auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), version);
+        auto res = std::make_shared<http::response<http::string_body>>(
+            static_cast<http::status>(response.status), version);
         res->set(http::field::server, "rollcall");
         res->set(http::field::content_type, response.content_type);
         res->set("X-Content-Type-Options", "nosniff");
@@ -232,13 +255,15 @@ private:
         res->prepare_payload();
         if (head) res->body().clear();
         ++server_.stats.http_responses_by_status[response.status];
-        http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
-            if (ec || !res->keep_alive()) {
-                self->shutdown();
-                return;
-            }
-            self->read();
-        });
+        http::async_write(
+            stream_, *res,
+            [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
+                if (ec || !res->keep_alive()) {
+                    self->shutdown();
+                    return;
+                }
+                self->read();
+            });
     }
 
     void shutdown() {
@@ -258,6 +283,5 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
 };
-
 
 }  // namespace rollcall::signaling

@@ -8,7 +8,8 @@
 namespace rollcall::signaling {
 
 std::string random_id(std::string_view prefix, std::size_t length) {
-    static constexpr char kChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static constexpr char kChars[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     std::string id(prefix);
     while (id.size() < prefix.size() + length) {
         unsigned char bytes[32];

@@ -7,7 +7,7 @@ namespace rollcall::signaling {
 
 // A token bucket: `rate` tokens a second, at most `burst` saved up.
 class RateLimiter {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     RateLimiter(double rate, double burst, Clock::time_point now)
@@ -24,7 +24,7 @@ public:
         return true;
     }
 
-private:
+  private:
     double rate_;
     double burst_;
     double tokens_;

@@ -1,8 +1,9 @@
 #include "signaling/ServerConfig.hpp"
 
+#include <toml++/toml.h>
+
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace rollcall::signaling {
 
@@ -17,13 +18,14 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 template <typename T>
-void read_integer(const toml::table& table, const char* key, T& out, std::int64_t min, std::int64_t max) {
+void read_integer(const toml::table& table, const char* key, T& out, std::int64_t min,
+                  std::int64_t max) {
     const toml::node* node = table.get(key);
     if (!node) return;
     auto value = node->value<std::int64_t>();
     if (!node->is_integer() || !value || *value < min || *value > max) {
-        throw ConfigError(std::string("'") + key + "' must be an integer in [" + std::to_string(min) + ", " +
-                          std::to_string(max) + "]");
+        throw ConfigError(std::string("'") + key + "' must be an integer in [" +
+                          std::to_string(min) + ", " + std::to_string(max) + "]");
     }
     out = static_cast<T>(*value);
 }
@@ -33,8 +35,8 @@ void read_number(const toml::table& table, const char* key, double& out, double 
     if (!node) return;
     auto value = node->value<double>();
     if (!value || *value < min || *value > max) {
-        throw ConfigError(std::string("'") + key + "' must be a number in [" + std::to_string(min) + ", " +
-                          std::to_string(max) + "]");
+        throw ConfigError(std::string("'") + key + "' must be a number in [" + std::to_string(min) +
+                          ", " + std::to_string(max) + "]");
     }
     out = *value;
 }
@@ -66,7 +68,8 @@ const toml::table* sub_table(const toml::table& root, const char* key) {
     return node->as_table();
 }
 
-void read_seconds(const toml::table& table, const char* key, std::chrono::seconds& out, std::int64_t max) {
+void read_seconds(const toml::table& table, const char* key, std::chrono::seconds& out,
+                  std::int64_t max) {
     std::int64_t seconds = out.count();
     read_integer(table, key, seconds, 0, max);
     out = std::chrono::seconds(seconds);
@@ -97,7 +100,8 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
     }
     if (const auto* keys = sub_table(root, "keys")) {
         for (const auto& [key, value] : *keys) {
-            if (!value.is_string()) throw ConfigError("[keys] values are secrets and must be strings");
+            if (!value.is_string())
+                throw ConfigError("[keys] values are secrets and must be strings");
             config.api_keys[std::string(key.str())] = *value.value<std::string>();
         }
     }
@@ -124,7 +128,8 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
         read_integer(*media, "workers", config.media_workers, 0, 64);
         if (const toml::node* node = media->get("addresses")) {
             const toml::array* list = node->as_array();
-            if (!list || list->empty()) throw ConfigError("[media] addresses must be a non-empty array of IP addresses");
+            if (!list || list->empty())
+                throw ConfigError("[media] addresses must be a non-empty array of IP addresses");
             config.media_addresses.clear();
             for (const auto& item : *list) {
                 if (!item.is_string()) throw ConfigError("[media] addresses must be strings");
@@ -148,7 +153,8 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
         std::int64_t join_timeout_ms = s.join_timeout.count();
         read_integer(*limits, "join_timeout_ms", join_timeout_ms, 100, 600000);
         s.join_timeout = std::chrono::milliseconds(join_timeout_ms);
-        read_number(*limits, "admin_requests_per_second", config.http.admin_requests_per_second, 1, 10000);
+        read_number(*limits, "admin_requests_per_second", config.http.admin_requests_per_second, 1,
+                    10000);
         read_integer(*limits, "max_http_body_bytes", config.http.max_body_bytes, 1024, 1 << 20);
     }
 }
@@ -161,17 +167,23 @@ void finalize_config(ServerConfig& config) {
     const bool loopback = is_loopback_address(config.bind);
     if (config.roll_call.test_hooks) {
 #ifndef ROLLCALL_FAULT_INJECTION
-        throw ConfigError("[roll_call] test_hooks: this build has no fault injection (configure with ROLLCALL_FAULT_INJECTION=ON)");
+        throw ConfigError(
+            "[roll_call] test_hooks: this build has no fault injection (configure with "
+            "ROLLCALL_FAULT_INJECTION=ON)");
 #endif
-        if (!config.dev) throw ConfigError("[roll_call] test_hooks is for test servers in dev mode only");
+        if (!config.dev)
+            throw ConfigError("[roll_call] test_hooks is for test servers in dev mode only");
     }
     if (config.dev) {
-        if (!loopback) throw ConfigError("dev mode binds loopback only; refusing bind address " + config.bind);
+        if (!loopback)
+            throw ConfigError("dev mode binds loopback only; refusing bind address " + config.bind);
         config.api_keys.emplace(kDevApiKey, kDevApiSecret);
     }
     if (config.dev) {
         for (const auto& address : config.media_addresses) {
-            if (!is_loopback_address(address)) throw ConfigError("dev mode offers loopback media addresses only; refusing " + address);
+            if (!is_loopback_address(address))
+                throw ConfigError("dev mode offers loopback media addresses only; refusing " +
+                                  address);
         }
     }
     if (config.insecure_dev && !(config.dev && loopback)) {
@@ -179,17 +191,22 @@ void finalize_config(ServerConfig& config) {
     }
     for (const auto& [key, secret] : config.api_keys) {
         if (secret == kDevApiSecret && !loopback) {
-            throw ConfigError("the documented dev secret is refused on a server that binds " + config.bind);
+            throw ConfigError("the documented dev secret is refused on a server that binds " +
+                              config.bind);
         }
         if (!config.dev && secret.size() < 32) {
             throw ConfigError("the secret of API key '" + key + "' is shorter than 32 bytes");
         }
     }
     if (!config.dev && config.api_keys.empty() && config.issuer_keys.empty()) {
-        throw ConfigError("no API key or token issuer configured ([keys], [issuers] or ROLLCALL_API_KEY/SECRET)");
+        throw ConfigError(
+            "no API key or token issuer configured ([keys], [issuers] or ROLLCALL_API_KEY/SECRET)");
     }
-    if (!config.insecure_dev && !config.dev && (config.tls_cert_file.empty() || config.tls_key_file.empty())) {
-        throw ConfigError("a TLS certificate and key are required outside dev mode (server.tls_cert, server.tls_key)");
+    if (!config.insecure_dev && !config.dev &&
+        (config.tls_cert_file.empty() || config.tls_key_file.empty())) {
+        throw ConfigError(
+            "a TLS certificate and key are required outside dev mode (server.tls_cert, "
+            "server.tls_key)");
     }
     if (config.signaling.max_message_bytes > config.signaling.max_frame_bytes) {
         throw ConfigError("max_message_bytes must not exceed max_frame_bytes");

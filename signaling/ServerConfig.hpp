@@ -17,15 +17,15 @@ inline constexpr const char* kDevApiKey = "devkey";
 inline constexpr const char* kDevApiSecret = "rollcall-dev-secret-not-for-production-use";
 
 struct SignalingLimits {
-    std::size_t max_message_bytes = 64 * 1024;         // larger: error, connection kept
-    std::size_t max_frame_bytes = 256 * 1024;          // larger: close 1009
-    double messages_per_second = 20;                   // per connection, sustained
+    std::size_t max_message_bytes = 64 * 1024;  // larger: error, connection kept
+    std::size_t max_frame_bytes = 256 * 1024;   // larger: close 1009
+    double messages_per_second = 20;            // per connection, sustained
     double message_burst = 60;
-    std::size_t flood_drops_before_close = 200;        // dropped messages before the flooder is closed
-    std::chrono::milliseconds join_timeout{5000};      // first message must be a join by then
+    std::size_t flood_drops_before_close = 200;    // dropped messages before the flooder is closed
+    std::chrono::milliseconds join_timeout{5000};  // first message must be a join by then
     std::size_t max_connections = 2000;
-    std::size_t max_outgoing_queue = 512;              // messages queued to a slow client before it is closed
-    std::chrono::milliseconds close_grace{1000};       // time to flush a final error before closing
+    std::size_t max_outgoing_queue = 512;  // messages queued to a slow client before it is closed
+    std::chrono::milliseconds close_grace{1000};  // time to flush a final error before closing
 };
 
 struct HttpLimits {
@@ -55,17 +55,18 @@ struct ServerConfig {
     std::filesystem::path tls_key_file;
     std::string log_level = "info";
 
-    std::map<std::string, std::string, std::less<>> api_keys;        // key -> HS256 secret
-    std::map<std::string, std::string, std::less<>> issuer_keys;     // iss -> P-256 public key PEM
+    std::map<std::string, std::string, std::less<>> api_keys;     // key -> HS256 secret
+    std::map<std::string, std::string, std::less<>> issuer_keys;  // iss -> P-256 public key PEM
     std::chrono::seconds token_leeway{5};
-    std::string metrics_token;  // static bearer for Prometheus scrapes; empty = JWT with roomList only
+    std::string
+        metrics_token;  // static bearer for Prometheus scrapes; empty = JWT with roomList only
 
     std::size_t max_rooms = 1000;
     std::size_t max_participants_per_room = 100;
     bool auto_create_rooms = true;
     std::chrono::seconds empty_room_timeout{300};
 
-    std::size_t media_workers = 0;                        // 0: one per core
+    std::size_t media_workers = 0;                             // 0: one per core
     std::vector<std::string> media_addresses = {"127.0.0.1"};  // the only ICE candidates offered
 
     SignalingLimits signaling;
@@ -74,7 +75,7 @@ struct ServerConfig {
 };
 
 class ConfigError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

@@ -4,10 +4,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "sfu/OfferPlan.hpp"
 #include "signaling/ClientMessage.hpp"
 #include "signaling/Random.hpp"
 #include "signaling/Token.hpp"
-#include "sfu/OfferPlan.hpp"
 #include "transport/Sdp.hpp"
 
 namespace rollcall::signaling {
@@ -20,7 +20,11 @@ constexpr auto kRateErrorInterval = std::chrono::seconds(1);
 }  // namespace
 
 json track_json(const room::Track& track) {
-    return {{"id", track.id}, {"kind", track.kind}, {"source", track.source}, {"codec", track.codec}, {"muted", track.muted}};
+    return {{"id", track.id},
+            {"kind", track.kind},
+            {"source", track.source},
+            {"codec", track.codec},
+            {"muted", track.muted}};
 }
 
 json participant_json(const room::Participant& participant) {
@@ -33,31 +37,44 @@ json participant_json(const room::Participant& participant) {
             {"name", participant.name},
             {"joined_at", participant.joined_at_unix},
             {"permissions",
-             {{"canPublish", g.can_publish}, {"canSubscribe", g.can_subscribe}, {"canPublishData", g.can_publish_data}}}};
+             {{"canPublish", g.can_publish},
+              {"canSubscribe", g.can_subscribe},
+              {"canPublishData", g.can_publish_data}}}};
 }
 
-SignalingHub::SignalingHub(const ServerConfig& config, const TokenVerifier& verifier, room::Roster& roster,
-                           SignalingStats& stats, sfu::MediaPlane* media, room::AuditLog* audit)
-    : config_(config), verifier_(verifier), roster_(roster), stats_(stats), media_(media), audit_(audit) {}
+SignalingHub::SignalingHub(const ServerConfig& config, const TokenVerifier& verifier,
+                           room::Roster& roster, SignalingStats& stats, sfu::MediaPlane* media,
+                           room::AuditLog* audit)
+    : config_(config),
+      verifier_(verifier),
+      roster_(roster),
+      stats_(stats),
+      media_(media),
+      audit_(audit) {}
 
 SignalingHub::~SignalingHub() = default;
 
 SessionId SignalingHub::on_open(ClientLink& link, Clock::time_point now) {
     if (connections_.size() >= config_.signaling.max_connections) {
         ++stats_.connections_refused;
-        link.send_text(to_text({{"type", "error"}, {"code", "server_full"}, {"message", "too many connections; try again later"}}));
+        link.send_text(to_text({{"type", "error"},
+                                {"code", "server_full"},
+                                {"message", "too many connections; try again later"}}));
         link.close(CloseCode::try_again_later, "server full");
         return 0;
     }
     ++stats_.connections_opened;
     const SessionId session = next_session_++;
     const SignalingLimits& limits = config_.signaling;
-    connections_.emplace(session, Connection(session, link, RateLimiter(limits.messages_per_second, limits.message_burst, now),
-                                             now + limits.join_timeout, now));
+    connections_.emplace(
+        session, Connection(session, link,
+                            RateLimiter(limits.messages_per_second, limits.message_burst, now),
+                            now + limits.join_timeout, now));
     return session;
 }
 
-void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time_point now, std::int64_t unix_now) {
+void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time_point now,
+                           std::int64_t unix_now) {
     auto it = connections_.find(session);
     if (it == connections_.end() || it->second.state == State::closing) return;
     Connection& connection = it->second;
@@ -65,7 +82,8 @@ void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time
     if (!admit_rate(connection, now)) return;
     if (text.size() > config_.signaling.max_message_bytes) {
         send_error(connection, "message_too_large",
-                   "messages are limited to " + std::to_string(config_.signaling.max_message_bytes) + " bytes");
+                   "messages are limited to " +
+                       std::to_string(config_.signaling.max_message_bytes) + " bytes");
         return;
     }
     ParseFailure failure;
@@ -76,7 +94,8 @@ void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time
     }
     const json* ref = message->ref.is_null() ? nullptr : &message->ref;
     if (message->type == ClientMessageType::unknown) {
-        send_error(connection, "unknown_type", "unknown message type '" + message->type_name.substr(0, 64) + "'", ref);
+        send_error(connection, "unknown_type",
+                   "unknown message type '" + message->type_name.substr(0, 64) + "'", ref);
         return;
     }
     if (connection.state == State::awaiting_join) {
@@ -153,26 +172,30 @@ bool SignalingHub::admit_rate(Connection& connection, Clock::time_point now) {
     return false;
 }
 
-void SignalingHub::handle_join(Connection& connection, SessionId session, const ClientMessage& message,
-                               std::int64_t unix_now) {
+void SignalingHub::handle_join(Connection& connection, SessionId session,
+                               const ClientMessage& message, std::int64_t unix_now) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto token = message.body.find("token");
     if (token == message.body.end() || !token->is_string()) {
-        fail(connection, "malformed_message", "join needs a string \"token\"", CloseCode::policy_violation, ref);
+        fail(connection, "malformed_message", "join needs a string \"token\"",
+             CloseCode::policy_violation, ref);
         return;
     }
     TokenResult verified = verifier_.verify(token->get_ref<const std::string&>(), unix_now);
     if (!verified.ok()) {
-        fail(connection, error_code(verified.error), verified.detail, CloseCode::policy_violation, ref);
+        fail(connection, error_code(verified.error), verified.detail, CloseCode::policy_violation,
+             ref);
         return;
     }
     const TokenClaims& claims = verified.claims;
     if (claims.identity.empty()) {
-        fail(connection, "token_missing_claim", "joining needs a token with a sub (identity)", CloseCode::policy_violation, ref);
+        fail(connection, "token_missing_claim", "joining needs a token with a sub (identity)",
+             CloseCode::policy_violation, ref);
         return;
     }
     if (!claims.grants.room_join) {
-        fail(connection, "permission_denied", "the token does not grant roomJoin", CloseCode::policy_violation, ref);
+        fail(connection, "permission_denied", "the token does not grant roomJoin",
+             CloseCode::policy_violation, ref);
         return;
     }
     const std::string& room_name = claims.grants.room;
@@ -183,7 +206,8 @@ void SignalingHub::handle_join(Connection& connection, SessionId session, const 
     }
     if (auto asked = message.body.find("room"); asked != message.body.end()) {
         if (!asked->is_string() || asked->get_ref<const std::string&>() != room_name) {
-            fail(connection, "room_not_allowed", "the token is not for that room", CloseCode::policy_violation, ref);
+            fail(connection, "room_not_allowed", "the token is not for that room",
+                 CloseCode::policy_violation, ref);
             return;
         }
     }
@@ -191,7 +215,8 @@ void SignalingHub::handle_join(Connection& connection, SessionId session, const 
     bool auto_subscribe = true;
     if (auto asked = message.body.find("autoSubscribe"); asked != message.body.end()) {
         if (!asked->is_boolean()) {
-            fail(connection, "malformed_message", "\"autoSubscribe\" must be a boolean", CloseCode::policy_violation, ref);
+            fail(connection, "malformed_message", "\"autoSubscribe\" must be a boolean",
+                 CloseCode::policy_violation, ref);
             return;
         }
         auto_subscribe = asked->get<bool>();
@@ -206,9 +231,10 @@ void SignalingHub::handle_join(Connection& connection, SessionId session, const 
     participant.session = session;
     room::JoinOutcome outcome = roster_.join(room_name, std::move(participant));
     if (outcome.error != room::JoinError::none) {
-        const char* text = outcome.error == room::JoinError::room_full       ? "the room is full"
-                           : outcome.error == room::JoinError::too_many_rooms ? "the server has no room for another room"
-                                                                              : "the room does not exist";
+        const char* text = outcome.error == room::JoinError::room_full ? "the room is full"
+                           : outcome.error == room::JoinError::too_many_rooms
+                               ? "the server has no room for another room"
+                               : "the room does not exist";
         fail(connection, to_string(outcome.error), text, CloseCode::policy_violation, ref);
         return;
     }
@@ -234,10 +260,14 @@ void SignalingHub::handle_join(Connection& connection, SessionId session, const 
     for (const auto& [identity, other] : roster_.find(room_name)->participants) {
         if (other.session != session) others.push_back(participant_json(other));
     }
-    json reply = {{"type", "joined"}, {"room", room_name}, {"participant", participant_json(joined)}, {"participants", others}};
+    json reply = {{"type", "joined"},
+                  {"room", room_name},
+                  {"participant", participant_json(joined)},
+                  {"participants", others}};
     if (ref) reply["ref"] = *ref;
     send(connection, reply);
-    broadcast(room_name, {{"type", "participant_joined"}, {"participant", participant_json(joined)}}, session);
+    broadcast(room_name,
+              {{"type", "participant_joined"}, {"participant", participant_json(joined)}}, session);
     if (auto_subscribe && claims.grants.can_subscribe) {
         std::vector<std::string> ids;
         for (const auto& [identity, other] : roster_.find(room_name)->participants) {
@@ -249,8 +279,8 @@ void SignalingHub::handle_join(Connection& connection, SessionId session, const 
     }
 }
 
-void SignalingHub::handle_leave(Connection& connection, SessionId session, const ClientMessage& message,
-                                Clock::time_point now) {
+void SignalingHub::handle_leave(Connection& connection, SessionId session,
+                                const ClientMessage& message, Clock::time_point now) {
     if (auto left = roster_.leave(connection.room, connection.identity, session, now)) {
         announce_left(*left, connection.room, "left");
     }
@@ -266,16 +296,18 @@ void SignalingHub::on_close(SessionId session) {
     Connection& connection = it->second;
     // A socket that dropped without a leave keeps its media for the reconnect grace; the
     // audit ends it then (or a rejoin with the same identity replaces it).
-    const bool keep = connection.state == State::joined && config_.roll_call.reconnect_grace.count() > 0 && media_ &&
-                      media_->has(session) &&
-                      roster_.mark_disconnected(connection.room, connection.identity, session, Clock::now());
+    const bool keep =
+        connection.state == State::joined && config_.roll_call.reconnect_grace.count() > 0 &&
+        media_ && media_->has(session) &&
+        roster_.mark_disconnected(connection.room, connection.identity, session, Clock::now());
     if (keep) {
         connections_.erase(it);
         return;
     }
     end_media(connection, session);
     if (!connection.room.empty()) {
-        if (auto left = roster_.leave(connection.room, connection.identity, session, Clock::now())) {
+        if (auto left =
+                roster_.leave(connection.room, connection.identity, session, Clock::now())) {
             announce_left(*left, connection.room, "disconnected");
         }
     }
@@ -285,15 +317,16 @@ void SignalingHub::on_close(SessionId session) {
 void SignalingHub::tick(Clock::time_point now) {
     for (auto& [session, connection] : connections_) {
         if (connection.state == State::awaiting_join && now >= connection.join_deadline) {
-            fail(connection, "join_timeout", "no join within the time allowed", CloseCode::policy_violation);
+            fail(connection, "join_timeout", "no join within the time allowed",
+                 CloseCode::policy_violation);
         }
     }
     expire_disconnected(now);
     roster_.expire_empty_rooms(now);
 }
 
-SignalingHub::KickResult SignalingHub::kick(std::string_view room, std::string_view identity, std::string_view reason,
-                                            Clock::time_point now) {
+SignalingHub::KickResult SignalingHub::kick(std::string_view room, std::string_view identity,
+                                            std::string_view reason, Clock::time_point now) {
     if (!roster_.find(room)) return KickResult::room_not_found;
     auto removed = roster_.remove(room, identity, now);
     if (!removed) return KickResult::participant_not_found;
@@ -303,12 +336,16 @@ SignalingHub::KickResult SignalingHub::kick(std::string_view room, std::string_v
     event.participant = removed->identity;
     event.audit_class = "kicked";
     event.action = "kicked";
-    event.evidence = {{"reason", reason.empty() ? "removed by an administrator" : std::string(reason)},
-                      {"session", std::to_string(removed->session)}};
+    event.evidence = {
+        {"reason", reason.empty() ? "removed by an administrator" : std::string(reason)},
+        {"session", std::to_string(removed->session)}};
     record(std::move(event), /*ejection=*/false);
-    if (media_ && !connections_.contains(removed->session)) media_->close(removed->session);  // in its grace
+    if (media_ && !connections_.contains(removed->session))
+        media_->close(removed->session);  // in its grace
     if (auto it = connections_.find(removed->session); it != connections_.end()) {
-        send(it->second, {{"type", "kicked"}, {"reason", "kicked"}, {"message", reason.empty() ? "removed by an administrator" : reason}});
+        send(it->second, {{"type", "kicked"},
+                          {"reason", "kicked"},
+                          {"message", reason.empty() ? "removed by an administrator" : reason}});
         close(it->second, CloseCode::normal, "kicked");
     }
     announce_left(*removed, room, "kicked");
@@ -321,7 +358,9 @@ std::optional<std::size_t> SignalingHub::close_room(std::string_view room) {
     for (const auto& participant : *removed) {
         ++stats_.leaves_by_reason["room_closed"];
         if (auto it = connections_.find(participant.session); it != connections_.end()) {
-            send(it->second, {{"type", "kicked"}, {"reason", "room_closed"}, {"message", "the room was closed by an administrator"}});
+            send(it->second, {{"type", "kicked"},
+                              {"reason", "room_closed"},
+                              {"message", "the room was closed by an administrator"}});
             close(it->second, CloseCode::normal, "room closed");
         } else if (media_) {
             media_->close(participant.session);  // in its reconnect grace
@@ -343,15 +382,16 @@ void SignalingHub::send(Connection& connection, const json& message) {
     connection.link->send_text(to_text(message));
 }
 
-void SignalingHub::send_error(Connection& connection, std::string_view code, std::string_view message, const json* ref) {
+void SignalingHub::send_error(Connection& connection, std::string_view code,
+                              std::string_view message, const json* ref) {
     ++stats_.errors_by_code[std::string(code)];
     json error = {{"type", "error"}, {"code", code}, {"message", message}};
     if (ref) error["ref"] = *ref;
     send(connection, error);
 }
 
-void SignalingHub::fail(Connection& connection, std::string_view code, std::string_view message, CloseCode close_code,
-                        const json* ref) {
+void SignalingHub::fail(Connection& connection, std::string_view code, std::string_view message,
+                        CloseCode close_code, const json* ref) {
     send_error(connection, code, message, ref);
     close(connection, close_code, code);
 }
@@ -375,7 +415,8 @@ void SignalingHub::broadcast(std::string_view room_name, const json& message, Se
     }
 }
 
-void SignalingHub::announce_left(const room::Participant& participant, std::string_view room, std::string_view reason) {
+void SignalingHub::announce_left(const room::Participant& participant, std::string_view room,
+                                 std::string_view reason) {
     ++stats_.leaves_by_reason[std::string(reason)];
     broadcast(room,
               {{"type", "participant_left"},

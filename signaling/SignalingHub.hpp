@@ -2,20 +2,20 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
-#include <map>
-#include <set>
 #include <unordered_map>
 #include <vector>
 
 #include "room/AuditLog.hpp"
 #include "room/Roster.hpp"
 #include "room/RosterAuditor.hpp"
-#include "sfu/OfferPlan.hpp"
 #include "sfu/MediaPlane.hpp"
+#include "sfu/OfferPlan.hpp"
 #include "signaling/ClientLink.hpp"
 #include "signaling/RateLimiter.hpp"
 #include "signaling/ServerConfig.hpp"
@@ -32,20 +32,22 @@ using SessionId = std::uint64_t;
 // per-connection state and is the only writer of the roster. Single-threaded: every call
 // comes from the signaling thread.
 class SignalingHub final : public sfu::MediaEvents {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     // `media` may be null (no media plane: publish is refused with media_unavailable);
     // `audit` may be null (events are then only logged and counted).
     SignalingHub(const ServerConfig& config, const TokenVerifier& verifier, room::Roster& roster,
-                 SignalingStats& stats, sfu::MediaPlane* media = nullptr, room::AuditLog* audit = nullptr);
+                 SignalingStats& stats, sfu::MediaPlane* media = nullptr,
+                 room::AuditLog* audit = nullptr);
     ~SignalingHub() override;
     SignalingHub(const SignalingHub&) = delete;
     SignalingHub& operator=(const SignalingHub&) = delete;
 
     // A new connection. Returns 0 when the server is full (the link is told and closed).
     SessionId on_open(ClientLink& link, Clock::time_point now);
-    void on_text(SessionId session, std::string_view text, Clock::time_point now, std::int64_t unix_now);
+    void on_text(SessionId session, std::string_view text, Clock::time_point now,
+                 std::int64_t unix_now);
     void on_binary(SessionId session, Clock::time_point now);
     // The connection is gone; the link must not be used again. Idempotent.
     void on_close(SessionId session);
@@ -53,15 +55,18 @@ public:
     void tick(Clock::time_point now);
 
     enum class KickResult { kicked, room_not_found, participant_not_found };
-    KickResult kick(std::string_view room, std::string_view identity, std::string_view reason, Clock::time_point now);
+    KickResult kick(std::string_view room, std::string_view identity, std::string_view reason,
+                    Clock::time_point now);
     // Closes a room, telling everyone in it; nullopt if there is no such room.
     std::optional<std::size_t> close_room(std::string_view room);
     // Tells every client the server is going away.
     void shutdown();
 
     // sfu::MediaEvents
-    void on_media_candidate(SessionId session, sfu::PeerRole role, const transport::SdpCandidate& candidate) override;
-    void on_media_connected(SessionId session, sfu::PeerRole role, const sfu::MediaConnectedInfo& info) override;
+    void on_media_candidate(SessionId session, sfu::PeerRole role,
+                            const transport::SdpCandidate& candidate) override;
+    void on_media_connected(SessionId session, sfu::PeerRole role,
+                            const sfu::MediaConnectedInfo& info) override;
     void on_media_failed(SessionId session, sfu::PeerRole role, const std::string& reason) override;
     void on_subscriber_offer(SessionId session, const sfu::SubscriberOffer& offer) override;
     // Roll call: audits the rooms the truth reflects up to date, and ejects what it finds.
@@ -75,16 +80,19 @@ public:
 #ifdef ROLLCALL_FAULT_INJECTION
     // Test hooks: "" or an error. `identity` may be empty (a stray nobody holds).
     std::string plant_stray_transport(std::string_view room, std::string_view identity);
-    std::string plant_consumer(std::string_view room, std::string_view subscriber, std::string_view track_id);
+    std::string plant_consumer(std::string_view room, std::string_view subscriber,
+                               std::string_view track_id);
     // Binds another fingerprint to the participant's connection behind its back, as if its
     // DTLS peer had been swapped: the live transport no longer matches (class 3).
-    std::string plant_fingerprint_swap(std::string_view room, std::string_view identity, sfu::PeerRole role);
+    std::string plant_fingerprint_swap(std::string_view room, std::string_view identity,
+                                       sfu::PeerRole role);
 #endif
 
-private:
+  private:
     enum class State { awaiting_join, joined, closing };
     struct Connection {
-        Connection(SessionId session, ClientLink& l, RateLimiter r, Clock::time_point deadline, Clock::time_point now)
+        Connection(SessionId session, ClientLink& l, RateLimiter r, Clock::time_point deadline,
+                   Clock::time_point now)
             : id(session), link(&l), limiter(r), join_deadline(deadline), drop_window_start(now) {}
         SessionId id;
         ClientLink* link;
@@ -96,26 +104,31 @@ private:
         std::size_t drops_in_window = 0;
         Clock::time_point drop_window_start;
         std::optional<Clock::time_point> last_rate_error;
-        std::string media_mid;        // the publisher transport's first mid, while it exists
-        std::string subscriber_mid;   // the subscriber transport's first mid, once offered
-        bool echo = false;            // the session publishes in echo mode
-        bool publish_pending = false; // a publish offer is with the media plane
+        std::string media_mid;         // the publisher transport's first mid, while it exists
+        std::string subscriber_mid;    // the subscriber transport's first mid, once offered
+        bool echo = false;             // the session publishes in echo mode
+        bool publish_pending = false;  // a publish offer is with the media plane
         std::map<std::string, std::string> published;  // publisher mid → track id
-        std::string audience_sent;    // the last "audience" message, to send only changes
+        std::string audience_sent;  // the last "audience" message, to send only changes
     };
 
-    void handle_join(Connection& connection, SessionId session, const ClientMessage& message, std::int64_t unix_now);
-    void handle_leave(Connection& connection, SessionId session, const ClientMessage& message, Clock::time_point now);
+    void handle_join(Connection& connection, SessionId session, const ClientMessage& message,
+                     std::int64_t unix_now);
+    void handle_leave(Connection& connection, SessionId session, const ClientMessage& message,
+                      Clock::time_point now);
     void handle_publish(Connection& connection, SessionId session, const ClientMessage& message);
-    void handle_publish_echo(Connection& connection, SessionId session, const ClientMessage& message);
+    void handle_publish_echo(Connection& connection, SessionId session,
+                             const ClientMessage& message);
     // Applies a publish answer's outcome to the roster and tells the room.
-    void publish_done(SessionId session, const nlohmann::json& ref, std::optional<std::string> answer,
-                      const std::string& code, const std::string& text, std::vector<room::Track> tracks,
+    void publish_done(SessionId session, const nlohmann::json& ref,
+                      std::optional<std::string> answer, const std::string& code,
+                      const std::string& text, std::vector<room::Track> tracks,
                       nlohmann::json rejected);
     void handle_unpublish(Connection& connection, const ClientMessage& message);
     void handle_mute(Connection& connection, const ClientMessage& message);
     void handle_subscribe(Connection& connection, const ClientMessage& message, bool subscribe);
-    void handle_subscribe_answer(Connection& connection, SessionId session, const ClientMessage& message);
+    void handle_subscribe_answer(Connection& connection, SessionId session,
+                                 const ClientMessage& message);
     // The offer in `message`, checked and planned; on failure the error is sent.
     std::optional<sfu::OfferPlan> plan_offer(Connection& connection, const ClientMessage& message,
                                              sfu::OfferMode mode = sfu::OfferMode::echo);
@@ -123,14 +136,17 @@ private:
     void sync_subscriptions(std::string_view room, std::string_view identity);
     void sync_room_subscriptions(std::string_view room, SessionId except);
     // Auto-subscribes the room's other participants to a new track.
-    void auto_subscribe(std::string_view room, const room::Participant& publisher, const room::Track& track);
+    void auto_subscribe(std::string_view room, const room::Participant& publisher,
+                        const room::Track& track);
     void remove_tracks(Connection& connection, const std::vector<std::string>& track_ids);
-    void handle_renegotiate(Connection& connection, SessionId session, const ClientMessage& message);
+    void handle_renegotiate(Connection& connection, SessionId session,
+                            const ClientMessage& message);
     void handle_trickle(Connection& connection, SessionId session, const ClientMessage& message);
     // Sends `answer` with the sections it did not accept (or the error) for request `ref` if
     // the session is still there.
-    void deliver_answer(SessionId session, const nlohmann::json& ref, std::optional<std::string> answer,
-                        const std::string& code, const std::string& text, nlohmann::json rejected);
+    void deliver_answer(SessionId session, const nlohmann::json& ref,
+                        std::optional<std::string> answer, const std::string& code,
+                        const std::string& text, nlohmann::json rejected);
     void end_media(Connection& connection, SessionId session);
     // Roll call (SignalingHubAudit.cpp).
     void act_on(const std::string& room, const room::Finding& finding, Clock::time_point now);
@@ -138,8 +154,8 @@ private:
     void expire_disconnected(Clock::time_point now);
     void send_audiences(const sfu::RoomTruth& truth);
     // A fingerprint other than the bound one: refused and recorded; false when refused.
-    bool check_fingerprint(Connection& connection, sfu::PeerRole role, const transport::SdpFingerprint& offered,
-                           const nlohmann::json* ref);
+    bool check_fingerprint(Connection& connection, sfu::PeerRole role,
+                           const transport::SdpFingerprint& offered, const nlohmann::json* ref);
     void tell(SessionId session, const nlohmann::json& message);
     bool admit_rate(Connection& connection, Clock::time_point now);
 
@@ -147,12 +163,13 @@ private:
     void send_error(Connection& connection, std::string_view code, std::string_view message,
                     const nlohmann::json* ref = nullptr);
     // Sends the error, then closes: for failures after which the session cannot go on.
-    void fail(Connection& connection, std::string_view code, std::string_view message, CloseCode close_code,
-              const nlohmann::json* ref = nullptr);
+    void fail(Connection& connection, std::string_view code, std::string_view message,
+              CloseCode close_code, const nlohmann::json* ref = nullptr);
     void close(Connection& connection, CloseCode code, std::string_view reason);
     // Tells everyone in `room` but `except` about a roster change.
     void broadcast(std::string_view room, const nlohmann::json& message, SessionId except);
-    void announce_left(const room::Participant& participant, std::string_view room, std::string_view reason);
+    void announce_left(const room::Participant& participant, std::string_view room,
+                       std::string_view reason);
 
     const ServerConfig& config_;
     const TokenVerifier& verifier_;

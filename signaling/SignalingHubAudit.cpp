@@ -13,18 +13,22 @@ using json = nlohmann::json;
 
 namespace {
 
-double milliseconds_since(SignalingHub::Clock::time_point since, SignalingHub::Clock::time_point now) {
+double milliseconds_since(SignalingHub::Clock::time_point since,
+                          SignalingHub::Clock::time_point now) {
     if (since == SignalingHub::Clock::time_point{} || now < since) return 0;
     return std::chrono::duration<double, std::milli>(now - since).count();
 }
 
 const char* explain(room::AuditClass audit_class) {
     switch (audit_class) {
-        case room::AuditClass::too_many_transports: return "a transport your session may not hold was closed";
+        case room::AuditClass::too_many_transports:
+            return "a transport your session may not hold was closed";
         case room::AuditClass::fingerprint_mismatch:
             return "a transport's DTLS certificate is not the one you signaled; it was closed";
-        case room::AuditClass::unauthorized_consumer: return "media you did not subscribe to was being sent to you; it was stopped";
-        default: return "the media plane held something the roster does not account for";
+        case room::AuditClass::unauthorized_consumer:
+            return "media you did not subscribe to was being sent to you; it was stopped";
+        default:
+            return "the media plane held something the roster does not account for";
     }
 }
 
@@ -50,9 +54,10 @@ void SignalingHub::on_media_truth(const sfu::MediaTruth& truth) {
     if (truth.full) {
         // Rooms of this worker that the full snapshot lacks have no media left.
         for (auto it = media_truth_.begin(); it != media_truth_.end();) {
-            const bool absent = media_->worker_for(it->first) == truth.worker &&
-                                std::none_of(truth.rooms.begin(), truth.rooms.end(),
-                                             [&](const sfu::RoomTruth& r) { return r.room == it->first; });
+            const bool absent =
+                media_->worker_for(it->first) == truth.worker &&
+                std::none_of(truth.rooms.begin(), truth.rooms.end(),
+                             [&](const sfu::RoomTruth& r) { return r.room == it->first; });
             it = absent ? media_truth_.erase(it) : std::next(it);
         }
         media_->forget_rooms_without_media(truth);
@@ -69,7 +74,9 @@ void SignalingHub::on_media_truth(const sfu::MediaTruth& truth) {
         event.room = incident.room;
         event.participant = participant ? participant->identity : "";
         const bool refused = incident.kind == sfu::MediaIncident::Kind::fingerprint_refused;
-        event.audit_class = refused ? std::string(room::to_string(room::AuditClass::fingerprint_mismatch)) : "path_change";
+        event.audit_class =
+            refused ? std::string(room::to_string(room::AuditClass::fingerprint_mismatch))
+                    : "path_change";
         event.action = refused ? "refused" : "held";  // media stayed on the established path
         event.detected_after_ms = milliseconds_since(incident.at, now);
         event.evidence = {{"transport", std::to_string(incident.transport)},
@@ -81,29 +88,35 @@ void SignalingHub::on_media_truth(const sfu::MediaTruth& truth) {
         if (!refused && participant) {
             // Its ICE credentials are in someone else's hands; it may want new ones (an ICE
             // restart) even though its media never moved.
-            tell(incident.session, {{"type", "roll_call"},
-                                    {"class", "path_change"},
-                                    {"action", "path_held"},
-                                    {"target", sfu::to_string(incident.role)},
-                                    {"message", "another address took over your connection's ICE checks without "
-                                                "being able to authenticate; your media stayed where it was"}});
+            tell(incident.session,
+                 {{"type", "roll_call"},
+                  {"class", "path_change"},
+                  {"action", "path_held"},
+                  {"target", sfu::to_string(incident.role)},
+                  {"message",
+                   "another address took over your connection's ICE checks without "
+                   "being able to authenticate; your media stayed where it was"}});
         }
     }
     for (const sfu::RoomTruth& room_truth : truth.rooms) {
-        if (room_truth.transports.empty() && room_truth.consumers.empty()) media_truth_.erase(room_truth.room);
-        else media_truth_[room_truth.room] = room_truth;
+        if (room_truth.transports.empty() && room_truth.consumers.empty())
+            media_truth_.erase(room_truth.room);
+        else
+            media_truth_[room_truth.room] = room_truth;
         send_audiences(room_truth);
         // Compare only when the truth reflects every command sent for the room: a roster
         // change whose media-plane half is still on its way is not a discrepancy.
         if (!media_->is_current(room_truth.room, truth.worker, truth.applied)) continue;
         ++stats_.audit_sweeps;
-        for (const room::Finding& finding : room::RosterAuditor::audit(roster_.find(room_truth.room), room_truth)) {
+        for (const room::Finding& finding :
+             room::RosterAuditor::audit(roster_.find(room_truth.room), room_truth)) {
             act_on(room_truth.room, finding, now);
         }
     }
 }
 
-void SignalingHub::act_on(const std::string& room_name, const room::Finding& finding, Clock::time_point now) {
+void SignalingHub::act_on(const std::string& room_name, const room::Finding& finding,
+                          Clock::time_point now) {
     room::AuditEvent event;
     event.room = room_name;
     event.participant = finding.identity;
@@ -119,7 +132,9 @@ void SignalingHub::act_on(const std::string& room_name, const room::Finding& fin
             event.action = "dropped_consumer";
             media_->drop_consumer(room_name, finding.transport, finding.track_id);
             break;
-        case room::Finding::Action::none: event.action = "observed"; break;
+        case room::Finding::Action::none:
+            event.action = "observed";
+            break;
     }
     // An ejection seen again before it landed is ordered again, but recorded once.
     const bool ejection = finding.action != room::Finding::Action::none;
@@ -127,20 +142,24 @@ void SignalingHub::act_on(const std::string& room_name, const room::Finding& fin
     record(std::move(event), ejection);
     if (finding.identity.empty() || !ejection) return;
     // The participant concerned is on the roster: tell it what happened and why.
-    json message = {{"type", "roll_call"},
-                    {"class", room::to_string(finding.audit_class)},
-                    {"action", finding.action == room::Finding::Action::close_transport ? "transport_closed" : "consumer_dropped"},
-                    {"message", explain(finding.audit_class)}};
+    json message = {
+        {"type", "roll_call"},
+        {"class", room::to_string(finding.audit_class)},
+        {"action", finding.action == room::Finding::Action::close_transport ? "transport_closed"
+                                                                            : "consumer_dropped"},
+        {"message", explain(finding.audit_class)}};
     if (!finding.track_id.empty()) message["track"] = finding.track_id;
     tell(finding.session, message);
     if (finding.audit_class == room::AuditClass::fingerprint_mismatch) {
         // Its own transport is the one closed: the same as a failure of that transport.
-        on_media_failed(finding.session, finding.role, "ejected by roll call: fingerprint mismatch");
+        on_media_failed(finding.session, finding.role,
+                        "ejected by roll call: fingerprint mismatch");
     }
 }
 
 void SignalingHub::expire_disconnected(Clock::time_point now) {
-    for (const auto& [room_name, identity] : room::RosterAuditor::overdue(roster_, now, config_.roll_call.reconnect_grace)) {
+    for (const auto& [room_name, identity] :
+         room::RosterAuditor::overdue(roster_, now, config_.roll_call.reconnect_grace)) {
         const room::Participant* participant = roster_.find(room_name, identity);
         if (!participant) continue;
         const SessionId session = participant->session;
@@ -153,10 +172,12 @@ void SignalingHub::expire_disconnected(Clock::time_point now) {
         event.participant = identity;
         event.audit_class = std::string(room::to_string(room::AuditClass::reconnect_expired));
         event.action = "ejected";
-        event.detected_after_ms = milliseconds_since(since + config_.roll_call.reconnect_grace, now);
+        event.detected_after_ms =
+            milliseconds_since(since + config_.roll_call.reconnect_grace, now);
         event.evidence = {{"session", std::to_string(session)},
                           {"grace_ms", std::to_string(config_.roll_call.reconnect_grace.count())},
-                          {"disconnected_ms_ago", std::to_string(static_cast<long long>(milliseconds_since(since, now)))}};
+                          {"disconnected_ms_ago",
+                           std::to_string(static_cast<long long>(milliseconds_since(since, now)))}};
         record(std::move(event), /*ejection=*/true);
         announce_left(*removed, room_name, "disconnected");
         sync_room_subscriptions(room_name, session);
@@ -167,14 +188,16 @@ void SignalingHub::send_audiences(const sfu::RoomTruth& truth) {
     const room::Room* room = roster_.find(truth.room);
     if (!room) return;
     std::map<SessionId, const room::Participant*> by_session;
-    for (const auto& [identity, participant] : room->participants) by_session[participant.session] = &participant;
+    for (const auto& [identity, participant] : room->participants)
+        by_session[participant.session] = &participant;
     for (const auto& [identity, publisher] : room->participants) {
         auto connection = connections_.find(publisher.session);
         if (connection == connections_.end() || connection->second.state != State::joined) continue;
         // Who the media plane forwards this publisher's tracks to, whoever the roster says.
         std::map<SessionId, std::set<std::string>> sinks;
         for (const sfu::ConsumerFact& consumer : truth.consumers) {
-            if (consumer.publisher == publisher.session) sinks[consumer.subscriber].insert(consumer.track_id);
+            if (consumer.publisher == publisher.session)
+                sinks[consumer.subscriber].insert(consumer.track_id);
         }
         json audience = json::array();
         std::size_t unaccounted = 0;
@@ -182,12 +205,16 @@ void SignalingHub::send_audiences(const sfu::RoomTruth& truth) {
             auto who = by_session.find(session);
             if (who == by_session.end()) {
                 ++unaccounted;
-                audience.push_back({{"identity", nullptr}, {"name", "unknown receiver"}, {"tracks", tracks}});
+                audience.push_back(
+                    {{"identity", nullptr}, {"name", "unknown receiver"}, {"tracks", tracks}});
             } else {
-                audience.push_back({{"identity", who->second->identity}, {"name", who->second->name}, {"tracks", tracks}});
+                audience.push_back({{"identity", who->second->identity},
+                                    {"name", who->second->name},
+                                    {"tracks", tracks}});
             }
         }
-        json message = {{"type", "audience"}, {"audience", std::move(audience)}, {"unaccounted", unaccounted}};
+        json message = {
+            {"type", "audience"}, {"audience", std::move(audience)}, {"unaccounted", unaccounted}};
         std::string text = to_text(message);
         if (text == connection->second.audience_sent) continue;
         connection->second.audience_sent = std::move(text);
@@ -195,11 +222,12 @@ void SignalingHub::send_audiences(const sfu::RoomTruth& truth) {
     }
 }
 
-bool SignalingHub::check_fingerprint(Connection& connection, sfu::PeerRole role, const transport::SdpFingerprint& offered,
-                                     const json* ref) {
+bool SignalingHub::check_fingerprint(Connection& connection, sfu::PeerRole role,
+                                     const transport::SdpFingerprint& offered, const json* ref) {
     const room::Participant* self = roster_.find(connection.room, connection.identity);
     if (!self) return false;
-    const auto& bound = role == sfu::PeerRole::publisher ? self->publisher_fingerprint : self->subscriber_fingerprint;
+    const auto& bound = role == sfu::PeerRole::publisher ? self->publisher_fingerprint
+                                                         : self->subscriber_fingerprint;
     if (!bound || *bound == offered) return true;
     room::AuditEvent event;
     event.room = connection.room;
@@ -213,7 +241,8 @@ bool SignalingHub::check_fingerprint(Connection& connection, sfu::PeerRole role,
                       {"offered", transport::to_string(offered)},
                       {"detail", "a new fingerprint in a renegotiation"}};
     record(std::move(event), /*ejection=*/false);
-    send_error(connection, "fingerprint_changed", "the DTLS fingerprint differs from the one this session signaled", ref);
+    send_error(connection, "fingerprint_changed",
+               "the DTLS fingerprint differs from the one this session signaled", ref);
     return false;
 }
 
@@ -241,7 +270,8 @@ json SignalingHub::media_json(std::string_view room_name) const {
 }
 
 #ifdef ROLLCALL_FAULT_INJECTION
-std::string SignalingHub::plant_stray_transport(std::string_view room_name, std::string_view identity) {
+std::string SignalingHub::plant_stray_transport(std::string_view room_name,
+                                                std::string_view identity) {
     if (!media_) return "no media plane";
     if (!roster_.find(room_name)) return "no such room";
     SessionId session = 0;
@@ -254,7 +284,8 @@ std::string SignalingHub::plant_stray_transport(std::string_view room_name, std:
     return {};
 }
 
-std::string SignalingHub::plant_consumer(std::string_view room_name, std::string_view subscriber, std::string_view track_id) {
+std::string SignalingHub::plant_consumer(std::string_view room_name, std::string_view subscriber,
+                                         std::string_view track_id) {
     if (!media_) return "no media plane";
     const room::Participant* participant = roster_.find(room_name, subscriber);
     if (!participant) return "no such participant";
@@ -263,11 +294,13 @@ std::string SignalingHub::plant_consumer(std::string_view room_name, std::string
     return {};
 }
 
-std::string SignalingHub::plant_fingerprint_swap(std::string_view room_name, std::string_view identity, sfu::PeerRole role) {
+std::string SignalingHub::plant_fingerprint_swap(std::string_view room_name,
+                                                 std::string_view identity, sfu::PeerRole role) {
     if (!media_) return "no media plane";
     const room::Participant* participant = roster_.find(room_name, identity);
     if (!participant) return "no such participant";
-    const auto& bound = role == sfu::PeerRole::publisher ? participant->publisher_fingerprint : participant->subscriber_fingerprint;
+    const auto& bound = role == sfu::PeerRole::publisher ? participant->publisher_fingerprint
+                                                         : participant->subscriber_fingerprint;
     if (!bound) return "that connection has no fingerprint bound yet";
     // A real certificate that is not the participant's.
     const transport::SdpFingerprint other = transport::DtlsIdentity::generate()->fingerprint();

@@ -4,10 +4,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "sfu/OfferPlan.hpp"
 #include "signaling/ClientMessage.hpp"
 #include "signaling/Random.hpp"
 #include "signaling/SignalingHub.hpp"
-#include "sfu/OfferPlan.hpp"
 #include "transport/Sdp.hpp"
 
 namespace rollcall::signaling {
@@ -17,12 +17,16 @@ using json = nlohmann::json;
 json rejected_json(const std::vector<sfu::RejectedSection>& rejected) {
     json out = json::array();
     for (const auto& r : rejected) {
-        out.push_back({{"mid", r.mid}, {"kind", transport::to_string(r.kind)}, {"code", r.code}, {"message", r.message}});
+        out.push_back({{"mid", r.mid},
+                       {"kind", transport::to_string(r.kind)},
+                       {"code", r.code},
+                       {"message", r.message}});
     }
     return out;
 }
 
-void SignalingHub::handle_publish(Connection& connection, SessionId session, const ClientMessage& message) {
+void SignalingHub::handle_publish(Connection& connection, SessionId session,
+                                  const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     if (!media_) {
         send_error(connection, "media_unavailable", "this server runs without a media plane", ref);
@@ -48,19 +52,25 @@ void SignalingHub::handle_publish(Connection& connection, SessionId session, con
         return;
     }
     if (connection.publish_pending) {
-        send_error(connection, "negotiation_in_progress", "wait for the answer to the previous offer", ref);
+        send_error(connection, "negotiation_in_progress",
+                   "wait for the answer to the previous offer", ref);
         return;
     }
     // Optional: what each of the offer's sections carries ("camera", "microphone", "screen").
     const json* sources = nullptr;
     if (auto it = message.body.find("sources"); it != message.body.end()) {
         if (!it->is_object()) {
-            send_error(connection, "malformed_message", "\"sources\" must map mids to \"camera\", \"microphone\" or \"screen\"", ref);
+            send_error(connection, "malformed_message",
+                       "\"sources\" must map mids to \"camera\", \"microphone\" or \"screen\"",
+                       ref);
             return;
         }
         for (const auto& [mid, source] : it->items()) {
-            if (!source.is_string() || (source != "camera" && source != "microphone" && source != "screen")) {
-                send_error(connection, "malformed_message", "\"sources\" must map mids to \"camera\", \"microphone\" or \"screen\"", ref);
+            if (!source.is_string() ||
+                (source != "camera" && source != "microphone" && source != "screen")) {
+                send_error(connection, "malformed_message",
+                           "\"sources\" must map mids to \"camera\", \"microphone\" or \"screen\"",
+                           ref);
                 return;
             }
         }
@@ -69,22 +79,26 @@ void SignalingHub::handle_publish(Connection& connection, SessionId session, con
     auto plan = plan_offer(connection, message, sfu::OfferMode::publish);
     if (!plan) return;
     // The first offer binds the participant's publishing fingerprint; a later one must match.
-    if (!check_fingerprint(connection, sfu::PeerRole::publisher, plan->remote.fingerprint, ref)) return;
-    roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::publisher, plan->remote.fingerprint);
+    if (!check_fingerprint(connection, sfu::PeerRole::publisher, plan->remote.fingerprint, ref))
+        return;
+    roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::publisher,
+                             plan->remote.fingerprint);
     std::vector<room::Track> tracks;
     for (sfu::OfferedTrack& offered : plan->tracks) {
         const std::string kind(transport::to_string(offered.kind));
         room::Track track;
         auto known = connection.published.find(offered.mid);
         const room::Track* existing = nullptr;
-        if (known != connection.published.end()) existing = roster_.find_track(connection.room, known->second).second;
+        if (known != connection.published.end())
+            existing = roster_.find_track(connection.room, known->second).second;
         track.id = existing && existing->kind == kind ? existing->id : random_id("TR_");
         track.kind = kind;
         track.mid = offered.mid;
         track.codec = offered.codec;
         track.muted = existing ? existing->muted : false;
         track.source = offered.kind == transport::MediaKind::audio ? "microphone" : "camera";
-        if (sources && sources->contains(offered.mid)) track.source = (*sources)[offered.mid].get<std::string>();
+        if (sources && sources->contains(offered.mid))
+            track.source = (*sources)[offered.mid].get<std::string>();
         offered.track_id = track.id;
         tracks.push_back(std::move(track));
     }
@@ -92,14 +106,17 @@ void SignalingHub::handle_publish(Connection& connection, SessionId session, con
     connection.publish_pending = true;
     json rejected = rejected_json(plan->rejected);
     media_->publish(session, connection.room, std::move(*plan),
-                    [this, session, reference = message.ref, tracks = std::move(tracks), rejected = std::move(rejected)](
-                        std::optional<std::string> answer, std::string code, std::string text) mutable {
-                        publish_done(session, reference, std::move(answer), code, text, std::move(tracks), std::move(rejected));
+                    [this, session, reference = message.ref, tracks = std::move(tracks),
+                     rejected = std::move(rejected)](std::optional<std::string> answer,
+                                                     std::string code, std::string text) mutable {
+                        publish_done(session, reference, std::move(answer), code, text,
+                                     std::move(tracks), std::move(rejected));
                     });
 }
 
-void SignalingHub::publish_done(SessionId session, const json& reference, std::optional<std::string> answer,
-                                const std::string& code, const std::string& text, std::vector<room::Track> tracks,
+void SignalingHub::publish_done(SessionId session, const json& reference,
+                                std::optional<std::string> answer, const std::string& code,
+                                const std::string& text, std::vector<room::Track> tracks,
                                 json rejected) {
     auto it = connections_.find(session);
     if (it == connections_.end() || it->second.state == State::closing) return;
@@ -117,7 +134,8 @@ void SignalingHub::publish_done(SessionId session, const json& reference, std::o
     std::vector<std::string> gone;
     for (const auto& entry : self->tracks) {
         const std::string& id = entry.first;  // (clang 14 cannot capture a structured binding)
-        const bool kept = std::any_of(tracks.begin(), tracks.end(), [&](const room::Track& t) { return t.id == id; });
+        const bool kept = std::any_of(tracks.begin(), tracks.end(),
+                                      [&](const room::Track& t) { return t.id == id; });
         if (!kept) gone.push_back(id);
     }
     remove_tracks(connection, gone);
@@ -127,7 +145,10 @@ void SignalingHub::publish_done(SessionId session, const json& reference, std::o
         connection.published[track.mid] = track.id;
         if (roster_.add_track(connection.room, connection.identity, track)) added.push_back(track);
     }
-    json reply = {{"type", "answer"}, {"sdp", *answer}, {"tracks", json::array()}, {"rejected", std::move(rejected)}};
+    json reply = {{"type", "answer"},
+                  {"sdp", *answer},
+                  {"tracks", json::array()},
+                  {"rejected", std::move(rejected)}};
     for (const auto& track : tracks) {
         json entry = track_json(track);
         entry["mid"] = track.mid;
@@ -147,7 +168,8 @@ void SignalingHub::publish_done(SessionId session, const json& reference, std::o
     if (!added.empty()) sync_room_subscriptions(connection.room, session);
 }
 
-void SignalingHub::remove_tracks(Connection& connection, const std::vector<std::string>& track_ids) {
+void SignalingHub::remove_tracks(Connection& connection,
+                                 const std::vector<std::string>& track_ids) {
     const room::Participant* self = roster_.find(connection.room, connection.identity);
     if (!self) return;
     const json who = {{"id", self->id}, {"identity", self->identity}};
@@ -155,16 +177,20 @@ void SignalingHub::remove_tracks(Connection& connection, const std::vector<std::
         auto removed = roster_.remove_track(connection.room, connection.identity, id);
         if (!removed) continue;
         std::erase_if(connection.published, [&](const auto& entry) { return entry.second == id; });
-        broadcast(connection.room, {{"type", "track_unpublished"}, {"participant", who}, {"track", {{"id", id}}}}, connection.id);
+        broadcast(connection.room,
+                  {{"type", "track_unpublished"}, {"participant", who}, {"track", {{"id", id}}}},
+                  connection.id);
     }
 }
 
-void SignalingHub::auto_subscribe(std::string_view room_name, const room::Participant& publisher, const room::Track& track) {
+void SignalingHub::auto_subscribe(std::string_view room_name, const room::Participant& publisher,
+                                  const room::Track& track) {
     const room::Room* room = roster_.find(room_name);
     if (!room) return;
     std::vector<std::string> subscribers;
     for (const auto& [identity, participant] : room->participants) {
-        if (participant.session != publisher.session && participant.auto_subscribe && participant.grants.can_subscribe) {
+        if (participant.session != publisher.session && participant.auto_subscribe &&
+            participant.grants.can_subscribe) {
             subscribers.push_back(identity);
         }
     }
@@ -215,8 +241,10 @@ void SignalingHub::handle_mute(Connection& connection, const ClientMessage& mess
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto track = message.body.find("track");
     auto muted = message.body.find("muted");
-    if (track == message.body.end() || !track->is_string() || muted == message.body.end() || !muted->is_boolean()) {
-        send_error(connection, "malformed_message", "mute needs a string \"track\" and a boolean \"muted\"", ref);
+    if (track == message.body.end() || !track->is_string() || muted == message.body.end() ||
+        !muted->is_boolean()) {
+        send_error(connection, "malformed_message",
+                   "mute needs a string \"track\" and a boolean \"muted\"", ref);
         return;
     }
     const std::string& id = track->get_ref<const std::string&>();
@@ -236,7 +264,8 @@ void SignalingHub::handle_mute(Connection& connection, const ClientMessage& mess
     send(connection, reply);
 }
 
-void SignalingHub::handle_subscribe(Connection& connection, const ClientMessage& message, bool subscribe) {
+void SignalingHub::handle_subscribe(Connection& connection, const ClientMessage& message,
+                                    bool subscribe) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     const char* verb = subscribe ? "subscribe" : "unsubscribe";
     const room::Participant* self = roster_.find(connection.room, connection.identity);
@@ -250,8 +279,10 @@ void SignalingHub::handle_subscribe(Connection& connection, const ClientMessage&
     }
     auto tracks = message.body.find("tracks");
     constexpr std::size_t kMaxTracksPerRequest = 64;
-    if (tracks == message.body.end() || !tracks->is_array() || tracks->empty() || tracks->size() > kMaxTracksPerRequest) {
-        send_error(connection, "malformed_message", std::string(verb) + " needs \"tracks\": 1 to 64 track ids", ref);
+    if (tracks == message.body.end() || !tracks->is_array() || tracks->empty() ||
+        tracks->size() > kMaxTracksPerRequest) {
+        send_error(connection, "malformed_message",
+                   std::string(verb) + " needs \"tracks\": 1 to 64 track ids", ref);
         return;
     }
     for (const auto& id : *tracks) {
@@ -261,27 +292,38 @@ void SignalingHub::handle_subscribe(Connection& connection, const ClientMessage&
         }
         auto [owner, track] = roster_.find_track(connection.room, id.get_ref<const std::string&>());
         if (!track || owner == self) {
-            send_error(connection, "track_not_found", "no other participant in the room publishes track " + id.get<std::string>().substr(0, 64), ref);
+            send_error(connection, "track_not_found",
+                       "no other participant in the room publishes track " +
+                           id.get<std::string>().substr(0, 64),
+                       ref);
             return;
         }
     }
     for (const auto& id : *tracks) {
-        if (subscribe) roster_.subscribe(connection.room, connection.identity, id.get_ref<const std::string&>());
-        else roster_.unsubscribe(connection.room, connection.identity, id.get_ref<const std::string&>());
+        if (subscribe)
+            roster_.subscribe(connection.room, connection.identity,
+                              id.get_ref<const std::string&>());
+        else
+            roster_.unsubscribe(connection.room, connection.identity,
+                                id.get_ref<const std::string&>());
     }
     sync_subscriptions(connection.room, connection.identity);
     self = roster_.find(connection.room, connection.identity);
-    json reply = {{"type", subscribe ? "subscribed" : "unsubscribed"}, {"subscriptions", self->subscriptions}};
+    json reply = {{"type", subscribe ? "subscribed" : "unsubscribed"},
+                  {"subscriptions", self->subscriptions}};
     if (ref) reply["ref"] = *ref;
     send(connection, reply);
 }
 
-void SignalingHub::handle_subscribe_answer(Connection& connection, SessionId session, const ClientMessage& message) {
+void SignalingHub::handle_subscribe_answer(Connection& connection, SessionId session,
+                                           const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto sdp = message.body.find("sdp");
     auto version = message.body.find("version");
-    if (sdp == message.body.end() || !sdp->is_string() || version == message.body.end() || !version->is_number_unsigned()) {
-        send_error(connection, "malformed_message", "subscribe_answer needs a string \"sdp\" and the offer's \"version\"", ref);
+    if (sdp == message.body.end() || !sdp->is_string() || version == message.body.end() ||
+        !version->is_number_unsigned()) {
+        send_error(connection, "malformed_message",
+                   "subscribe_answer needs a string \"sdp\" and the offer's \"version\"", ref);
         return;
     }
     std::string parse_error;
@@ -300,17 +342,21 @@ void SignalingHub::handle_subscribe_answer(Connection& connection, SessionId ses
         send_error(connection, "no_transport", "there is no subscription to answer", ref);
         return;
     }
-    if (!check_fingerprint(connection, sfu::PeerRole::subscriber, answer->remote.fingerprint, ref)) return;
-    roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::subscriber, answer->remote.fingerprint);
-    media_->subscriber_answer(session, std::move(*answer), version->get<std::uint64_t>(),
-                              [this, session, reference = message.ref](std::string code, std::string text) {
-                                  auto it = connections_.find(session);
-                                  if (it == connections_.end() || it->second.state == State::closing) return;
-                                  send_error(it->second, code, text, reference.is_null() ? nullptr : &reference);
-                              });
+    if (!check_fingerprint(connection, sfu::PeerRole::subscriber, answer->remote.fingerprint, ref))
+        return;
+    roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::subscriber,
+                             answer->remote.fingerprint);
+    media_->subscriber_answer(
+        session, std::move(*answer), version->get<std::uint64_t>(),
+        [this, session, reference = message.ref](std::string code, std::string text) {
+            auto it = connections_.find(session);
+            if (it == connections_.end() || it->second.state == State::closing) return;
+            send_error(it->second, code, text, reference.is_null() ? nullptr : &reference);
+        });
 }
 
-void SignalingHub::handle_publish_echo(Connection& connection, SessionId session, const ClientMessage& message) {
+void SignalingHub::handle_publish_echo(Connection& connection, SessionId session,
+                                       const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     const room::Participant* self = roster_.find(connection.room, connection.identity);
     if (!self->grants.can_subscribe) {
@@ -323,20 +369,24 @@ void SignalingHub::handle_publish_echo(Connection& connection, SessionId session
         send_error(connection, "already_publishing", "this session already has a transport", ref);
         return;
     }
-    if (!check_fingerprint(connection, sfu::PeerRole::publisher, plan->remote.fingerprint, ref)) return;
-    roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::publisher, plan->remote.fingerprint);
+    if (!check_fingerprint(connection, sfu::PeerRole::publisher, plan->remote.fingerprint, ref))
+        return;
+    roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::publisher,
+                             plan->remote.fingerprint);
     connection.echo = true;
     connection.media_mid = plan->tracks.front().mid;
     json rejected = rejected_json(plan->rejected);
-    media_->publish_echo(session, connection.room, std::move(*plan),
-                         [this, session, reference = message.ref, rejected = std::move(rejected)](
-                             std::optional<std::string> answer, std::string code, std::string text) mutable {
-                             deliver_answer(session, reference, std::move(answer), code, text, std::move(rejected));
-                         });
+    media_->publish_echo(
+        session, connection.room, std::move(*plan),
+        [this, session, reference = message.ref, rejected = std::move(rejected)](
+            std::optional<std::string> answer, std::string code, std::string text) mutable {
+            deliver_answer(session, reference, std::move(answer), code, text, std::move(rejected));
+        });
 }
 
-std::optional<sfu::OfferPlan> SignalingHub::plan_offer(Connection& connection, const ClientMessage& message,
-                                                      sfu::OfferMode mode) {
+std::optional<sfu::OfferPlan> SignalingHub::plan_offer(Connection& connection,
+                                                       const ClientMessage& message,
+                                                       sfu::OfferMode mode) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto sdp = message.body.find("sdp");
     if (sdp == message.body.end() || !sdp->is_string()) {
@@ -355,8 +405,9 @@ std::optional<sfu::OfferPlan> SignalingHub::plan_offer(Connection& connection, c
     return plan;
 }
 
-void SignalingHub::deliver_answer(SessionId session, const json& reference, std::optional<std::string> answer,
-                                  const std::string& code, const std::string& text, json rejected) {
+void SignalingHub::deliver_answer(SessionId session, const json& reference,
+                                  std::optional<std::string> answer, const std::string& code,
+                                  const std::string& text, json rejected) {
     auto it = connections_.find(session);
     if (it == connections_.end() || it->second.state == State::closing) {
         if (media_) media_->close(session);
@@ -373,23 +424,27 @@ void SignalingHub::deliver_answer(SessionId session, const json& reference, std:
     send(it->second, reply);
 }
 
-void SignalingHub::handle_renegotiate(Connection& connection, SessionId session, const ClientMessage& message) {
+void SignalingHub::handle_renegotiate(Connection& connection, SessionId session,
+                                      const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto plan = plan_offer(connection, message);
     if (!plan) return;
     if (!media_ || !media_->has_echo(session)) {
-        send_error(connection, "no_transport", "renegotiate restarts an echo transport; conferencing sends a new publish offer",
+        send_error(connection, "no_transport",
+                   "renegotiate restarts an echo transport; conferencing sends a new publish offer",
                    ref);
         return;
     }
-    media_->restart_ice(session, std::move(plan->remote),
-                        [this, session, reference = message.ref, rejected = rejected_json(plan->rejected)](
-                            std::optional<std::string> answer, std::string code, std::string text) mutable {
-                            deliver_answer(session, reference, std::move(answer), code, text, std::move(rejected));
-                        });
+    media_->restart_ice(
+        session, std::move(plan->remote),
+        [this, session, reference = message.ref, rejected = rejected_json(plan->rejected)](
+            std::optional<std::string> answer, std::string code, std::string text) mutable {
+            deliver_answer(session, reference, std::move(answer), code, text, std::move(rejected));
+        });
 }
 
-void SignalingHub::handle_trickle(Connection& connection, SessionId session, const ClientMessage& message) {
+void SignalingHub::handle_trickle(Connection& connection, SessionId session,
+                                  const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto candidate = message.body.find("candidate");
     if (candidate == message.body.end() || candidate->is_null() ||
@@ -407,14 +462,17 @@ void SignalingHub::handle_trickle(Connection& connection, SessionId session, con
     }
     auto role = sfu::PeerRole::publisher;
     if (auto target = message.body.find("target"); target != message.body.end()) {
-        if (*target == "subscriber") role = sfu::PeerRole::subscriber;
+        if (*target == "subscriber")
+            role = sfu::PeerRole::subscriber;
         else if (*target != "publisher") {
-            send_error(connection, "malformed_message", "\"target\" is \"publisher\" or \"subscriber\"", ref);
+            send_error(connection, "malformed_message",
+                       "\"target\" is \"publisher\" or \"subscriber\"", ref);
             return;
         }
     }
     if (!media_ || !media_->has(session)) {
-        send_error(connection, "no_transport", "publish or answer a subscription first; then trickle", ref);
+        send_error(connection, "no_transport",
+                   "publish or answer a subscription first; then trickle", ref);
         return;
     }
     media_->add_remote_candidate(session, role, *parsed);
@@ -428,17 +486,20 @@ void SignalingHub::end_media(Connection& connection, SessionId session) {
     connection.echo = false;
 }
 
-void SignalingHub::on_media_candidate(SessionId session, sfu::PeerRole role, const transport::SdpCandidate& candidate) {
+void SignalingHub::on_media_candidate(SessionId session, sfu::PeerRole role,
+                                      const transport::SdpCandidate& candidate) {
     auto it = connections_.find(session);
     if (it == connections_.end() || it->second.state == State::closing) return;
     const Connection& c = it->second;
-    send(it->second, {{"type", "trickle"},
-                      {"target", sfu::to_string(role)},
-                      {"candidate", transport::write_candidate(candidate)},
-                      {"sdpMid", role == sfu::PeerRole::publisher ? c.media_mid : c.subscriber_mid}});
+    send(it->second,
+         {{"type", "trickle"},
+          {"target", sfu::to_string(role)},
+          {"candidate", transport::write_candidate(candidate)},
+          {"sdpMid", role == sfu::PeerRole::publisher ? c.media_mid : c.subscriber_mid}});
 }
 
-void SignalingHub::on_media_connected(SessionId session, sfu::PeerRole role, const sfu::MediaConnectedInfo& info) {
+void SignalingHub::on_media_connected(SessionId session, sfu::PeerRole role,
+                                      const sfu::MediaConnectedInfo& info) {
     auto it = connections_.find(session);
     if (it == connections_.end() || it->second.state == State::closing) return;
     send(it->second, {{"type", "media"},
@@ -448,7 +509,8 @@ void SignalingHub::on_media_connected(SessionId session, sfu::PeerRole role, con
                       {"srtp", info.srtp_profile}});
 }
 
-void SignalingHub::on_media_failed(SessionId session, sfu::PeerRole role, const std::string& reason) {
+void SignalingHub::on_media_failed(SessionId session, sfu::PeerRole role,
+                                   const std::string& reason) {
     auto it = connections_.find(session);
     if (it == connections_.end()) return;
     Connection& connection = it->second;
@@ -465,8 +527,12 @@ void SignalingHub::on_media_failed(SessionId session, sfu::PeerRole role, const 
     }
     if (connection.state == State::closing) return;
     // That connection's transport is gone: a new peer connection brings its own certificate.
-    if (!connection.echo) roster_.release_fingerprint(connection.room, connection.identity, session, role);
-    send(connection, {{"type", "media"}, {"target", sfu::to_string(role)}, {"state", "failed"}, {"reason", reason}});
+    if (!connection.echo)
+        roster_.release_fingerprint(connection.room, connection.identity, session, role);
+    send(connection, {{"type", "media"},
+                      {"target", sfu::to_string(role)},
+                      {"state", "failed"},
+                      {"reason", reason}});
 }
 
 void SignalingHub::on_subscriber_offer(SessionId session, const sfu::SubscriberOffer& offer) {
@@ -475,20 +541,26 @@ void SignalingHub::on_subscriber_offer(SessionId session, const sfu::SubscriberO
     Connection& connection = it->second;
     json tracks = json::array();
     for (const sfu::OfferedSlot& slot : offer.slots) {
-        json entry = {{"mid", slot.mid}, {"kind", transport::to_string(slot.kind)}, {"track", nullptr}};
+        json entry = {
+            {"mid", slot.mid}, {"kind", transport::to_string(slot.kind)}, {"track", nullptr}};
         if (!slot.track_id.empty()) {
             auto [owner, track] = roster_.find_track(connection.room, slot.track_id);
             entry["track"] = slot.track_id;
             if (owner && track) {
-                entry["participant"] = {{"id", owner->id}, {"identity", owner->identity}, {"name", owner->name}};
+                entry["participant"] = {
+                    {"id", owner->id}, {"identity", owner->identity}, {"name", owner->name}};
                 entry["source"] = track->source;
                 entry["muted"] = track->muted;
             }
         }
         tracks.push_back(std::move(entry));
     }
-    if (connection.subscriber_mid.empty() && !offer.slots.empty()) connection.subscriber_mid = offer.slots.front().mid;
-    send(connection, {{"type", "subscribe_offer"}, {"sdp", offer.sdp}, {"version", offer.version}, {"tracks", std::move(tracks)}});
+    if (connection.subscriber_mid.empty() && !offer.slots.empty())
+        connection.subscriber_mid = offer.slots.front().mid;
+    send(connection, {{"type", "subscribe_offer"},
+                      {"sdp", offer.sdp},
+                      {"version", offer.version},
+                      {"tracks", std::move(tracks)}});
 }
 
 }  // namespace rollcall::signaling

@@ -26,11 +26,12 @@ bool is_safe_relative_path(std::string_view path) {
     std::size_t start = 0;
     while (start <= path.size()) {
         const auto slash = path.find('/', start);
-        const std::string_view segment = path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
+        const std::string_view segment =
+            path.substr(start, slash == std::string_view::npos ? path.npos : slash - start);
         if (segment.empty() || segment.front() == '.') return false;  // "", ".", "..", dotfiles
         for (char c : segment) {
-            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                            c == '-' || c == '_' || c == '.';
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
             if (!ok) return false;
         }
         if (slash == std::string_view::npos) break;
@@ -70,7 +71,8 @@ std::optional<HttpResponse> StaticFiles::serve(std::string_view path) const {
     response.body = body.str();
     response.headers.emplace_back("Cache-Control", "no-cache");
     if (file.extension() == ".html") {
-        response.headers.emplace_back("Content-Security-Policy", std::string(content_security_policy()));
+        response.headers.emplace_back("Content-Security-Policy",
+                                      std::string(content_security_policy()));
     }
     return response;
 }

@@ -11,13 +11,13 @@ namespace rollcall::signaling {
 // Serves the web client from one folder: known file types only, no dotfiles, no escapes
 // from the folder, and security headers on every page.
 class StaticFiles {
-public:
+  public:
     explicit StaticFiles(std::filesystem::path root);
 
     // nullopt when the path names no servable file.
     std::optional<HttpResponse> serve(std::string_view path) const;
 
-private:
+  private:
     std::filesystem::path root_;
 };
 

@@ -39,7 +39,8 @@ TokenResult fail(TokenError error, std::string detail) {
 }
 
 PkeyPtr load_p256_public_key(const std::string& pem) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+        BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
     if (!bio) throw std::invalid_argument("cannot read issuer public key");
     PkeyPtr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
     if (!key) throw std::invalid_argument("issuer public key is not a PEM public key");
@@ -55,18 +56,21 @@ PkeyPtr load_p256_public_key(const std::string& pem) {
     return key;
 }
 
-bool verify_hs256(std::string_view secret, std::string_view signing_input, const std::vector<std::uint8_t>& signature) {
+bool verify_hs256(std::string_view secret, std::string_view signing_input,
+                  const std::vector<std::uint8_t>& signature) {
     if (signature.size() != 32) return false;
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
     if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-              reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac, &mac_len)) {
+              reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
+              mac, &mac_len)) {
         return false;
     }
     return mac_len == 32 && CRYPTO_memcmp(mac, signature.data(), 32) == 0;
 }
 
-bool verify_es256(EVP_PKEY* key, std::string_view signing_input, const std::vector<std::uint8_t>& signature) {
+bool verify_es256(EVP_PKEY* key, std::string_view signing_input,
+                  const std::vector<std::uint8_t>& signature) {
     // RFC 7518 §3.4: the JWS signature is R || S, 32 bytes each; OpenSSL wants DER.
     if (signature.size() != 64) return false;
     std::unique_ptr<ECDSA_SIG, SigDeleter> sig(ECDSA_SIG_new());
@@ -80,11 +84,14 @@ bool verify_es256(EVP_PKEY* key, std::string_view signing_input, const std::vect
     unsigned char* der = nullptr;
     const int der_len = i2d_ECDSA_SIG(sig.get(), &der);
     if (der_len <= 0) return false;
-    std::unique_ptr<unsigned char, void (*)(unsigned char*)> der_owner(der, [](unsigned char* p) { OPENSSL_free(p); });
+    std::unique_ptr<unsigned char, void (*)(unsigned char*)> der_owner(
+        der, [](unsigned char* p) { OPENSSL_free(p); });
     std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-    if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) return false;
+    if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1)
+        return false;
     return EVP_DigestVerify(ctx.get(), der, static_cast<std::size_t>(der_len),
-                            reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
+                            reinterpret_cast<const unsigned char*>(signing_input.data()),
+                            signing_input.size()) == 1;
 }
 
 std::optional<json> decode_json_object(std::string_view part) {
@@ -99,7 +106,8 @@ std::optional<json> decode_json_object(std::string_view part) {
 std::optional<std::int64_t> numeric_date(const json& value) {
     if (!value.is_number()) return std::nullopt;
     const double seconds = value.get<double>();
-    if (!std::isfinite(seconds) || seconds < 0 || seconds > 253402300799.0) return std::nullopt;  // year 9999
+    if (!std::isfinite(seconds) || seconds < 0 || seconds > 253402300799.0)
+        return std::nullopt;  // year 9999
     return static_cast<std::int64_t>(seconds);
 }
 
@@ -111,7 +119,8 @@ bool read_bool(const json& object, const char* key, bool& out) {
     return true;
 }
 
-TokenResult parse_claims(const json& payload, const std::string& algorithm, std::int64_t now, std::int64_t leeway) {
+TokenResult parse_claims(const json& payload, const std::string& algorithm, std::int64_t now,
+                         std::int64_t leeway) {
     TokenResult result;
     TokenClaims& claims = result.claims;
     claims.algorithm = algorithm;
@@ -146,23 +155,29 @@ TokenResult parse_claims(const json& payload, const std::string& algorithm, std:
     }
 
     auto video = payload.find("video");
-    if (video == payload.end()) return fail(TokenError::missing_claim, "the token has no video grant");
-    if (!video->is_object()) return fail(TokenError::malformed, "the video grant must be an object");
+    if (video == payload.end())
+        return fail(TokenError::missing_claim, "the token has no video grant");
+    if (!video->is_object())
+        return fail(TokenError::malformed, "the video grant must be an object");
     room::Grants& grants = claims.grants;
     if (auto room = video->find("room"); room != video->end()) {
         if (!room->is_string()) return fail(TokenError::malformed, "video.room must be a string");
         grants.room = room->get<std::string>();
         if (grants.room.size() > 64) return fail(TokenError::malformed, "video.room is too long");
     }
-    if (!read_bool(*video, "roomJoin", grants.room_join) || !read_bool(*video, "canPublish", grants.can_publish) ||
+    if (!read_bool(*video, "roomJoin", grants.room_join) ||
+        !read_bool(*video, "canPublish", grants.can_publish) ||
         !read_bool(*video, "canSubscribe", grants.can_subscribe) ||
         !read_bool(*video, "canPublishData", grants.can_publish_data) ||
-        !read_bool(*video, "roomAdmin", grants.room_admin) || !read_bool(*video, "roomList", grants.room_list)) {
+        !read_bool(*video, "roomAdmin", grants.room_admin) ||
+        !read_bool(*video, "roomList", grants.room_list)) {
         return fail(TokenError::malformed, "video grant flags must be booleans");
     }
     bool hidden = false;
-    if (!read_bool(*video, "hidden", hidden)) return fail(TokenError::malformed, "video.hidden must be a boolean");
-    if (hidden) return fail(TokenError::hidden_not_supported, "rollcall admits no hidden participants");
+    if (!read_bool(*video, "hidden", hidden))
+        return fail(TokenError::malformed, "video.hidden must be a boolean");
+    if (hidden)
+        return fail(TokenError::hidden_not_supported, "rollcall admits no hidden participants");
     return result;
 }
 
@@ -174,7 +189,8 @@ struct TokenVerifier::Impl {
     Options options;
 };
 
-TokenVerifier::TokenVerifier(const TokenKeys& keys, Options options) : impl_(std::make_unique<Impl>()) {
+TokenVerifier::TokenVerifier(const TokenKeys& keys, Options options)
+    : impl_(std::make_unique<Impl>()) {
     impl_->hmac_secrets = keys.hmac_secrets;
     impl_->options = options;
     for (const auto& [issuer, pem] : keys.ec_public_keys) {
@@ -186,29 +202,38 @@ TokenVerifier::~TokenVerifier() = default;
 
 TokenResult TokenVerifier::verify(std::string_view token, std::int64_t now_unix) const {
     if (token.size() > impl_->options.max_token_bytes) {
-        return fail(TokenError::too_large, "the token exceeds " + std::to_string(impl_->options.max_token_bytes) + " bytes");
+        return fail(
+            TokenError::too_large,
+            "the token exceeds " + std::to_string(impl_->options.max_token_bytes) + " bytes");
     }
     const auto first_dot = token.find('.');
-    const auto second_dot = first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
-    if (second_dot == std::string_view::npos || token.find('.', second_dot + 1) != std::string_view::npos) {
+    const auto second_dot =
+        first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
+    if (second_dot == std::string_view::npos ||
+        token.find('.', second_dot + 1) != std::string_view::npos) {
         return fail(TokenError::malformed, "a token has three dot-separated parts");
     }
     const std::string_view header_part = token.substr(0, first_dot);
     const std::string_view payload_part = token.substr(first_dot + 1, second_dot - first_dot - 1);
     const std::string_view signature_part = token.substr(second_dot + 1);
-    if (header_part.empty() || payload_part.empty()) return fail(TokenError::malformed, "empty token part");
-    if (signature_part.empty()) return fail(TokenError::unsupported_algorithm, "unsigned tokens are refused");
+    if (header_part.empty() || payload_part.empty())
+        return fail(TokenError::malformed, "empty token part");
+    if (signature_part.empty())
+        return fail(TokenError::unsupported_algorithm, "unsigned tokens are refused");
 
     auto header = decode_json_object(header_part);
     if (!header) return fail(TokenError::malformed, "the token header is not base64url JSON");
     auto alg = header->find("alg");
-    if (alg == header->end() || !alg->is_string()) return fail(TokenError::malformed, "the token header has no alg");
+    if (alg == header->end() || !alg->is_string())
+        return fail(TokenError::malformed, "the token header has no alg");
     const std::string algorithm = alg->get<std::string>();
     if (algorithm != "HS256" && algorithm != "ES256") {
         return fail(TokenError::unsupported_algorithm, "only HS256 and ES256 tokens are accepted");
     }
-    if (header->contains("crit")) return fail(TokenError::malformed, "critical header parameters are not supported");
-    if (auto typ = header->find("typ"); typ != header->end() && (!typ->is_string() || typ->get<std::string>() != "JWT")) {
+    if (header->contains("crit"))
+        return fail(TokenError::malformed, "critical header parameters are not supported");
+    if (auto typ = header->find("typ");
+        typ != header->end() && (!typ->is_string() || typ->get<std::string>() != "JWT")) {
         return fail(TokenError::malformed, "typ must be JWT");
     }
 
@@ -225,12 +250,14 @@ TokenResult TokenVerifier::verify(std::string_view token, std::int64_t now_unix)
     // claiming an ES256 issuer is never checked with that public key as an HMAC secret.
     const std::string_view signing_input = token.substr(0, second_dot);
     if (auto secret = impl_->hmac_secrets.find(issuer); secret != impl_->hmac_secrets.end()) {
-        if (algorithm != "HS256") return fail(TokenError::unsupported_algorithm, "this issuer signs with HS256");
+        if (algorithm != "HS256")
+            return fail(TokenError::unsupported_algorithm, "this issuer signs with HS256");
         if (!verify_hs256(secret->second, signing_input, *signature)) {
             return fail(TokenError::invalid_signature, "the token signature does not verify");
         }
     } else if (auto key = impl_->ec_keys.find(issuer); key != impl_->ec_keys.end()) {
-        if (algorithm != "ES256") return fail(TokenError::unsupported_algorithm, "this issuer signs with ES256");
+        if (algorithm != "ES256")
+            return fail(TokenError::unsupported_algorithm, "this issuer signs with ES256");
         if (!verify_es256(key->second.get(), signing_input, *signature)) {
             return fail(TokenError::invalid_signature, "the token signature does not verify");
         }
@@ -242,21 +269,32 @@ TokenResult TokenVerifier::verify(std::string_view token, std::int64_t now_unix)
 
 std::string_view error_code(TokenError error) noexcept {
     switch (error) {
-        case TokenError::none: return "ok";
-        case TokenError::too_large: return "token_too_large";
-        case TokenError::malformed: return "token_malformed";
-        case TokenError::unsupported_algorithm: return "token_unsupported_algorithm";
-        case TokenError::unknown_issuer: return "token_unknown_issuer";
-        case TokenError::invalid_signature: return "token_invalid_signature";
-        case TokenError::expired: return "token_expired";
-        case TokenError::not_yet_valid: return "token_not_yet_valid";
-        case TokenError::missing_claim: return "token_missing_claim";
-        case TokenError::hidden_not_supported: return "token_hidden_not_supported";
+        case TokenError::none:
+            return "ok";
+        case TokenError::too_large:
+            return "token_too_large";
+        case TokenError::malformed:
+            return "token_malformed";
+        case TokenError::unsupported_algorithm:
+            return "token_unsupported_algorithm";
+        case TokenError::unknown_issuer:
+            return "token_unknown_issuer";
+        case TokenError::invalid_signature:
+            return "token_invalid_signature";
+        case TokenError::expired:
+            return "token_expired";
+        case TokenError::not_yet_valid:
+            return "token_not_yet_valid";
+        case TokenError::missing_claim:
+            return "token_missing_claim";
+        case TokenError::hidden_not_supported:
+            return "token_hidden_not_supported";
     }
     return "token_invalid";
 }
 
-std::string mint_hs256_token(std::string_view api_key, std::string_view secret, const TokenClaims& claims) {
+std::string mint_hs256_token(std::string_view api_key, std::string_view secret,
+                             const TokenClaims& claims) {
     json video = json::object();
     const room::Grants& g = claims.grants;
     if (!g.room.empty()) video["room"] = g.room;
@@ -271,12 +309,14 @@ std::string mint_hs256_token(std::string_view api_key, std::string_view secret, 
     if (!claims.name.empty()) payload["name"] = claims.name;
     if (claims.not_before != 0) payload["nbf"] = claims.not_before;
 
-    const std::string signing_input = base64url_encode(std::string_view(R"({"alg":"HS256","typ":"JWT"})")) + "." +
-                                      base64url_encode(payload.dump());
+    const std::string signing_input =
+        base64url_encode(std::string_view(R"({"alg":"HS256","typ":"JWT"})")) + "." +
+        base64url_encode(payload.dump());
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
     if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-              reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac, &mac_len)) {
+              reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
+              mac, &mac_len)) {
         throw std::runtime_error("HMAC-SHA256 failed");
     }
     return signing_input + "." + base64url_encode(std::span<const std::uint8_t>(mac, mac_len));

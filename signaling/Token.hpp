@@ -32,8 +32,8 @@ enum class TokenError {
     invalid_signature,
     expired,
     not_yet_valid,
-    missing_claim,          // exp, iss or the video grant absent
-    hidden_not_supported,   // rollcall never admits hidden participants
+    missing_claim,         // exp, iss or the video grant absent
+    hidden_not_supported,  // rollcall never admits hidden participants
 };
 
 // The signaling error code for a token failure, e.g. "token_expired".
@@ -47,14 +47,15 @@ struct TokenResult {
 };
 
 struct TokenKeys {
-    std::map<std::string, std::string, std::less<>> hmac_secrets;    // API key -> secret (HS256)
-    std::map<std::string, std::string, std::less<>> ec_public_keys;  // issuer -> PEM P-256 key (ES256)
+    std::map<std::string, std::string, std::less<>> hmac_secrets;  // API key -> secret (HS256)
+    std::map<std::string, std::string, std::less<>>
+        ec_public_keys;  // issuer -> PEM P-256 key (ES256)
 };
 
 // Verifies tokens strictly: algorithm allow-list bound to the issuer's key type (no alg
 // confusion, never "none"), signature over OpenSSL EVP, exp required, small clock leeway.
 class TokenVerifier {
-public:
+  public:
     struct Options {
         std::chrono::seconds leeway{5};
         std::size_t max_token_bytes = 4096;
@@ -68,7 +69,7 @@ public:
 
     TokenResult verify(std::string_view token, std::int64_t now_unix) const;
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

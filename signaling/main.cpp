@@ -61,11 +61,16 @@ std::int64_t parse_duration(const std::string& text) {
     }
     const std::string unit = text.substr(used);
     std::int64_t scale = 1;
-    if (unit == "m") scale = 60;
-    else if (unit == "h") scale = 3600;
-    else if (unit == "d") scale = 86400;
-    else if (!unit.empty() && unit != "s") throw CLI::ValidationError("--ttl", "unit must be s, m, h or d");
-    if (value <= 0 || value > 366LL * 86400 / scale) throw CLI::ValidationError("--ttl", "out of range");
+    if (unit == "m")
+        scale = 60;
+    else if (unit == "h")
+        scale = 3600;
+    else if (unit == "d")
+        scale = 86400;
+    else if (!unit.empty() && unit != "s")
+        throw CLI::ValidationError("--ttl", "unit must be s, m, h or d");
+    if (value <= 0 || value > 366LL * 86400 / scale)
+        throw CLI::ValidationError("--ttl", "out of range");
     return value * scale;
 }
 
@@ -119,8 +124,8 @@ int print_token(const ServerConfig& config, const TokenOptions& t) {
     claims.grants.room_admin = t.admin;
     claims.grants.room_list = t.list || t.admin;
     claims.expires_at = static_cast<std::int64_t>(std::time(nullptr)) + parse_duration(t.ttl);
-    std::cerr << "token for " << (t.identity.empty() ? "(no identity)" : t.identity) << " in room " << t.room
-              << ", key " << api_key << ", valid " << t.ttl << "\n";
+    std::cerr << "token for " << (t.identity.empty() ? "(no identity)" : t.identity) << " in room "
+              << t.room << ", key " << api_key << ", valid " << t.ttl << "\n";
     std::cout << signaling::mint_hs256_token(api_key, secret, claims) << std::endl;
     return 0;
 }
@@ -146,11 +151,12 @@ int serve(const ServerConfig& config) {
 
     signaling::TokenKeys keys{config.api_keys, config.issuer_keys};
     signaling::TokenVerifier verifier(keys, {config.token_leeway, 4096});
-    room::Roster roster({config.max_rooms, config.max_participants_per_room, config.auto_create_rooms,
-                         config.empty_room_timeout});
+    room::Roster roster({config.max_rooms, config.max_participants_per_room,
+                         config.auto_create_rooms, config.empty_room_timeout});
     signaling::SignalingStats stats;
     signaling::HttpServer* server_ptr = nullptr;
-    sfu::MediaPlane media({config.media_workers ? config.media_workers : std::max(1u, std::thread::hardware_concurrency()),
+    sfu::MediaPlane media({config.media_workers ? config.media_workers
+                                                : std::max(1u, std::thread::hardware_concurrency()),
                            config.media_addresses},
                           [&server_ptr](std::function<void()> task) {
                               if (server_ptr) server_ptr->post(std::move(task));
@@ -171,12 +177,13 @@ int serve(const ServerConfig& config) {
     media.start();
 
     const std::string scheme = options.tls ? "https" : "http";
-    const std::string host = config.bind.find(':') != std::string::npos ? "[" + config.bind + "]" : config.bind;
-    std::cout << "rollcall " << ROLLCALL_VERSION << " listening on " << scheme << "://" << host << ":" << port << "/"
-              << std::endl;
+    const std::string host =
+        config.bind.find(':') != std::string::npos ? "[" + config.bind + "]" : config.bind;
+    std::cout << "rollcall " << ROLLCALL_VERSION << " listening on " << scheme << "://" << host
+              << ":" << port << "/" << std::endl;
     if (config.dev) {
-        std::cout << "dev mode: API key '" << signaling::kDevApiKey << "', secret '" << signaling::kDevApiSecret
-                  << "' (loopback only)\n"
+        std::cout << "dev mode: API key '" << signaling::kDevApiKey << "', secret '"
+                  << signaling::kDevApiSecret << "' (loopback only)\n"
                   << "  join a room:   open " << scheme << "://" << host << ":" << port
                   << "/ (self-signed certificate: accept it once)\n"
                   << "  admin token:   rollcall token --dev --admin --room '*'\n"
@@ -192,33 +199,44 @@ int serve(const ServerConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"rollcall: a WebRTC SFU that takes roll call.\n"
-                 "Precedence: flags > environment > --config file > defaults."};
+    CLI::App app{
+        "rollcall: a WebRTC SFU that takes roll call.\n"
+        "Precedence: flags > environment > --config file > defaults."};
     app.set_version_flag("--version", ROLLCALL_VERSION);
     CommonOptions o;
     app.add_option("-c,--config", o.config_file, "TOML config file")->envname("ROLLCALL_CONFIG");
-    app.add_option("--bind", o.bind, "address to listen on (default 127.0.0.1)")->envname("ROLLCALL_BIND");
+    app.add_option("--bind", o.bind, "address to listen on (default 127.0.0.1)")
+        ->envname("ROLLCALL_BIND");
     app.add_option("-p,--port", o.port, "port for HTTPS, WSS and admin (default 7880; 0 picks one)")
         ->envname("ROLLCALL_PORT");
-    app.add_option("--data-dir", o.data_dir, "where the dev certificate and durable state live (default ./data)")
+    app.add_option("--data-dir", o.data_dir,
+                   "where the dev certificate and durable state live (default ./data)")
         ->envname("ROLLCALL_DATA_DIR");
-    app.add_option("--web-root", o.web_root, "folder the web client is served from")->envname("ROLLCALL_WEB_ROOT");
-    app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")->envname("ROLLCALL_LOG_LEVEL");
-    app.add_option("--tls-cert", o.tls_cert, "PEM certificate chain (outside dev mode)")->envname("ROLLCALL_TLS_CERT");
-    app.add_option("--tls-key", o.tls_key, "PEM private key (outside dev mode)")->envname("ROLLCALL_TLS_KEY");
+    app.add_option("--web-root", o.web_root, "folder the web client is served from")
+        ->envname("ROLLCALL_WEB_ROOT");
+    app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
+        ->envname("ROLLCALL_LOG_LEVEL");
+    app.add_option("--tls-cert", o.tls_cert, "PEM certificate chain (outside dev mode)")
+        ->envname("ROLLCALL_TLS_CERT");
+    app.add_option("--tls-key", o.tls_key, "PEM private key (outside dev mode)")
+        ->envname("ROLLCALL_TLS_KEY");
     app.add_flag("--dev", o.dev,
-                 "dev mode: loopback only, self-signed certificate, API key 'devkey' with the documented dev secret, "
+                 "dev mode: loopback only, self-signed certificate, API key 'devkey' with the "
+                 "documented dev secret, "
                  "POST /dev/token")
         ->envname("ROLLCALL_DEV");
     app.add_flag("--insecure-dev", o.insecure_dev, "with --dev: plain http/ws instead of https/wss")
         ->envname("ROLLCALL_INSECURE_DEV");
-    app.footer("Environment: ROLLCALL_API_KEY and ROLLCALL_API_SECRET add an HS256 key.\n"
-               "Subcommand: rollcall token --help");
+    app.footer(
+        "Environment: ROLLCALL_API_KEY and ROLLCALL_API_SECRET add an HS256 key.\n"
+        "Subcommand: rollcall token --help");
 
     TokenOptions t;
-    CLI::App* token = app.add_subcommand("token", "print a signed access token (the token alone on the last line)");
+    CLI::App* token = app.add_subcommand(
+        "token", "print a signed access token (the token alone on the last line)");
     token->add_flag("--dev", t.dev, "sign with the dev key");
-    token->add_option("--room", t.room, "room the token is for ('*' for every room, admin only)")->required();
+    token->add_option("--room", t.room, "room the token is for ('*' for every room, admin only)")
+        ->required();
     token->add_option("--identity", t.identity, "participant identity (sub)");
     token->add_option("--name", t.name, "display name");
     token->add_flag("--publish", t.publish, "grant canPublish");

@@ -12,7 +12,8 @@ inline std::uint32_t load_u24(const std::uint8_t* p) noexcept {
     return (std::uint32_t{p[0]} << 16) | (std::uint32_t{p[1]} << 8) | p[2];
 }
 inline std::uint32_t load_u32(const std::uint8_t* p) noexcept {
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+           p[3];
 }
 inline std::uint64_t load_u64(const std::uint8_t* p) noexcept {
     return (std::uint64_t{load_u32(p)} << 32) | load_u32(p + 4);

@@ -14,8 +14,9 @@ namespace {
 
 constexpr int kMtu = 1200;
 constexpr const char* kSrtpProfiles = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80";
-constexpr const char* kCiphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-                                 "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA";
+constexpr const char* kCiphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA";
 
 int ex_data_index() {
     static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
@@ -60,9 +61,11 @@ std::shared_ptr<const DtlsIdentity> DtlsIdentity::generate() {
     X509_gmtime_adj(X509_getm_notAfter(cert.get()), 30L * 86400);
     X509_set_pubkey(cert.get(), key.get());
     X509_NAME* name = X509_get_subject_name(cert.get());
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("rollcall"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("rollcall"), -1, -1, 0);
     X509_set_issuer_name(cert.get(), name);
-    if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) throw std::runtime_error("cannot sign the DTLS certificate");
+    if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0)
+        throw std::runtime_error("cannot sign the DTLS certificate");
 
     std::shared_ptr<DtlsIdentity> identity(new DtlsIdentity());
     SSL_CTX* ctx = SSL_CTX_new(DTLS_method());
@@ -70,15 +73,17 @@ std::shared_ptr<const DtlsIdentity> DtlsIdentity::generate() {
     identity->context_ = ctx;
     SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
     SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION);
-    if (SSL_CTX_use_certificate(ctx, cert.get()) != 1 || SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1 || SSL_CTX_set_cipher_list(ctx, kCiphers) != 1 ||
+    if (SSL_CTX_use_certificate(ctx, cert.get()) != 1 ||
+        SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1 ||
+        SSL_CTX_set_cipher_list(ctx, kCiphers) != 1 ||
         SSL_CTX_set_tlsext_use_srtp(ctx, kSrtpProfiles) != 0) {  // 0 is success here
         throw std::runtime_error("cannot configure the DTLS context");
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_read_ahead(ctx, 1);
     SSL_CTX_set_max_cert_list(ctx, 16 * 1024);  // bounds the peer's certificate chain
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, &DtlsTransport::verify_callback);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       &DtlsTransport::verify_callback);
     identity->fingerprint_ = {"sha-256", certificate_fingerprint(cert.get(), "sha-256")};
     return identity;
 }
@@ -96,14 +101,16 @@ DtlsTransport::~DtlsTransport() {
 
 bool DtlsTransport::set_remote_fingerprint(const SdpFingerprint& fingerprint) {
     const EVP_MD* md = digest_for(fingerprint.algorithm);
-    if (!md || fingerprint.value.size() != static_cast<std::size_t>(EVP_MD_get_size(md)) * 3 - 1) return false;
+    if (!md || fingerprint.value.size() != static_cast<std::size_t>(EVP_MD_get_size(md)) * 3 - 1)
+        return false;
     expected_ = fingerprint;
     return true;
 }
 
 int DtlsTransport::verify_callback(int, X509_STORE_CTX* store) {
     // Certificates in WebRTC are self-signed: trust comes from the signaled fingerprint.
-    SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    SSL* ssl =
+        static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
     auto* self = ssl ? static_cast<DtlsTransport*>(SSL_get_ex_data(ssl, ex_data_index())) : nullptr;
     if (!self) return 0;
     if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;  // only the leaf is bound
@@ -138,8 +145,10 @@ void DtlsTransport::start(DtlsRole role) {
     SSL_set_ex_data(ssl_, ex_data_index(), this);
     SSL_set_mtu(ssl_, kMtu);
     DTLS_set_link_mtu(ssl_, kMtu);
-    if (role == DtlsRole::client) SSL_set_connect_state(ssl_);
-    else SSL_set_accept_state(ssl_);
+    if (role == DtlsRole::client)
+        SSL_set_connect_state(ssl_);
+    else
+        SSL_set_accept_state(ssl_);
     state_ = DtlsState::connecting;
     advance_handshake();
 }
@@ -199,8 +208,10 @@ bool DtlsTransport::export_keys() {
         return false;
     }
     SrtpProfile profile;
-    if (selected->id == SRTP_AEAD_AES_128_GCM) profile = SrtpProfile::aead_aes_128_gcm;
-    else if (selected->id == SRTP_AES128_CM_SHA1_80) profile = SrtpProfile::aes_cm_128_hmac_sha1_80;
+    if (selected->id == SRTP_AEAD_AES_128_GCM)
+        profile = SrtpProfile::aead_aes_128_gcm;
+    else if (selected->id == SRTP_AES128_CM_SHA1_80)
+        profile = SrtpProfile::aes_cm_128_hmac_sha1_80;
     else {
         fail("an SRTP profile rollcall did not offer was selected");
         return false;
@@ -210,16 +221,21 @@ bool DtlsTransport::export_keys() {
     // RFC 5764 §4.2: client key | server key | client salt | server salt.
     std::vector<std::uint8_t> material(2 * (key + salt));
     static constexpr char kLabel[] = "EXTRACTOR-dtls_srtp";
-    if (SSL_export_keying_material(ssl_, material.data(), material.size(), kLabel, sizeof(kLabel) - 1, nullptr, 0, 0) != 1) {
+    if (SSL_export_keying_material(ssl_, material.data(), material.size(), kLabel,
+                                   sizeof(kLabel) - 1, nullptr, 0, 0) != 1) {
         fail("cannot export the SRTP keying material");
         return false;
     }
     std::vector<std::uint8_t> client(material.begin(), material.begin() + static_cast<long>(key));
-    std::vector<std::uint8_t> server(material.begin() + static_cast<long>(key), material.begin() + static_cast<long>(2 * key));
-    client.insert(client.end(), material.begin() + static_cast<long>(2 * key), material.begin() + static_cast<long>(2 * key + salt));
-    server.insert(server.end(), material.begin() + static_cast<long>(2 * key + salt), material.end());
+    std::vector<std::uint8_t> server(material.begin() + static_cast<long>(key),
+                                     material.begin() + static_cast<long>(2 * key));
+    client.insert(client.end(), material.begin() + static_cast<long>(2 * key),
+                  material.begin() + static_cast<long>(2 * key + salt));
+    server.insert(server.end(), material.begin() + static_cast<long>(2 * key + salt),
+                  material.end());
     state_ = DtlsState::connected;
-    DtlsKeys keys{profile, role_ == DtlsRole::client ? client : server, role_ == DtlsRole::client ? server : client};
+    DtlsKeys keys{profile, role_ == DtlsRole::client ? client : server,
+                  role_ == DtlsRole::client ? server : client};
     listener_.on_dtls_connected(keys);
     return true;
 }
@@ -230,7 +246,8 @@ void DtlsTransport::flush() {
     while (BIO_ctrl_pending(outgoing_) > 0) {
         const int n = BIO_read(outgoing_, datagram, sizeof(datagram));
         if (n <= 0) break;
-        listener_.on_dtls_send(std::span<const std::uint8_t>(datagram, static_cast<std::size_t>(n)));
+        listener_.on_dtls_send(
+            std::span<const std::uint8_t>(datagram, static_cast<std::size_t>(n)));
     }
 }
 
@@ -266,7 +283,11 @@ void DtlsTransport::fail(std::string reason) {
     listener_.on_dtls_failed(reason);
 }
 
-std::string DtlsTransport::protocol_version() const { return ssl_ ? SSL_get_version(ssl_) : ""; }
-std::string DtlsTransport::cipher() const { return ssl_ ? SSL_get_cipher_name(ssl_) : ""; }
+std::string DtlsTransport::protocol_version() const {
+    return ssl_ ? SSL_get_version(ssl_) : "";
+}
+std::string DtlsTransport::cipher() const {
+    return ssl_ ? SSL_get_cipher_name(ssl_) : "";
+}
 
 }  // namespace rollcall::transport

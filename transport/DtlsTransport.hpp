@@ -24,7 +24,7 @@ namespace rollcall::transport {
 // SDP, and the SSL_CTX every transport is made from (DTLS 1.2 only, use_srtp with
 // AEAD_AES_128_GCM before AES_CM_128_HMAC_SHA1_80). One per process.
 class DtlsIdentity {
-public:
+  public:
     static std::shared_ptr<const DtlsIdentity> generate();
     ~DtlsIdentity();
     DtlsIdentity(const DtlsIdentity&) = delete;
@@ -33,7 +33,7 @@ public:
     const SdpFingerprint& fingerprint() const noexcept { return fingerprint_; }
     SSL_CTX* context() const noexcept { return context_; }
 
-private:
+  private:
     DtlsIdentity() = default;
     SSL_CTX* context_ = nullptr;
     SdpFingerprint fingerprint_;
@@ -52,9 +52,9 @@ struct DtlsKeys {
 // listener. The peer's certificate must match the fingerprint its participant signaled;
 // anything else fails the handshake with a bad_certificate alert (fail closed).
 class DtlsTransport {
-public:
+  public:
     class Listener {
-    public:
+      public:
         virtual ~Listener() = default;
         virtual void on_dtls_send(std::span<const std::uint8_t> datagram) = 0;
         virtual void on_dtls_connected(const DtlsKeys& keys) = 0;
@@ -93,7 +93,7 @@ public:
     // OpenSSL's certificate check: accepts exactly the signaled fingerprint.
     static int verify_callback(int preverify_ok, ::x509_store_ctx_st* store);
 
-private:
+  private:
     void advance_handshake();
     void flush();
     void fail(std::string reason);

@@ -26,22 +26,25 @@ std::string to_string(const NiceAddress& address) {
     return std::string(text) + ":" + std::to_string(nice_address_get_port(&address));
 }
 
-bool is_ipv6(const NiceAddress& address) { return address.s.addr.sa_family == AF_INET6; }
+bool is_ipv6(const NiceAddress& address) {
+    return address.s.addr.sa_family == AF_INET6;
+}
 
 // One worker thread receives for all its agents, one datagram batch at a time.
 thread_local std::array<std::array<std::uint8_t, kReceiveBuffer>, kReceiveBatch> receive_buffers;
 }  // namespace
 
 struct IceAgent::Paths {
-    NiceAddress from{};           // source of the datagram being delivered
+    NiceAddress from{};  // source of the datagram being delivered
     bool delivering = false;
-    NiceAddress pinned{};         // the media path's remote end
+    NiceAddress pinned{};  // the media path's remote end
     bool pinned_set = false;
-    GSocket* socket = nullptr;    // our socket on the media path (a reference)
+    GSocket* socket = nullptr;  // our socket on the media path (a reference)
     GSocketAddress* destination = nullptr;
-    bool diverted = false;        // ICE selected a pair elsewhere, one that never authenticated
-    std::int64_t authenticated_at_us = 0;  // g_get_monotonic_time() of the last authenticated datagram
-    bool restarting = false;      // a signaled ICE restart: the next change is expected
+    bool diverted = false;  // ICE selected a pair elsewhere, one that never authenticated
+    std::int64_t authenticated_at_us =
+        0;                              // g_get_monotonic_time() of the last authenticated datagram
+    bool restarting = false;            // a signaled ICE restart: the next change is expected
     std::vector<NiceAddress> verified;  // addresses that authenticated, newest last (bounded)
     std::vector<std::string> reported;
 
@@ -59,33 +62,43 @@ struct IceAgent::Paths {
     }
 };
 
-IceAgent::IceAgent(GMainContext* context, std::vector<std::string> local_addresses, Listener& listener)
-    : context_(context), local_addresses_(std::move(local_addresses)), listener_(listener),
+IceAgent::IceAgent(GMainContext* context, std::vector<std::string> local_addresses,
+                   Listener& listener)
+    : context_(context),
+      local_addresses_(std::move(local_addresses)),
+      listener_(listener),
       paths_(std::make_unique<Paths>()) {}
 
-IceAgent::~IceAgent() { close(); }
+IceAgent::~IceAgent() {
+    close();
+}
 
 bool IceAgent::start(bool controlling) {
     if (agent_) return false;
     // RFC 7675 consent freshness is off in libnice unless asked for.
     agent_ = nice_agent_new_full(context_, NICE_COMPATIBILITY_RFC5245,
-                                 static_cast<NiceAgentOption>(NICE_AGENT_OPTION_CONSENT_FRESHNESS | NICE_AGENT_OPTION_ICE_TRICKLE));
+                                 static_cast<NiceAgentOption>(NICE_AGENT_OPTION_CONSENT_FRESHNESS |
+                                                              NICE_AGENT_OPTION_ICE_TRICKLE));
     if (!agent_) return false;
-    g_object_set(agent_, "controlling-mode", controlling ? TRUE : FALSE, "ice-tcp", FALSE, "upnp", FALSE,
-                 "keepalive-conncheck", TRUE, nullptr);
+    g_object_set(agent_, "controlling-mode", controlling ? TRUE : FALSE, "ice-tcp", FALSE, "upnp",
+                 FALSE, "keepalive-conncheck", TRUE, nullptr);
     int added = 0;
     for (const std::string& text : local_addresses_) {
         NiceAddress address;
         nice_address_init(&address);
-        if (nice_address_set_from_string(&address, text.c_str()) && nice_agent_add_local_address(agent_, &address)) ++added;
+        if (nice_address_set_from_string(&address, text.c_str()) &&
+            nice_agent_add_local_address(agent_, &address))
+            ++added;
     }
     if (added == 0) return false;
     stream_ = nice_agent_add_stream(agent_, 1);
     if (stream_ == 0) return false;
     nice_agent_set_stream_name(agent_, stream_, "application");
     g_signal_connect(agent_, "new-candidate-full", G_CALLBACK(&IceAgent::on_candidate), this);
-    g_signal_connect(agent_, "component-state-changed", G_CALLBACK(&IceAgent::on_state_changed), this);
-    g_signal_connect(agent_, "new-selected-pair-full", G_CALLBACK(&IceAgent::on_selected_pair), this);
+    g_signal_connect(agent_, "component-state-changed", G_CALLBACK(&IceAgent::on_state_changed),
+                     this);
+    g_signal_connect(agent_, "new-selected-pair-full", G_CALLBACK(&IceAgent::on_selected_pair),
+                     this);
     if (!nice_agent_gather_candidates(agent_, stream_)) return false;
     read_credentials();
     // We receive with nice_agent_recv_messages_nonblocking rather than attach_recv: only it
@@ -97,14 +110,14 @@ bool IceAgent::watch_sockets() {
     GPtrArray* sockets = nice_agent_get_sockets(agent_, stream_, kComponent);
     if (!sockets) return false;
     for (guint i = 0; i < sockets->len; ++i) {
-        GSource* source = g_socket_create_source(static_cast<GSocket*>(g_ptr_array_index(sockets, i)), G_IO_IN, nullptr);
-        g_source_set_callback(
-            source,
-            G_SOURCE_FUNC(+[](GSocket*, GIOCondition, gpointer self) -> gboolean {
-                static_cast<IceAgent*>(self)->receive_ready();
-                return G_SOURCE_CONTINUE;
-            }),
-            this, nullptr);
+        GSource* source = g_socket_create_source(
+            static_cast<GSocket*>(g_ptr_array_index(sockets, i)), G_IO_IN, nullptr);
+        g_source_set_callback(source,
+                              G_SOURCE_FUNC(+[](GSocket*, GIOCondition, gpointer self) -> gboolean {
+                                  static_cast<IceAgent*>(self)->receive_ready();
+                                  return G_SOURCE_CONTINUE;
+                              }),
+                              this, nullptr);
         g_source_attach(source, context_);
         socket_sources_.push_back(source);
     }
@@ -123,14 +136,15 @@ void IceAgent::receive_ready() {
         }
         GError* error = nullptr;
         // STUN is consumed inside; only DTLS, SRTP and the like come out.
-        const gint received =
-            nice_agent_recv_messages_nonblocking(agent_, stream_, kComponent, messages.data(), kReceiveBatch, nullptr, &error);
+        const gint received = nice_agent_recv_messages_nonblocking(
+            agent_, stream_, kComponent, messages.data(), kReceiveBatch, nullptr, &error);
         if (error) g_error_free(error);
         if (received <= 0) return;
         for (gint i = 0; i < received && state_ != IceState::closed; ++i) {
             paths_->from = from[i];
             paths_->delivering = true;
-            listener_.on_ice_data(std::span<const std::uint8_t>(receive_buffers[i].data(), messages[i].length));
+            listener_.on_ice_data(
+                std::span<const std::uint8_t>(receive_buffers[i].data(), messages[i].length));
             paths_->delivering = false;
         }
         if (received < static_cast<gint>(kReceiveBatch)) return;
@@ -173,7 +187,8 @@ void IceAgent::authenticated() {
     paths.pinned = paths.from;
     paths.pinned_set = true;
     if (!paths.was_verified(paths.from)) {
-        if (paths.verified.size() >= kMaxVerifiedPaths) paths.verified.erase(paths.verified.begin());
+        if (paths.verified.size() >= kMaxVerifiedPaths)
+            paths.verified.erase(paths.verified.begin());
         paths.verified.push_back(paths.from);
     }
     paths.restarting = false;
@@ -189,8 +204,8 @@ void IceAgent::selected_pair_changed() {
     if (!agent_ || !paths.pinned_set) return;
     NiceCandidate* local = nullptr;
     NiceCandidate* remote = nullptr;
-    paths.diverted = nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) && remote &&
-                     !nice_address_equal(&remote->addr, &paths.pinned);
+    paths.diverted = nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) &&
+                     remote && !nice_address_equal(&remote->addr, &paths.pinned);
     destroy_source(unverified_timer_);
     // A pair back to an address that authenticated before (the client's previous NAT mapping,
     // say) is no stranger; media still goes where the newest authenticated packet came from.
@@ -213,13 +228,16 @@ void IceAgent::report_unverified_path() {
     Paths& paths = *paths_;
     NiceCandidate* local = nullptr;
     NiceCandidate* remote = nullptr;
-    if (!agent_ || !paths.diverted || !nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) ||
-        !remote || paths.was_verified(remote->addr)) {
+    if (!agent_ || !paths.diverted ||
+        !nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) || !remote ||
+        paths.was_verified(remote->addr)) {
         return;
     }
     std::string unverified = to_string(remote->addr);
-    if (std::find(paths.reported.begin(), paths.reported.end(), unverified) != paths.reported.end()) return;
-    if (paths.reported.size() >= kMaxReportedPaths) return;  // a flood of addresses: the first ones tell the story
+    if (std::find(paths.reported.begin(), paths.reported.end(), unverified) != paths.reported.end())
+        return;
+    if (paths.reported.size() >= kMaxReportedPaths)
+        return;  // a flood of addresses: the first ones tell the story
     paths.reported.push_back(unverified);
     listener_.on_ice_unverified_path(to_string(paths.pinned), unverified);
 }
@@ -253,11 +271,18 @@ void IceAgent::on_state_changed(NiceAgent*, unsigned, unsigned, unsigned state, 
     auto* self = static_cast<IceAgent*>(self_ptr);
     IceState next = self->state_;
     switch (static_cast<NiceComponentState>(state)) {
-        case NICE_COMPONENT_STATE_CONNECTING: next = IceState::checking; break;
+        case NICE_COMPONENT_STATE_CONNECTING:
+            next = IceState::checking;
+            break;
         case NICE_COMPONENT_STATE_CONNECTED:
-        case NICE_COMPONENT_STATE_READY: next = IceState::connected; break;
-        case NICE_COMPONENT_STATE_FAILED: next = IceState::failed; break;
-        default: return;
+        case NICE_COMPONENT_STATE_READY:
+            next = IceState::connected;
+            break;
+        case NICE_COMPONENT_STATE_FAILED:
+            next = IceState::failed;
+            break;
+        default:
+            return;
     }
     if (next == self->state_) return;
     self->state_ = next;
@@ -266,7 +291,8 @@ void IceAgent::on_state_changed(NiceAgent*, unsigned, unsigned, unsigned state, 
 
 bool IceAgent::set_remote_credentials(const std::string& ufrag, const std::string& pwd) {
     // RFC 8839 §5.4: ufrag 4..256 and pwd 22..256 ice-chars.
-    if (!agent_ || ufrag.size() < 4 || ufrag.size() > 256 || pwd.size() < 22 || pwd.size() > 256) return false;
+    if (!agent_ || ufrag.size() < 4 || ufrag.size() > 256 || pwd.size() < 22 || pwd.size() > 256)
+        return false;
     return nice_agent_set_remote_credentials(agent_, stream_, ufrag.c_str(), pwd.c_str());
 }
 
@@ -275,11 +301,15 @@ bool IceAgent::add_remote_candidate(const SdpCandidate& candidate) {
     if (remote_candidates_ >= kMaxRemoteCandidates) return false;
     NiceAddress address;
     nice_address_init(&address);
-    if (!nice_address_set_from_string(&address, candidate.address.c_str())) return false;  // e.g. mDNS names
+    if (!nice_address_set_from_string(&address, candidate.address.c_str()))
+        return false;  // e.g. mDNS names
     NiceCandidateType type = NICE_CANDIDATE_TYPE_HOST;
-    if (candidate.type == "srflx") type = NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE;
-    else if (candidate.type == "prflx") type = NICE_CANDIDATE_TYPE_PEER_REFLEXIVE;
-    else if (candidate.type == "relay") type = NICE_CANDIDATE_TYPE_RELAYED;
+    if (candidate.type == "srflx")
+        type = NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE;
+    else if (candidate.type == "prflx")
+        type = NICE_CANDIDATE_TYPE_PEER_REFLEXIVE;
+    else if (candidate.type == "relay")
+        type = NICE_CANDIDATE_TYPE_RELAYED;
     NiceCandidate* nice = nice_candidate_new(type);
     nice->stream_id = stream_;
     nice->component_id = kComponent;
@@ -301,8 +331,9 @@ bool IceAgent::send(std::span<const std::uint8_t> datagram) {
     // whatever state it is in (checking during an ICE restart, or failed on a pair someone
     // else nominated and abandoned).
     if (paths_->pinned_set) {
-        return g_socket_send_to(paths_->socket, paths_->destination, reinterpret_cast<const gchar*>(datagram.data()),
-                                datagram.size(), nullptr, nullptr) >= 0;
+        return g_socket_send_to(paths_->socket, paths_->destination,
+                                reinterpret_cast<const gchar*>(datagram.data()), datagram.size(),
+                                nullptr, nullptr) >= 0;
     }
     if (state_ != IceState::connected) return false;
     return nice_agent_send(agent_, stream_, kComponent, static_cast<guint>(datagram.size()),
@@ -334,7 +365,8 @@ void IceAgent::close() {
 
 bool IceAgent::authenticated_within(std::chrono::milliseconds window) const {
     if (!agent_ || !paths_->pinned_set) return false;
-    return g_get_monotonic_time() - paths_->authenticated_at_us <= static_cast<std::int64_t>(window.count()) * 1000;
+    return g_get_monotonic_time() - paths_->authenticated_at_us <=
+           static_cast<std::int64_t>(window.count()) * 1000;
 }
 
 std::optional<std::string> IceAgent::remote_address() const {
@@ -342,17 +374,23 @@ std::optional<std::string> IceAgent::remote_address() const {
     if (paths_->pinned_set) return to_string(paths_->pinned);
     NiceCandidate* local = nullptr;
     NiceCandidate* remote = nullptr;
-    if (!nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) || !remote) return std::nullopt;
+    if (!nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) || !remote)
+        return std::nullopt;
     return to_string(remote->addr);
 }
 
 std::string_view to_string(IceState state) noexcept {
     switch (state) {
-        case IceState::idle: return "new";
-        case IceState::checking: return "checking";
-        case IceState::connected: return "connected";
-        case IceState::failed: return "failed";
-        case IceState::closed: return "closed";
+        case IceState::idle:
+            return "new";
+        case IceState::checking:
+            return "checking";
+        case IceState::connected:
+            return "connected";
+        case IceState::failed:
+            return "failed";
+        case IceState::closed:
+            return "closed";
     }
     return "closed";
 }

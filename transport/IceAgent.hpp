@@ -31,16 +31,17 @@ enum class IceState : std::uint8_t { idle, checking, connected, failed, closed }
 // A selected pair that leads elsewhere and does not authenticate within a few seconds is
 // reported (on_ice_unverified_path), once per address.
 class IceAgent {
-public:
+  public:
     class Listener {
-    public:
+      public:
         virtual ~Listener() = default;
         virtual void on_ice_candidate(const SdpCandidate& candidate) = 0;
         virtual void on_ice_state(IceState state) = 0;
         virtual void on_ice_data(std::span<const std::uint8_t> datagram) = 0;
         // ICE selected a pair to `unverified` ("address:port"), nothing from it authenticated,
         // and media stays on `established`.
-        virtual void on_ice_unverified_path(const std::string& established, const std::string& unverified) = 0;
+        virtual void on_ice_unverified_path(const std::string& established,
+                                            const std::string& unverified) = 0;
     };
 
     // How long a newly selected pair may take to authenticate before it is reported.
@@ -77,11 +78,12 @@ public:
     // "address:port" where media goes: the pinned path, else the selected pair's remote end.
     std::optional<std::string> remote_address() const;
 
-private:
+  private:
     static void on_candidate(NiceAgent* agent, void* candidate, void* self);
-    static void on_state_changed(NiceAgent* agent, unsigned stream, unsigned component, unsigned state, void* self);
-    static void on_selected_pair(NiceAgent* agent, unsigned stream, unsigned component, void* local, void* remote,
-                                 void* self);
+    static void on_state_changed(NiceAgent* agent, unsigned stream, unsigned component,
+                                 unsigned state, void* self);
+    static void on_selected_pair(NiceAgent* agent, unsigned stream, unsigned component, void* local,
+                                 void* remote, void* self);
     struct Paths;  // libnice-typed path state, kept out of this header
     bool watch_sockets();
     void receive_ready();

@@ -24,13 +24,20 @@ PacketKind PacketDemux::classify(std::span<const std::uint8_t> datagram) noexcep
 
 std::string_view to_string(PacketKind kind) noexcept {
     switch (kind) {
-        case PacketKind::stun: return "stun";
-        case PacketKind::zrtp: return "zrtp";
-        case PacketKind::dtls: return "dtls";
-        case PacketKind::turn: return "turn";
-        case PacketKind::rtp: return "rtp";
-        case PacketKind::rtcp: return "rtcp";
-        case PacketKind::unknown: return "unknown";
+        case PacketKind::stun:
+            return "stun";
+        case PacketKind::zrtp:
+            return "zrtp";
+        case PacketKind::dtls:
+            return "dtls";
+        case PacketKind::turn:
+            return "turn";
+        case PacketKind::rtp:
+            return "rtp";
+        case PacketKind::rtcp:
+            return "rtcp";
+        case PacketKind::unknown:
+            return "unknown";
     }
     return "unknown";
 }

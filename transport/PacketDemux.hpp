@@ -18,7 +18,7 @@ enum class PacketKind : std::uint8_t {
 };
 
 class PacketDemux {
-public:
+  public:
     // Classifies by the first byte; RTP and RTCP are told apart by the second byte and
     // require a full 12-byte RTP header (8 bytes for RTCP) to count as either.
     static PacketKind classify(std::span<const std::uint8_t> datagram) noexcept;

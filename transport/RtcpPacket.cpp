@@ -15,7 +15,8 @@ constexpr std::uint8_t kFmtFir = 4;
 constexpr std::uint8_t kFmtAfb = 15;
 constexpr std::uint8_t kSdesCname = 1;
 
-std::optional<std::vector<ReportBlock>> report_blocks(std::span<const std::uint8_t> data, std::size_t count) {
+std::optional<std::vector<ReportBlock>> report_blocks(std::span<const std::uint8_t> data,
+                                                      std::size_t count) {
     if (data.size() < 24 * count) return std::nullopt;
     std::vector<ReportBlock> blocks(count);
     for (std::size_t i = 0; i < count; ++i) {
@@ -24,7 +25,8 @@ std::optional<std::vector<ReportBlock>> report_blocks(std::span<const std::uint8
         b.ssrc = load_u32(p);
         b.fraction_lost = p[4];
         const std::uint32_t lost = load_u24(p + 5);
-        b.cumulative_lost = (lost & 0x800000) ? static_cast<std::int32_t>(lost | 0xff000000) : static_cast<std::int32_t>(lost);
+        b.cumulative_lost = (lost & 0x800000) ? static_cast<std::int32_t>(lost | 0xff000000)
+                                              : static_cast<std::int32_t>(lost);
         b.highest_sequence = load_u32(p + 8);
         b.jitter = load_u32(p + 12);
         b.last_sr = load_u32(p + 16);
@@ -64,7 +66,8 @@ std::optional<RtcpCompound> RtcpCompound::parse(std::span<const std::uint8_t> da
 }
 
 std::optional<SenderReport> parse_sender_report(const RtcpHeader& h) {
-    if (h.type != static_cast<std::uint8_t>(RtcpType::sender_report) || h.body.size() < 24) return std::nullopt;
+    if (h.type != static_cast<std::uint8_t>(RtcpType::sender_report) || h.body.size() < 24)
+        return std::nullopt;
     SenderReport sr;
     const std::uint8_t* p = h.body.data();
     sr.ssrc = load_u32(p);
@@ -79,7 +82,8 @@ std::optional<SenderReport> parse_sender_report(const RtcpHeader& h) {
 }
 
 std::optional<ReceiverReport> parse_receiver_report(const RtcpHeader& h) {
-    if (h.type != static_cast<std::uint8_t>(RtcpType::receiver_report) || h.body.size() < 4) return std::nullopt;
+    if (h.type != static_cast<std::uint8_t>(RtcpType::receiver_report) || h.body.size() < 4)
+        return std::nullopt;
     ReceiverReport rr;
     rr.ssrc = load_u32(h.body.data());
     auto blocks = report_blocks(h.body.subspan(4), h.count);
@@ -117,7 +121,9 @@ std::optional<std::vector<SdesChunk>> parse_sdes(const RtcpHeader& h) {
 }
 
 std::optional<Bye> parse_bye(const RtcpHeader& h) {
-    if (h.type != static_cast<std::uint8_t>(RtcpType::bye) || h.body.size() < 4 * std::size_t{h.count}) return std::nullopt;
+    if (h.type != static_cast<std::uint8_t>(RtcpType::bye) ||
+        h.body.size() < 4 * std::size_t{h.count})
+        return std::nullopt;
     Bye bye;
     for (std::size_t i = 0; i < h.count; ++i) bye.ssrcs.push_back(load_u32(h.body.data() + 4 * i));
     const auto rest = h.body.subspan(4 * std::size_t{h.count});
@@ -142,11 +148,21 @@ bool is_feedback(const RtcpHeader& h, RtcpType type, std::uint8_t fmt) noexcept 
 }
 }  // namespace
 
-bool is_pli(const RtcpHeader& h) noexcept { return is_feedback(h, RtcpType::payload_feedback, kFmtPli); }
-bool is_fir(const RtcpHeader& h) noexcept { return is_feedback(h, RtcpType::payload_feedback, kFmtFir); }
-bool is_nack(const RtcpHeader& h) noexcept { return is_feedback(h, RtcpType::rtp_feedback, kFmtNack); }
-bool is_transport_cc(const RtcpHeader& h) noexcept { return is_feedback(h, RtcpType::rtp_feedback, kFmtTransportCc); }
-bool is_application_feedback(const RtcpHeader& h) noexcept { return is_feedback(h, RtcpType::payload_feedback, kFmtAfb); }
+bool is_pli(const RtcpHeader& h) noexcept {
+    return is_feedback(h, RtcpType::payload_feedback, kFmtPli);
+}
+bool is_fir(const RtcpHeader& h) noexcept {
+    return is_feedback(h, RtcpType::payload_feedback, kFmtFir);
+}
+bool is_nack(const RtcpHeader& h) noexcept {
+    return is_feedback(h, RtcpType::rtp_feedback, kFmtNack);
+}
+bool is_transport_cc(const RtcpHeader& h) noexcept {
+    return is_feedback(h, RtcpType::rtp_feedback, kFmtTransportCc);
+}
+bool is_application_feedback(const RtcpHeader& h) noexcept {
+    return is_feedback(h, RtcpType::payload_feedback, kFmtAfb);
+}
 
 std::optional<std::vector<NackItem>> parse_nack(const FeedbackHeader& f) {
     if (f.fci.empty() || f.fci.size() % 4 != 0) return std::nullopt;
@@ -170,14 +186,18 @@ std::optional<std::vector<FirEntry>> parse_fir(const FeedbackHeader& f) {
 
 std::optional<Remb> parse_remb(const FeedbackHeader& f) {
     // draft-alvestrand-rmcat-remb: "REMB", num SSRC, BR exp (6 bits), mantissa (18 bits), SSRCs.
-    if (f.fci.size() < 8 || f.fci[0] != 'R' || f.fci[1] != 'E' || f.fci[2] != 'M' || f.fci[3] != 'B') return std::nullopt;
+    if (f.fci.size() < 8 || f.fci[0] != 'R' || f.fci[1] != 'E' || f.fci[2] != 'M' ||
+        f.fci[3] != 'B')
+        return std::nullopt;
     const std::size_t count = f.fci[4];
     if (f.fci.size() < 8 + 4 * count) return std::nullopt;
     const std::uint8_t exponent = f.fci[5] >> 2;
-    const std::uint32_t mantissa = (std::uint32_t{f.fci[5] & 0x03u} << 16) | load_u16(f.fci.data() + 6);
+    const std::uint32_t mantissa =
+        (std::uint32_t{f.fci[5] & 0x03u} << 16) | load_u16(f.fci.data() + 6);
     Remb remb;
     remb.bitrate_bps = exponent > 46 ? UINT64_MAX : std::uint64_t{mantissa} << exponent;
-    for (std::size_t i = 0; i < count; ++i) remb.ssrcs.push_back(load_u32(f.fci.data() + 8 + 4 * i));
+    for (std::size_t i = 0; i < count; ++i)
+        remb.ssrcs.push_back(load_u32(f.fci.data() + 8 + 4 * i));
     return remb;
 }
 
@@ -188,19 +208,22 @@ std::optional<TransportCcHeader> parse_transport_cc(const FeedbackHeader& f) noe
     h.base_sequence = load_u16(f.fci.data());
     h.status_count = load_u16(f.fci.data() + 2);
     const std::uint32_t reference = load_u24(f.fci.data() + 4);
-    h.reference_time = (reference & 0x800000) ? static_cast<std::int32_t>(reference | 0xff000000) : static_cast<std::int32_t>(reference);
+    h.reference_time = (reference & 0x800000) ? static_cast<std::int32_t>(reference | 0xff000000)
+                                              : static_cast<std::int32_t>(reference);
     h.feedback_count = f.fci[7];
     return h;
 }
 
-std::array<std::uint8_t, 12> write_pli(std::uint32_t sender_ssrc, std::uint32_t media_ssrc) noexcept {
+std::array<std::uint8_t, 12> write_pli(std::uint32_t sender_ssrc,
+                                       std::uint32_t media_ssrc) noexcept {
     std::array<std::uint8_t, 12> out{0x80 | kFmtPli, 206, 0, 2};
     store_u32(&out[4], sender_ssrc);
     store_u32(&out[8], media_ssrc);
     return out;
 }
 
-std::array<std::uint8_t, 20> write_fir(std::uint32_t sender_ssrc, std::uint32_t media_ssrc, std::uint8_t sequence) noexcept {
+std::array<std::uint8_t, 20> write_fir(std::uint32_t sender_ssrc, std::uint32_t media_ssrc,
+                                       std::uint8_t sequence) noexcept {
     // RFC 5104 §4.3.1: the media source field is 0; the FCI names the SSRC.
     std::array<std::uint8_t, 20> out{0x80 | kFmtFir, 206, 0, 4};
     store_u32(&out[4], sender_ssrc);
@@ -232,7 +255,9 @@ std::size_t write_receiver_report(std::uint32_t sender_ssrc, std::span<const Rep
     std::uint8_t* p = out.data() + 8;
     for (const ReportBlock& b : blocks) {
         store_u32(p, b.ssrc);
-        const auto lost = static_cast<std::uint32_t>(std::clamp(b.cumulative_lost, -0x800000, 0x7fffff)) & 0xffffff;
+        const auto lost =
+            static_cast<std::uint32_t>(std::clamp(b.cumulative_lost, -0x800000, 0x7fffff)) &
+            0xffffff;
         store_u32(p + 4, (static_cast<std::uint32_t>(b.fraction_lost) << 24) | lost);
         store_u32(p + 8, b.highest_sequence);
         store_u32(p + 12, b.jitter);
@@ -243,7 +268,8 @@ std::size_t write_receiver_report(std::uint32_t sender_ssrc, std::span<const Rep
     return size;
 }
 
-std::vector<std::uint8_t> write_nack(std::uint32_t sender_ssrc, std::uint32_t media_ssrc, std::span<const NackItem> items) {
+std::vector<std::uint8_t> write_nack(std::uint32_t sender_ssrc, std::uint32_t media_ssrc,
+                                     std::span<const NackItem> items) {
     std::vector<std::uint8_t> out(12 + 4 * items.size());
     out[0] = 0x80 | kFmtNack;
     out[1] = 205;

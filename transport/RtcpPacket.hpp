@@ -32,14 +32,14 @@ struct RtcpHeader {
 // Splits a datagram into its RTCP packets, checking every length word. Fails on a packet
 // that overruns, a bad version, padding anywhere but the last packet, or too many packets.
 class RtcpCompound {
-public:
+  public:
     static constexpr std::size_t kMaxPackets = 16;
 
     static std::optional<RtcpCompound> parse(std::span<const std::uint8_t> data) noexcept;
 
     std::span<const RtcpHeader> packets() const noexcept { return {packets_.data(), count_}; }
 
-private:
+  private:
     std::array<RtcpHeader, kMaxPackets> packets_{};
     std::size_t count_ = 0;
 };
@@ -125,14 +125,17 @@ bool is_transport_cc(const RtcpHeader& header) noexcept;
 bool is_application_feedback(const RtcpHeader& header) noexcept;  // REMB rides here
 
 // Writers for what the server itself sends.
-std::array<std::uint8_t, 12> write_pli(std::uint32_t sender_ssrc, std::uint32_t media_ssrc) noexcept;
-std::array<std::uint8_t, 20> write_fir(std::uint32_t sender_ssrc, std::uint32_t media_ssrc, std::uint8_t sequence) noexcept;
+std::array<std::uint8_t, 12> write_pli(std::uint32_t sender_ssrc,
+                                       std::uint32_t media_ssrc) noexcept;
+std::array<std::uint8_t, 20> write_fir(std::uint32_t sender_ssrc, std::uint32_t media_ssrc,
+                                       std::uint8_t sequence) noexcept;
 // A sender report with no report blocks (28 bytes, RFC 3550 §6.4.1).
 std::array<std::uint8_t, 28> write_sender_report(const SenderReport& report) noexcept;
 // A receiver report with up to 31 blocks written into `out` (at least 8 + 24 per block
 // bytes); returns the bytes written, or 0 when `out` is too small.
 std::size_t write_receiver_report(std::uint32_t sender_ssrc, std::span<const ReportBlock> blocks,
                                   std::span<std::uint8_t> out) noexcept;
-std::vector<std::uint8_t> write_nack(std::uint32_t sender_ssrc, std::uint32_t media_ssrc, std::span<const NackItem> items);
+std::vector<std::uint8_t> write_nack(std::uint32_t sender_ssrc, std::uint32_t media_ssrc,
+                                     std::span<const NackItem> items);
 
 }  // namespace rollcall::transport

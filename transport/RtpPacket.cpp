@@ -7,8 +7,8 @@
 namespace rollcall::transport {
 
 namespace {
-constexpr std::uint16_t kOneByteProfile = 0xBEDE;       // RFC 8285 §4.2
-constexpr std::uint16_t kTwoByteProfileMask = 0xFFF0;   // RFC 8285 §4.3: 0x100 then 4 app bits
+constexpr std::uint16_t kOneByteProfile = 0xBEDE;      // RFC 8285 §4.2
+constexpr std::uint16_t kTwoByteProfileMask = 0xFFF0;  // RFC 8285 §4.3: 0x100 then 4 app bits
 constexpr std::uint16_t kTwoByteProfile = 0x1000;
 }  // namespace
 
@@ -40,15 +40,27 @@ std::optional<RtpPacket> RtpPacket::parse(std::span<std::uint8_t> data) noexcept
     return packet;
 }
 
-std::uint16_t RtpPacket::sequence() const noexcept { return load_u16(&data_[2]); }
-std::uint32_t RtpPacket::timestamp() const noexcept { return load_u32(&data_[4]); }
-std::uint32_t RtpPacket::ssrc() const noexcept { return load_u32(&data_[8]); }
+std::uint16_t RtpPacket::sequence() const noexcept {
+    return load_u16(&data_[2]);
+}
+std::uint32_t RtpPacket::timestamp() const noexcept {
+    return load_u32(&data_[4]);
+}
+std::uint32_t RtpPacket::ssrc() const noexcept {
+    return load_u32(&data_[8]);
+}
 std::uint32_t RtpPacket::csrc(std::size_t index) const noexcept {
     return index < csrc_count() ? load_u32(&data_[12 + 4 * index]) : 0;
 }
-void RtpPacket::set_sequence(std::uint16_t sequence) noexcept { store_u16(&data_[2], sequence); }
-void RtpPacket::set_timestamp(std::uint32_t timestamp) noexcept { store_u32(&data_[4], timestamp); }
-void RtpPacket::set_ssrc(std::uint32_t ssrc) noexcept { store_u32(&data_[8], ssrc); }
+void RtpPacket::set_sequence(std::uint16_t sequence) noexcept {
+    store_u16(&data_[2], sequence);
+}
+void RtpPacket::set_timestamp(std::uint32_t timestamp) noexcept {
+    store_u32(&data_[4], timestamp);
+}
+void RtpPacket::set_ssrc(std::uint32_t ssrc) noexcept {
+    store_u32(&data_[8], ssrc);
+}
 
 std::span<std::uint8_t> RtpPacket::strip_extensions() noexcept {
     if (!(data_[0] & 0x10)) return data_;

@@ -10,7 +10,7 @@ namespace rollcall::transport {
 // A view of one RTP packet (RFC 3550 §5.1) with its header extensions (RFC 8285), over a
 // buffer the caller owns. Parsing checks every announced length; setters rewrite in place.
 class RtpPacket {
-public:
+  public:
     static std::optional<RtpPacket> parse(std::span<std::uint8_t> data) noexcept;
 
     bool marker() const noexcept { return (data_[1] & 0x80) != 0; }
@@ -23,7 +23,9 @@ public:
 
     std::size_t header_size() const noexcept { return header_size_; }
     std::size_t padding_size() const noexcept { return padding_size_; }
-    std::span<const std::uint8_t> payload() const noexcept { return data_.subspan(header_size_, payload_size_); }
+    std::span<const std::uint8_t> payload() const noexcept {
+        return data_.subspan(header_size_, payload_size_);
+    }
     std::span<std::uint8_t> bytes() const noexcept { return data_; }
 
     bool has_extensions() const noexcept { return extension_size_ > 0 || extension_profile_ != 0; }
@@ -31,8 +33,12 @@ public:
     // The element with `id` in a one-byte (0xBEDE) or two-byte (0x100x) block, or nullopt.
     std::optional<std::span<const std::uint8_t>> extension(std::uint8_t id) const noexcept;
 
-    void set_payload_type(std::uint8_t pt) noexcept { data_[1] = static_cast<std::uint8_t>((data_[1] & 0x80) | (pt & 0x7f)); }
-    void set_marker(bool marker) noexcept { data_[1] = static_cast<std::uint8_t>((data_[1] & 0x7f) | (marker ? 0x80 : 0)); }
+    void set_payload_type(std::uint8_t pt) noexcept {
+        data_[1] = static_cast<std::uint8_t>((data_[1] & 0x80) | (pt & 0x7f));
+    }
+    void set_marker(bool marker) noexcept {
+        data_[1] = static_cast<std::uint8_t>((data_[1] & 0x7f) | (marker ? 0x80 : 0));
+    }
     void set_sequence(std::uint16_t sequence) noexcept;
     void set_timestamp(std::uint32_t timestamp) noexcept;
     void set_ssrc(std::uint32_t ssrc) noexcept;
@@ -40,7 +46,7 @@ public:
     // the shortened packet. This object describes the old layout afterwards: parse again.
     std::span<std::uint8_t> strip_extensions() noexcept;
 
-private:
+  private:
     explicit RtpPacket(std::span<std::uint8_t> data) : data_(data) {}
 
     std::span<std::uint8_t> data_;

@@ -17,7 +17,9 @@ bool parse_number(std::string_view text, T& out, T max = std::numeric_limits<T>:
     if (text.empty()) return false;
     std::uint64_t value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value > static_cast<std::uint64_t>(max)) return false;
+    if (ec != std::errc() || end != text.data() + text.size() ||
+        value > static_cast<std::uint64_t>(max))
+        return false;
     out = static_cast<T>(value);
     return true;
 }
@@ -35,11 +37,14 @@ std::vector<std::string_view> split(std::string_view text, char separator = ' ')
 
 std::string lower(std::string_view text) {
     std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return out;
 }
 
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 // "sha-256 AB:CD:..." with the byte count the algorithm implies (RFC 8122 §5).
 std::optional<SdpFingerprint> parse_fingerprint(std::string_view value) {
@@ -48,38 +53,50 @@ std::optional<SdpFingerprint> parse_fingerprint(std::string_view value) {
     SdpFingerprint fp;
     fp.algorithm = lower(parts[0]);
     std::size_t bytes = 0;
-    if (fp.algorithm == "sha-256") bytes = 32;
-    else if (fp.algorithm == "sha-384") bytes = 48;
-    else if (fp.algorithm == "sha-512") bytes = 64;
-    else if (fp.algorithm == "sha-1") bytes = 20;
-    else return std::nullopt;
+    if (fp.algorithm == "sha-256")
+        bytes = 32;
+    else if (fp.algorithm == "sha-384")
+        bytes = 48;
+    else if (fp.algorithm == "sha-512")
+        bytes = 64;
+    else if (fp.algorithm == "sha-1")
+        bytes = 20;
+    else
+        return std::nullopt;
     const std::string_view hex = parts[1];
     if (hex.size() != bytes * 3 - 1) return std::nullopt;
     for (std::size_t i = 0; i < hex.size(); ++i) {
         if (i % 3 == 2 ? hex[i] != ':' : !is_hex(hex[i])) return std::nullopt;
     }
     fp.value.reserve(hex.size());
-    for (char c : hex) fp.value.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    for (char c : hex)
+        fp.value.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     return fp;
 }
 
 // Codecs whose rtpmap may be omitted (RFC 3551 §6).
 std::optional<SdpCodec> static_codec(std::uint8_t pt) {
     switch (pt) {
-        case 0: return SdpCodec{0, "PCMU", 8000, 1, {}, {}};
-        case 8: return SdpCodec{8, "PCMA", 8000, 1, {}, {}};
-        case 9: return SdpCodec{9, "G722", 8000, 1, {}, {}};
-        case 13: return SdpCodec{13, "CN", 8000, 1, {}, {}};
-        default: return std::nullopt;
+        case 0:
+            return SdpCodec{0, "PCMU", 8000, 1, {}, {}};
+        case 8:
+            return SdpCodec{8, "PCMA", 8000, 1, {}, {}};
+        case 9:
+            return SdpCodec{9, "G722", 8000, 1, {}, {}};
+        case 13:
+            return SdpCodec{13, "CN", 8000, 1, {}, {}};
+        default:
+            return std::nullopt;
     }
 }
 
 class Parser {
-public:
+  public:
     Parser(std::string& error, const SdpLimits& limits) : error_(error), limits_(limits) {}
 
     std::optional<SessionDescription> run(std::string_view text) {
-        if (text.size() > limits_.max_bytes) return fail("the SDP is larger than " + std::to_string(limits_.max_bytes) + " bytes");
+        if (text.size() > limits_.max_bytes)
+            return fail("the SDP is larger than " + std::to_string(limits_.max_bytes) + " bytes");
         bool first = true;
         while (!text.empty()) {
             auto end = text.find('\n');
@@ -91,7 +108,8 @@ public:
             for (unsigned char c : line) {
                 if (c < 0x20 && c != '\t') return fail("the SDP has control characters");
             }
-            if (line.size() < 2 || line[1] != '=') return fail("not an SDP line: " + std::string(line.substr(0, 40)));
+            if (line.size() < 2 || line[1] != '=')
+                return fail("not an SDP line: " + std::string(line.substr(0, 40)));
             if (first) {
                 if (line != "v=0") return fail("an SDP starts with v=0");
                 first = false;
@@ -104,7 +122,7 @@ public:
         return std::move(description_);
     }
 
-private:
+  private:
     std::nullopt_t fail(std::string message) {
         error_ = std::move(message);
         return std::nullopt;
@@ -127,7 +145,8 @@ private:
         if (type != 'a') return true;  // c=, b=, s=, t= and the rest carry nothing rollcall uses
         const auto colon = value.find(':');
         const std::string_view name = value.substr(0, colon);
-        const std::string_view arg = colon == std::string_view::npos ? std::string_view() : value.substr(colon + 1);
+        const std::string_view arg =
+            colon == std::string_view::npos ? std::string_view() : value.substr(colon + 1);
         return media_ ? media_attribute(name, arg) : session_attribute(name, arg);
     }
 
@@ -135,7 +154,8 @@ private:
         if (name == "group") {
             auto parts = split(arg);
             if (!parts.empty() && parts[0] == "BUNDLE") {
-                for (std::size_t i = 1; i < parts.size(); ++i) description_.bundle.emplace_back(parts[i]);
+                for (std::size_t i = 1; i < parts.size(); ++i)
+                    description_.bundle.emplace_back(parts[i]);
             }
         } else if (name == "ice-ufrag") {
             description_.ice_ufrag = std::string(arg);
@@ -160,11 +180,12 @@ private:
         if (parts.size() < 3) return bad("malformed m= line");
         SdpMedia& m = description_.media.emplace_back();
         m.kind_name = std::string(parts[0]);
-        m.kind = parts[0] == "audio" ? MediaKind::audio
-                 : parts[0] == "video" ? MediaKind::video
+        m.kind = parts[0] == "audio"         ? MediaKind::audio
+                 : parts[0] == "video"       ? MediaKind::video
                  : parts[0] == "application" ? MediaKind::application
-                                              : MediaKind::unknown;
-        if (!parse_number(parts[1].substr(0, parts[1].find('/')), m.port)) return bad("malformed m= port");
+                                             : MediaKind::unknown;
+        if (!parse_number(parts[1].substr(0, parts[1].find('/')), m.port))
+            return bad("malformed m= port");
         m.protocol = std::string(parts[2]);
         if (parts.size() - 3 > limits_.max_codecs) return bad("too many formats in an m= line");
         for (std::size_t i = 3; i < parts.size(); ++i) m.formats.emplace_back(parts[i]);
@@ -180,8 +201,9 @@ private:
         if (name == "mid") {
             if (arg.empty() || arg.size() > 32) return bad("a=mid must be 1..32 characters");
             m.mid = std::string(arg);
-        } else if (name == "sendrecv" || name == "sendonly" || name == "recvonly" || name == "inactive") {
-            m.direction = name == "sendrecv" ? Direction::sendrecv
+        } else if (name == "sendrecv" || name == "sendonly" || name == "recvonly" ||
+                   name == "inactive") {
+            m.direction = name == "sendrecv"   ? Direction::sendrecv
                           : name == "sendonly" ? Direction::sendonly
                           : name == "recvonly" ? Direction::recvonly
                                                : Direction::inactive;
@@ -222,13 +244,17 @@ private:
                 wildcard_feedback_.emplace_back(arg.substr(space + 1));
                 return true;
             }
-            if (!parse_number(arg.substr(0, space), pt, std::uint8_t{127})) return bad("malformed a=" + std::string(name));
-            if (name == "fmtp") fmtp_[pt] = std::string(arg.substr(space + 1));
-            else feedback_[pt].emplace_back(arg.substr(space + 1));
+            if (!parse_number(arg.substr(0, space), pt, std::uint8_t{127}))
+                return bad("malformed a=" + std::string(name));
+            if (name == "fmtp")
+                fmtp_[pt] = std::string(arg.substr(space + 1));
+            else
+                feedback_[pt].emplace_back(arg.substr(space + 1));
         } else if (name == "extmap") {
             auto parts = split(arg);
             SdpExtension ext;
-            if (parts.size() < 2 || !parse_number(parts[0].substr(0, parts[0].find('/')), ext.id, std::uint8_t{255}) ||
+            if (parts.size() < 2 ||
+                !parse_number(parts[0].substr(0, parts[0].find('/')), ext.id, std::uint8_t{255}) ||
                 ext.id == 0) {
                 return bad("malformed a=extmap");
             }
@@ -255,7 +281,8 @@ private:
         // "<pt> <name>/<rate>[/<channels>]"
         const auto space = arg.find(' ');
         std::uint8_t pt = 0;
-        if (space == std::string_view::npos || !parse_number(arg.substr(0, space), pt, std::uint8_t{127})) {
+        if (space == std::string_view::npos ||
+            !parse_number(arg.substr(0, space), pt, std::uint8_t{127})) {
             return bad("malformed a=rtpmap");
         }
         auto parts = split(arg.substr(space + 1), '/');
@@ -293,13 +320,17 @@ private:
         if (m.kind == MediaKind::audio || m.kind == MediaKind::video) {
             for (const std::string& format : m.formats) {
                 std::uint8_t pt = 0;
-                if (!parse_number(std::string_view(format), pt, std::uint8_t{127})) return bad("malformed payload type in m= line");
+                if (!parse_number(std::string_view(format), pt, std::uint8_t{127}))
+                    return bad("malformed payload type in m= line");
                 std::optional<SdpCodec> codec;
-                if (auto it = rtpmap_.find(pt); it != rtpmap_.end()) codec = it->second;
-                else codec = static_codec(pt);
+                if (auto it = rtpmap_.find(pt); it != rtpmap_.end())
+                    codec = it->second;
+                else
+                    codec = static_codec(pt);
                 if (!codec) continue;  // no rtpmap: not a codec anyone can use
                 if (auto it = fmtp_.find(pt); it != fmtp_.end()) codec->fmtp = it->second;
-                if (auto it = feedback_.find(pt); it != feedback_.end()) codec->feedback = it->second;
+                if (auto it = feedback_.find(pt); it != feedback_.end())
+                    codec->feedback = it->second;
                 for (const auto& fb : wildcard_feedback_) codec->feedback.push_back(fb);
                 m.codecs.push_back(std::move(*codec));
             }
@@ -349,44 +380,58 @@ std::optional<SdpCandidate> parse_candidate(std::string_view value) {
     SdpCandidate c;
     c.foundation = std::string(parts[0]);
     if (c.foundation.empty() || c.foundation.size() > 32) return std::nullopt;
-    if (!parse_number(parts[1], c.component, std::uint16_t{256}) || c.component == 0) return std::nullopt;
+    if (!parse_number(parts[1], c.component, std::uint16_t{256}) || c.component == 0)
+        return std::nullopt;
     c.transport = lower(parts[2]);
     if (!parse_number(parts[3], c.priority)) return std::nullopt;
     c.address = std::string(parts[4]);
     if (c.address.empty() || c.address.size() > 255) return std::nullopt;
     if (!parse_number(parts[5], c.port)) return std::nullopt;
     c.type = std::string(parts[7]);
-    if (c.type != "host" && c.type != "srflx" && c.type != "prflx" && c.type != "relay") return std::nullopt;
+    if (c.type != "host" && c.type != "srflx" && c.type != "prflx" && c.type != "relay")
+        return std::nullopt;
     return c;
 }
 
 std::string write_candidate(const SdpCandidate& c) {
-    return "candidate:" + c.foundation + " " + std::to_string(c.component) + " " + c.transport + " " +
-           std::to_string(c.priority) + " " + c.address + " " + std::to_string(c.port) + " typ " + c.type;
+    return "candidate:" + c.foundation + " " + std::to_string(c.component) + " " + c.transport +
+           " " + std::to_string(c.priority) + " " + c.address + " " + std::to_string(c.port) +
+           " typ " + c.type;
 }
 
-std::optional<SessionDescription> parse_sdp(std::string_view text, std::string& error, const SdpLimits& limits) {
+std::optional<SessionDescription> parse_sdp(std::string_view text, std::string& error,
+                                            const SdpLimits& limits) {
     return Parser(error, limits).run(text);
 }
 
-std::string to_string(const SdpFingerprint& fingerprint) { return fingerprint.algorithm + " " + fingerprint.value; }
+std::string to_string(const SdpFingerprint& fingerprint) {
+    return fingerprint.algorithm + " " + fingerprint.value;
+}
 
 std::string_view to_string(Direction direction) noexcept {
     switch (direction) {
-        case Direction::sendrecv: return "sendrecv";
-        case Direction::sendonly: return "sendonly";
-        case Direction::recvonly: return "recvonly";
-        case Direction::inactive: return "inactive";
+        case Direction::sendrecv:
+            return "sendrecv";
+        case Direction::sendonly:
+            return "sendonly";
+        case Direction::recvonly:
+            return "recvonly";
+        case Direction::inactive:
+            return "inactive";
     }
     return "inactive";
 }
 
 std::string_view to_string(MediaKind kind) noexcept {
     switch (kind) {
-        case MediaKind::audio: return "audio";
-        case MediaKind::video: return "video";
-        case MediaKind::application: return "application";
-        case MediaKind::unknown: return "unknown";
+        case MediaKind::audio:
+            return "audio";
+        case MediaKind::video:
+            return "video";
+        case MediaKind::application:
+            return "application";
+        case MediaKind::unknown:
+            return "unknown";
     }
     return "unknown";
 }
@@ -431,10 +476,12 @@ std::string write_sdp(const SessionDescription& d) {
         if (m.rtcp_mux) line("a=rtcp-mux");
         if (m.rtcp_rsize) line("a=rtcp-rsize");
         for (const auto& c : m.codecs) {
-            std::string map = "a=rtpmap:" + std::to_string(c.payload_type) + " " + c.name + "/" + std::to_string(c.clock_rate);
+            std::string map = "a=rtpmap:" + std::to_string(c.payload_type) + " " + c.name + "/" +
+                              std::to_string(c.clock_rate);
             if (c.channels > 1) map += "/" + std::to_string(c.channels);
             line(map);
-            for (const auto& fb : c.feedback) line("a=rtcp-fb:" + std::to_string(c.payload_type) + " " + fb);
+            for (const auto& fb : c.feedback)
+                line("a=rtcp-fb:" + std::to_string(c.payload_type) + " " + fb);
             if (!c.fmtp.empty()) line("a=fmtp:" + std::to_string(c.payload_type) + " " + c.fmtp);
         }
         for (const auto& g : m.ssrc_groups) {

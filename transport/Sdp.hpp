@@ -82,7 +82,7 @@ struct SessionDescription {
     std::string origin_session_id = "0";
     std::uint64_t origin_version = 1;
     std::vector<std::string> bundle;  // mids in a=group:BUNDLE
-    std::string ice_ufrag;             // session-level defaults
+    std::string ice_ufrag;            // session-level defaults
     std::string ice_pwd;
     std::vector<SdpFingerprint> fingerprints;
     std::string setup;
@@ -90,12 +90,18 @@ struct SessionDescription {
     std::vector<SdpMedia> media;
 
     // Media-level value, else the session-level one (RFC 8839 §5.4, RFC 8122 §5).
-    const std::string& ufrag_of(const SdpMedia& m) const { return m.ice_ufrag.empty() ? ice_ufrag : m.ice_ufrag; }
-    const std::string& pwd_of(const SdpMedia& m) const { return m.ice_pwd.empty() ? ice_pwd : m.ice_pwd; }
+    const std::string& ufrag_of(const SdpMedia& m) const {
+        return m.ice_ufrag.empty() ? ice_ufrag : m.ice_ufrag;
+    }
+    const std::string& pwd_of(const SdpMedia& m) const {
+        return m.ice_pwd.empty() ? ice_pwd : m.ice_pwd;
+    }
     const std::vector<SdpFingerprint>& fingerprints_of(const SdpMedia& m) const {
         return m.fingerprints.empty() ? fingerprints : m.fingerprints;
     }
-    const std::string& setup_of(const SdpMedia& m) const { return m.setup.empty() ? setup : m.setup; }
+    const std::string& setup_of(const SdpMedia& m) const {
+        return m.setup.empty() ? setup : m.setup;
+    }
     bool in_bundle(const SdpMedia& m) const;
     // A section its sender stopped or rejected: port 0, unless it is `a=bundle-only` inside
     // the BUNDLE group. With max-bundle, Firefox offers every section but the first that way
@@ -112,7 +118,8 @@ struct SdpLimits {
 };
 
 // Parses an SDP; on failure returns nullopt and says why in `error`. Never throws.
-std::optional<SessionDescription> parse_sdp(std::string_view text, std::string& error, const SdpLimits& limits = {});
+std::optional<SessionDescription> parse_sdp(std::string_view text, std::string& error,
+                                            const SdpLimits& limits = {});
 // Writes an SDP with CRLF line ends.
 std::string write_sdp(const SessionDescription& description);
 

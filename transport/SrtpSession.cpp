@@ -31,15 +31,20 @@ void set_policy(srtp_crypto_policy_t& rtp, srtp_crypto_policy_t& rtcp, SrtpProfi
 
 SrtpResult map_error(srtp_err_status_t status) {
     switch (status) {
-        case srtp_err_status_ok: return SrtpResult::ok;
+        case srtp_err_status_ok:
+            return SrtpResult::ok;
         case srtp_err_status_replay_fail:
-        case srtp_err_status_replay_old: return SrtpResult::replayed;
-        case srtp_err_status_auth_fail: return SrtpResult::auth_failed;
-        default: return SrtpResult::error;
+        case srtp_err_status_replay_old:
+            return SrtpResult::replayed;
+        case srtp_err_status_auth_fail:
+            return SrtpResult::auth_failed;
+        default:
+            return SrtpResult::error;
     }
 }
 
-srtp_t create_context(SrtpProfile profile, std::span<const std::uint8_t> key_salt, srtp_ssrc_type_t direction) {
+srtp_t create_context(SrtpProfile profile, std::span<const std::uint8_t> key_salt,
+                      srtp_ssrc_type_t direction) {
     std::vector<std::uint8_t> key(key_salt.begin(), key_salt.end());
     srtp_policy_t policy{};
     set_policy(policy.rtp, policy.rtcp, profile);
@@ -56,10 +61,13 @@ srtp_t create_context(SrtpProfile profile, std::span<const std::uint8_t> key_sal
 }  // namespace
 
 std::string_view to_string(SrtpProfile profile) noexcept {
-    return profile == SrtpProfile::aead_aes_128_gcm ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80";
+    return profile == SrtpProfile::aead_aes_128_gcm ? "AEAD_AES_128_GCM"
+                                                    : "AES_CM_128_HMAC_SHA1_80";
 }
 
-std::size_t srtp_key_length(SrtpProfile) noexcept { return 16; }
+std::size_t srtp_key_length(SrtpProfile) noexcept {
+    return 16;
+}
 std::size_t srtp_salt_length(SrtpProfile profile) noexcept {
     return profile == SrtpProfile::aead_aes_128_gcm ? 12 : 14;
 }
@@ -78,10 +86,12 @@ SrtpSession::SrtpSession(SrtpProfile profile, std::unique_ptr<Contexts> contexts
 
 SrtpSession::~SrtpSession() = default;
 
-std::unique_ptr<SrtpSession> SrtpSession::create(SrtpProfile profile, std::span<const std::uint8_t> local_key_salt,
+std::unique_ptr<SrtpSession> SrtpSession::create(SrtpProfile profile,
+                                                 std::span<const std::uint8_t> local_key_salt,
                                                  std::span<const std::uint8_t> remote_key_salt) {
     const std::size_t expected = srtp_key_length(profile) + srtp_salt_length(profile);
-    if (!ensure_srtp_initialised() || local_key_salt.size() != expected || remote_key_salt.size() != expected) {
+    if (!ensure_srtp_initialised() || local_key_salt.size() != expected ||
+        remote_key_salt.size() != expected) {
         return nullptr;
     }
     auto contexts = std::make_unique<Contexts>();
@@ -91,7 +101,8 @@ std::unique_ptr<SrtpSession> SrtpSession::create(SrtpProfile profile, std::span<
     return std::unique_ptr<SrtpSession>(new SrtpSession(profile, std::move(contexts)));
 }
 
-SrtpResult SrtpSession::protect_rtp(std::uint8_t* data, std::size_t& size, std::size_t capacity) noexcept {
+SrtpResult SrtpSession::protect_rtp(std::uint8_t* data, std::size_t& size,
+                                    std::size_t capacity) noexcept {
     if (size > INT_MAX || capacity < size + kMaxTrailer) return SrtpResult::no_room;
     int length = static_cast<int>(size);
     const SrtpResult result = map_error(srtp_protect(contexts_->outbound, data, &length));
@@ -99,8 +110,10 @@ SrtpResult SrtpSession::protect_rtp(std::uint8_t* data, std::size_t& size, std::
     return result;
 }
 
-SrtpResult SrtpSession::protect_rtcp(std::uint8_t* data, std::size_t& size, std::size_t capacity) noexcept {
-    if (size > INT_MAX || capacity < size + kMaxTrailer + 4) return SrtpResult::no_room;  // + SRTCP index
+SrtpResult SrtpSession::protect_rtcp(std::uint8_t* data, std::size_t& size,
+                                     std::size_t capacity) noexcept {
+    if (size > INT_MAX || capacity < size + kMaxTrailer + 4)
+        return SrtpResult::no_room;  // + SRTCP index
     int length = static_cast<int>(size);
     const SrtpResult result = map_error(srtp_protect_rtcp(contexts_->outbound, data, &length));
     if (result == SrtpResult::ok) size = static_cast<std::size_t>(length);

@@ -21,11 +21,12 @@ enum class SrtpResult : std::uint8_t { ok, replayed, auth_failed, no_room, error
 // inbound with the peer's. Replay protection is on; retransmitting the same index is not
 // allowed. Protect works in place and needs kMaxTrailer bytes of headroom after the packet.
 class SrtpSession {
-public:
+  public:
     static constexpr std::size_t kMaxTrailer = 16 + 128;  // SRTP_MAX_TRAILER_LEN
 
     // Keys are key || salt, as DTLS-SRTP exports them for each side. nullptr on failure.
-    static std::unique_ptr<SrtpSession> create(SrtpProfile profile, std::span<const std::uint8_t> local_key_salt,
+    static std::unique_ptr<SrtpSession> create(SrtpProfile profile,
+                                               std::span<const std::uint8_t> local_key_salt,
                                                std::span<const std::uint8_t> remote_key_salt);
     ~SrtpSession();
     SrtpSession(const SrtpSession&) = delete;
@@ -40,7 +41,7 @@ public:
 
     SrtpProfile profile() const noexcept { return profile_; }
 
-private:
+  private:
     struct Contexts;
     SrtpSession(SrtpProfile profile, std::unique_ptr<Contexts> contexts);
 

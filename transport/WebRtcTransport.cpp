@@ -14,10 +14,14 @@ namespace {
 constexpr guint kHandshakeTimeoutMs = 10000;
 }  // namespace
 
-WebRtcTransport::WebRtcTransport(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
+WebRtcTransport::WebRtcTransport(GMainContext* context,
+                                 std::shared_ptr<const DtlsIdentity> identity,
                                  std::vector<std::string> local_addresses, Listener& listener)
-    : context_(context), identity_(std::move(identity)), listener_(listener),
-      ice_(context, std::move(local_addresses), *this), dtls_(identity_, *this) {}
+    : context_(context),
+      identity_(std::move(identity)),
+      listener_(listener),
+      ice_(context, std::move(local_addresses), *this),
+      dtls_(identity_, *this) {}
 
 WebRtcTransport::~WebRtcTransport() {
     destroy_source(path_watch_);
@@ -27,7 +31,8 @@ WebRtcTransport::~WebRtcTransport() {
 }
 
 std::string WebRtcTransport::start(const RemoteTransportParameters& remote) {
-    if (!ice_.start(/*controlling=*/false)) return "ICE could not start on the configured addresses";
+    if (!ice_.start(/*controlling=*/false))
+        return "ICE could not start on the configured addresses";
     return set_remote(remote);
 }
 
@@ -39,16 +44,21 @@ std::string WebRtcTransport::prepare_offer() {
 
 std::string WebRtcTransport::set_remote(const RemoteTransportParameters& remote) {
     if (remote_set_) return "the remote parameters are set already";
-    if (!dtls_.set_remote_fingerprint(remote.fingerprint)) return "the DTLS fingerprint is missing or malformed";
+    if (!dtls_.set_remote_fingerprint(remote.fingerprint))
+        return "the DTLS fingerprint is missing or malformed";
     // RFC 8842 §5.3: "actpass" (an offer) lets us choose, and we take the DTLS server side so
     // our SRTP profile preference (GCM first) decides. "active" makes us the server too;
     // "passive" makes us the client. An answer may not say actpass to our offer.
-    if (remote.setup == "active" || (remote.setup == "actpass" && !offering_)) role_ = DtlsRole::server;
-    else if (remote.setup == "passive") role_ = DtlsRole::client;
-    else return "a=setup must be actpass (in an offer), active or passive";
+    if (remote.setup == "active" || (remote.setup == "actpass" && !offering_))
+        role_ = DtlsRole::server;
+    else if (remote.setup == "passive")
+        role_ = DtlsRole::client;
+    else
+        return "a=setup must be actpass (in an offer), active or passive";
     if (remote.ssrcs.empty() && !offering_) return "no SSRCs were signaled";
     allowed_ssrcs_ = remote.ssrcs;
-    if (!ice_.set_remote_credentials(remote.ice_ufrag, remote.ice_pwd)) return "bad ICE credentials";
+    if (!ice_.set_remote_credentials(remote.ice_ufrag, remote.ice_pwd))
+        return "bad ICE credentials";
     for (const auto& candidate : remote.candidates) ice_.add_remote_candidate(candidate);
     remote_set_ = true;
     handshake_deadline_ = g_timeout_source_new(kHandshakeTimeoutMs);
@@ -66,7 +76,9 @@ std::string WebRtcTransport::set_remote(const RemoteTransportParameters& remote)
     return {};
 }
 
-bool WebRtcTransport::add_remote_candidate(const SdpCandidate& candidate) { return ice_.add_remote_candidate(candidate); }
+bool WebRtcTransport::add_remote_candidate(const SdpCandidate& candidate) {
+    return ice_.add_remote_candidate(candidate);
+}
 
 std::string WebRtcTransport::restart_ice(const std::string& ufrag, const std::string& pwd,
                                          const std::vector<SdpCandidate>& candidates) {
@@ -86,7 +98,9 @@ void WebRtcTransport::close() {
     srtp_.reset();
 }
 
-void WebRtcTransport::on_ice_candidate(const SdpCandidate& candidate) { listener_.on_transport_candidate(candidate); }
+void WebRtcTransport::on_ice_candidate(const SdpCandidate& candidate) {
+    listener_.on_transport_candidate(candidate);
+}
 
 void WebRtcTransport::on_ice_state(IceState state) {
     if (state == IceState::failed) {
@@ -109,7 +123,8 @@ void WebRtcTransport::on_ice_state(IceState state) {
     }
 }
 
-void WebRtcTransport::on_ice_unverified_path(const std::string& established, const std::string& unverified) {
+void WebRtcTransport::on_ice_unverified_path(const std::string& established,
+                                             const std::string& unverified) {
     // ICE's consent checks now go to that other address and vouch for nothing we send to.
     watch_media_path();
     listener_.on_transport_unverified_path(established, unverified);
@@ -122,10 +137,12 @@ void WebRtcTransport::watch_media_path() {
         path_watch_,
         [](gpointer self_ptr) -> gboolean {
             auto* self = static_cast<WebRtcTransport*>(self_ptr);
-            if (self->ice_.authenticated_within(std::chrono::milliseconds(kConsentTimeoutMs))) return G_SOURCE_CONTINUE;
+            if (self->ice_.authenticated_within(std::chrono::milliseconds(kConsentTimeoutMs)))
+                return G_SOURCE_CONTINUE;
             g_source_unref(self->path_watch_);
             self->path_watch_ = nullptr;
-            self->fail("ICE consent expired and nothing authenticated from the media path for 30 s");
+            self->fail(
+                "ICE consent expired and nothing authenticated from the media path for 30 s");
             return G_SOURCE_REMOVE;
         },
         this, nullptr);
@@ -142,13 +159,20 @@ void WebRtcTransport::on_ice_data(std::span<const std::uint8_t> datagram) {
             dtls_.receive(datagram);
             schedule_dtls_timer();
             return;
-        case PacketKind::rtp: receive_rtp(datagram); return;
-        case PacketKind::rtcp: receive_rtcp(datagram); return;
-        default: ++counters_.dropped_malformed; return;
+        case PacketKind::rtp:
+            receive_rtp(datagram);
+            return;
+        case PacketKind::rtcp:
+            receive_rtcp(datagram);
+            return;
+        default:
+            ++counters_.dropped_malformed;
+            return;
     }
 }
 
-std::optional<std::size_t> WebRtcTransport::unprotect(std::span<const std::uint8_t> datagram, bool rtcp) {
+std::optional<std::size_t> WebRtcTransport::unprotect(std::span<const std::uint8_t> datagram,
+                                                      bool rtcp) {
     if (!srtp_) {
         ++counters_.dropped_before_dtls;  // plain RTP/RTCP is never forwarded
         return std::nullopt;
@@ -164,15 +188,21 @@ std::optional<std::size_t> WebRtcTransport::unprotect(std::span<const std::uint8
     }
     std::memcpy(receive_buffer_.data(), datagram.data(), datagram.size());
     std::size_t size = datagram.size();
-    const SrtpResult result =
-        rtcp ? srtp_->unprotect_rtcp(receive_buffer_.data(), size) : srtp_->unprotect_rtp(receive_buffer_.data(), size);
+    const SrtpResult result = rtcp ? srtp_->unprotect_rtcp(receive_buffer_.data(), size)
+                                   : srtp_->unprotect_rtp(receive_buffer_.data(), size);
     switch (result) {
         case SrtpResult::ok:
             ice_.authenticated();  // its source is the media path now
             return size;
-        case SrtpResult::replayed: ++counters_.dropped_replay; return std::nullopt;
-        case SrtpResult::auth_failed: ++counters_.dropped_auth; return std::nullopt;
-        default: ++counters_.dropped_malformed; return std::nullopt;
+        case SrtpResult::replayed:
+            ++counters_.dropped_replay;
+            return std::nullopt;
+        case SrtpResult::auth_failed:
+            ++counters_.dropped_auth;
+            return std::nullopt;
+        default:
+            ++counters_.dropped_malformed;
+            return std::nullopt;
     }
 }
 
@@ -199,7 +229,8 @@ bool WebRtcTransport::send_rtp(std::span<const std::uint8_t> packet) {
     if (!srtp_ || packet.size() > kMaxPacket || packet.size() < 12) return false;
     std::memcpy(send_buffer_.data(), packet.data(), packet.size());
     std::size_t size = packet.size();
-    if (srtp_->protect_rtp(send_buffer_.data(), size, send_buffer_.size()) != SrtpResult::ok) return false;
+    if (srtp_->protect_rtp(send_buffer_.data(), size, send_buffer_.size()) != SrtpResult::ok)
+        return false;
     ++counters_.rtp_sent;
     return ice_.send(std::span<const std::uint8_t>(send_buffer_.data(), size));
 }
@@ -208,12 +239,15 @@ bool WebRtcTransport::send_rtcp(std::span<const std::uint8_t> packet) {
     if (!srtp_ || packet.size() > kMaxPacket || packet.size() < 8) return false;
     std::memcpy(send_buffer_.data(), packet.data(), packet.size());
     std::size_t size = packet.size();
-    if (srtp_->protect_rtcp(send_buffer_.data(), size, send_buffer_.size()) != SrtpResult::ok) return false;
+    if (srtp_->protect_rtcp(send_buffer_.data(), size, send_buffer_.size()) != SrtpResult::ok)
+        return false;
     ++counters_.rtcp_sent;
     return ice_.send(std::span<const std::uint8_t>(send_buffer_.data(), size));
 }
 
-void WebRtcTransport::on_dtls_send(std::span<const std::uint8_t> datagram) { ice_.send(datagram); }
+void WebRtcTransport::on_dtls_send(std::span<const std::uint8_t> datagram) {
+    ice_.send(datagram);
+}
 
 void WebRtcTransport::on_dtls_connected(const DtlsKeys& keys) {
     destroy_source(dtls_timer_);
@@ -227,7 +261,9 @@ void WebRtcTransport::on_dtls_connected(const DtlsKeys& keys) {
     listener_.on_transport_connected();
 }
 
-void WebRtcTransport::on_dtls_failed(std::string_view reason) { fail(std::string("DTLS: ") + std::string(reason)); }
+void WebRtcTransport::on_dtls_failed(std::string_view reason) {
+    fail(std::string("DTLS: ") + std::string(reason));
+}
 
 void WebRtcTransport::on_dtls_closed() {
     srtp_.reset();
@@ -243,7 +279,8 @@ void WebRtcTransport::schedule_dtls_timer() {
     destroy_source(dtls_timer_);
     auto timeout = dtls_.next_timeout();
     if (!timeout) return;
-    dtls_timer_ = g_timeout_source_new(static_cast<guint>(std::max<std::int64_t>(timeout->count(), 1)));
+    dtls_timer_ =
+        g_timeout_source_new(static_cast<guint>(std::max<std::int64_t>(timeout->count(), 1)));
     g_source_set_callback(
         dtls_timer_,
         [](gpointer self_ptr) -> gboolean {

@@ -44,7 +44,7 @@ struct TransportCounters {
 // then SRTP. Datagrams are sorted once at the entry (RFC 7983); media is accepted only
 // after DTLS completes and only for negotiated SSRCs. Single-threaded: the worker's.
 class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
-public:
+  public:
     static constexpr std::size_t kMaxPacket = 1500;
     // When ICE fails on its selected pair, the media path counts as alive if it authenticated
     // within kPathAliveMs, and the transport fails once it has been silent kConsentTimeoutMs.
@@ -52,7 +52,7 @@ public:
     static constexpr unsigned kConsentTimeoutMs = 30000;  // RFC 7675 §5.1
 
     class Listener {
-    public:
+      public:
         virtual ~Listener() = default;
         virtual void on_transport_candidate(const SdpCandidate& candidate) = 0;
         virtual void on_transport_connected() = 0;
@@ -62,7 +62,8 @@ public:
         virtual void on_rtcp(std::span<const std::uint8_t> compound) = 0;
         // ICE moved to `unverified` but nothing authenticated from there: media stays on
         // `established` (see IceAgent). Evidence for roll call; nothing to do by default.
-        virtual void on_transport_unverified_path(const std::string& /*established*/, const std::string& /*unverified*/) {}
+        virtual void on_transport_unverified_path(const std::string& /*established*/,
+                                                  const std::string& /*unverified*/) {}
     };
 
     WebRtcTransport(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
@@ -83,7 +84,8 @@ public:
     void set_allowed_ssrcs(std::set<std::uint32_t> ssrcs) { allowed_ssrcs_ = std::move(ssrcs); }
     // ICE restart (RFC 8445 §9): new local credentials, the peer's new ones, fresh checks.
     // DTLS and SRTP carry on over whatever pair the new checks select.
-    std::string restart_ice(const std::string& ufrag, const std::string& pwd, const std::vector<SdpCandidate>& candidates);
+    std::string restart_ice(const std::string& ufrag, const std::string& pwd,
+                            const std::vector<SdpCandidate>& candidates);
     void close();
 
     const std::string& local_ufrag() const { return ice_.local_ufrag(); }
@@ -107,12 +109,13 @@ public:
     // Where media goes: the authenticated path (IceAgent pins it).
     std::optional<std::string> remote_address() const { return ice_.remote_address(); }
 
-private:
+  private:
     // IceAgent::Listener
     void on_ice_candidate(const SdpCandidate& candidate) override;
     void on_ice_state(IceState state) override;
     void on_ice_data(std::span<const std::uint8_t> datagram) override;
-    void on_ice_unverified_path(const std::string& established, const std::string& unverified) override;
+    void on_ice_unverified_path(const std::string& established,
+                                const std::string& unverified) override;
     // DtlsTransport::Listener
     void on_dtls_send(std::span<const std::uint8_t> datagram) override;
     void on_dtls_connected(const DtlsKeys& keys) override;

@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The seeds are signed with the dev secret: mutations near them reach claim parsing here.
     static const TokenVerifier seeded = make_verifier("rollcall-dev-secret-not-for-production-use");
     // No seed was signed with this one, so anything it accepts would be a forgery.
-    static const TokenVerifier unknown = make_verifier("fuzz-only-secret-no-input-was-signed-with-0123");
+    static const TokenVerifier unknown =
+        make_verifier("fuzz-only-secret-no-input-was-signed-with-0123");
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     (void)seeded.verify(text, 1'700'000'000);
     if (unknown.verify(text, 1'700'000'000).ok()) std::abort();

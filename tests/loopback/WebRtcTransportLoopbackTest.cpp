@@ -31,8 +31,12 @@ struct Peer : WebRtcTransport::Listener {
     void on_transport_candidate(const SdpCandidate& c) override { candidates.push_back(c); }
     void on_transport_connected() override { connected = true; }
     void on_transport_failed(std::string_view reason) override { failure = std::string(reason); }
-    void on_rtp(RtpPacket& packet) override { rtp.emplace_back(packet.bytes().begin(), packet.bytes().end()); }
-    void on_rtcp(std::span<const std::uint8_t> c) override { rtcp.emplace_back(c.begin(), c.end()); }
+    void on_rtp(RtpPacket& packet) override {
+        rtp.emplace_back(packet.bytes().begin(), packet.bytes().end());
+    }
+    void on_rtcp(std::span<const std::uint8_t> c) override {
+        rtcp.emplace_back(c.begin(), c.end());
+    }
     void on_transport_unverified_path(const std::string&, const std::string& unverified) override {
         unverified_paths.push_back(unverified);
     }
@@ -42,7 +46,7 @@ struct Peer : WebRtcTransport::Listener {
 // from its current mapping (one of two sockets) to the server and back. rebind() moves the
 // client to the other mapping and forgets the old one, as a NAT that rebinds does.
 class Nat {
-public:
+  public:
     Nat() {
         front_ = open_socket();
         for (int& s : mappings_) s = open_socket();
@@ -57,27 +61,32 @@ public:
         ::inet_pton(AF_INET, address.c_str(), &server_.sin_addr);
     }
     std::uint16_t front_port() const { return port_of(front_); }
-    std::string mapped_address() const { return "127.0.0.1:" + std::to_string(port_of(mappings_[current_])); }
+    std::string mapped_address() const {
+        return "127.0.0.1:" + std::to_string(port_of(mappings_[current_]));
+    }
     void rebind() { current_ = 1 - current_; }
 
     void pump() {
         std::array<std::uint8_t, 2048> buffer{};
         sockaddr_in from{};
         socklen_t length = sizeof(from);
-        for (ssize_t n; (n = ::recvfrom(front_, buffer.data(), buffer.size(), 0, reinterpret_cast<sockaddr*>(&from), &length)) > 0;
+        for (ssize_t n; (n = ::recvfrom(front_, buffer.data(), buffer.size(), 0,
+                                        reinterpret_cast<sockaddr*>(&from), &length)) > 0;
              length = sizeof(from)) {
             client_ = from;
-            ::sendto(mappings_[current_], buffer.data(), static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&server_), sizeof(server_));
+            ::sendto(mappings_[current_], buffer.data(), static_cast<std::size_t>(n), 0,
+                     reinterpret_cast<sockaddr*>(&server_), sizeof(server_));
         }
         for (int i = 0; i < 2; ++i) {
             for (ssize_t n; (n = ::recv(mappings_[i], buffer.data(), buffer.size(), 0)) > 0;) {
                 if (i != current_) continue;  // the old mapping is gone
-                ::sendto(front_, buffer.data(), static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&client_), sizeof(client_));
+                ::sendto(front_, buffer.data(), static_cast<std::size_t>(n), 0,
+                         reinterpret_cast<sockaddr*>(&client_), sizeof(client_));
             }
         }
     }
 
-private:
+  private:
     static int open_socket() {
         const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
         sockaddr_in any{};
@@ -100,7 +109,8 @@ private:
     sockaddr_in client_{};
 };
 
-std::vector<std::uint8_t> rtp_packet(std::uint32_t ssrc, std::uint16_t sequence, std::uint8_t fill) {
+std::vector<std::uint8_t> rtp_packet(std::uint32_t ssrc, std::uint16_t sequence,
+                                     std::uint8_t fill) {
     std::vector<std::uint8_t> p(12 + 200, fill);
     p[0] = 0x80;
     p[1] = 96;
@@ -114,7 +124,7 @@ std::vector<std::uint8_t> rtp_packet(std::uint32_t ssrc, std::uint16_t sequence,
 }
 
 class WebRtcTransportLoopback : public ::testing::Test {
-protected:
+  protected:
     WebRtcTransportLoopback() : context_(g_main_context_new()) {}
     ~WebRtcTransportLoopback() override {
         offerer_.reset();
@@ -125,7 +135,8 @@ protected:
     }
 
     // Runs the loop until `done` or the deadline; bounded.
-    bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    bool run_until(const std::function<bool()>& done,
+                   std::chrono::milliseconds limit = std::chrono::seconds(10)) {
         const auto deadline = std::chrono::steady_clock::now() + limit;
         while (!done()) {
             if (std::chrono::steady_clock::now() > deadline) return false;
@@ -136,8 +147,10 @@ protected:
         return true;
     }
 
-    static RemoteTransportParameters parameters_of(const WebRtcTransport& t, const std::string& setup,
-                                                   std::set<std::uint32_t> ssrcs, const SdpFingerprint* fingerprint = nullptr) {
+    static RemoteTransportParameters parameters_of(const WebRtcTransport& t,
+                                                   const std::string& setup,
+                                                   std::set<std::uint32_t> ssrcs,
+                                                   const SdpFingerprint* fingerprint = nullptr) {
         RemoteTransportParameters p;
         p.ice_ufrag = t.local_ufrag();
         p.ice_pwd = t.local_pwd();
@@ -150,14 +163,19 @@ protected:
 
     // The offerer gathers and offers; the answerer starts from the offer; the answer returns.
     void connect(const SdpFingerprint* forged = nullptr) {
-        offerer_ = std::make_unique<WebRtcTransport>(context_, offerer_identity_, std::vector<std::string>{"127.0.0.1"}, offerer_peer_);
-        answerer_ = std::make_unique<WebRtcTransport>(context_, answerer_identity_, std::vector<std::string>{"127.0.0.1"}, answerer_peer_);
+        offerer_ = std::make_unique<WebRtcTransport>(
+            context_, offerer_identity_, std::vector<std::string>{"127.0.0.1"}, offerer_peer_);
+        answerer_ = std::make_unique<WebRtcTransport>(
+            context_, answerer_identity_, std::vector<std::string>{"127.0.0.1"}, answerer_peer_);
         ASSERT_EQ(offerer_->prepare_offer(), "");
         EXPECT_STREQ(offerer_->local_setup(), "actpass");
         ASSERT_FALSE(offerer_->local_candidates().empty());
-        ASSERT_EQ(answerer_->start(parameters_of(*offerer_, "actpass", {kOffererSsrc}, forged)), "");
+        ASSERT_EQ(answerer_->start(parameters_of(*offerer_, "actpass", {kOffererSsrc}, forged)),
+                  "");
         EXPECT_STREQ(answerer_->local_setup(), "passive");
-        ASSERT_EQ(offerer_->set_remote(parameters_of(*answerer_, answerer_->local_setup(), {kAnswererSsrc})), "");
+        ASSERT_EQ(offerer_->set_remote(
+                      parameters_of(*answerer_, answerer_->local_setup(), {kAnswererSsrc})),
+                  "");
     }
 
     static constexpr std::uint32_t kOffererSsrc = 0x11111111;
@@ -182,7 +200,10 @@ TEST_F(WebRtcTransportLoopback, ConnectsAndCarriesSrtpBothWays) {
     ASSERT_TRUE(answerer_->send_rtp(rtp_packet(kAnswererSsrc, 1, 0xcd)));
     const auto pli = write_pli(kAnswererSsrc, kOffererSsrc);
     ASSERT_TRUE(answerer_->send_rtcp(pli));
-    ASSERT_TRUE(run_until([&] { return !answerer_peer_.rtp.empty() && !offerer_peer_.rtp.empty() && !offerer_peer_.rtcp.empty(); }));
+    ASSERT_TRUE(run_until([&] {
+        return !answerer_peer_.rtp.empty() && !offerer_peer_.rtp.empty() &&
+               !offerer_peer_.rtcp.empty();
+    }));
     EXPECT_EQ(answerer_peer_.rtp[0], rtp_packet(kOffererSsrc, 1, 0xab));
     EXPECT_EQ(offerer_peer_.rtp[0], rtp_packet(kAnswererSsrc, 1, 0xcd));
     EXPECT_EQ(offerer_peer_.rtcp[0], std::vector<std::uint8_t>(pli.begin(), pli.end()));
@@ -193,7 +214,8 @@ TEST_F(WebRtcTransportLoopback, DropsSsrcsTheOfferDidNotSignalAndRefusesToResend
     ASSERT_TRUE(run_until([&] { return offerer_peer_.connected && answerer_peer_.connected; }));
     ASSERT_TRUE(offerer_->send_rtp(rtp_packet(0x99999999, 1, 0x01)));  // never signaled
     ASSERT_TRUE(offerer_->send_rtp(rtp_packet(kOffererSsrc, 2, 0x02)));
-    EXPECT_FALSE(offerer_->send_rtp(rtp_packet(kOffererSsrc, 2, 0x02)));  // same index: SRTP refuses
+    EXPECT_FALSE(
+        offerer_->send_rtp(rtp_packet(kOffererSsrc, 2, 0x02)));  // same index: SRTP refuses
     ASSERT_TRUE(run_until([&] { return !answerer_peer_.rtp.empty(); }));
     run_until([] { return false; }, std::chrono::milliseconds(200));
     ASSERT_EQ(answerer_peer_.rtp.size(), 1u);
@@ -216,13 +238,16 @@ TEST_F(WebRtcTransportLoopback, AForgedFingerprintFailsClosed) {
 // its new mapping on the first authenticated packet from there, and report nothing.
 TEST_F(WebRtcTransportLoopback, MediaFollowsTheClientAcrossANatRebindingOnceItAuthenticates) {
     nat_ = std::make_unique<Nat>();
-    offerer_ = std::make_unique<WebRtcTransport>(context_, offerer_identity_, std::vector<std::string>{"127.0.0.1"}, offerer_peer_);
-    answerer_ = std::make_unique<WebRtcTransport>(context_, answerer_identity_, std::vector<std::string>{"127.0.0.1"}, answerer_peer_);
+    offerer_ = std::make_unique<WebRtcTransport>(
+        context_, offerer_identity_, std::vector<std::string>{"127.0.0.1"}, offerer_peer_);
+    answerer_ = std::make_unique<WebRtcTransport>(
+        context_, answerer_identity_, std::vector<std::string>{"127.0.0.1"}, answerer_peer_);
     ASSERT_EQ(offerer_->prepare_offer(), "");
     RemoteTransportParameters offer = parameters_of(*offerer_, "actpass", {kOffererSsrc});
     offer.candidates.clear();  // the answerer learns the client's (mapped) address from its checks
     ASSERT_EQ(answerer_->start(offer), "");
-    RemoteTransportParameters answer = parameters_of(*answerer_, answerer_->local_setup(), {kAnswererSsrc});
+    RemoteTransportParameters answer =
+        parameters_of(*answerer_, answerer_->local_setup(), {kAnswererSsrc});
     ASSERT_FALSE(answer.candidates.empty());
     nat_->set_server(answer.candidates[0].address, answer.candidates[0].port);
     answer.candidates.resize(1);
@@ -240,18 +265,22 @@ TEST_F(WebRtcTransportLoopback, MediaFollowsTheClientAcrossANatRebindingOnceItAu
     ASSERT_TRUE(run_until([&] {
         offerer_->send_rtp(rtp_packet(kOffererSsrc, sequence++, 0xab));
         return answerer_->remote_address() == nat_->mapped_address();
-    })) << "the answerer still sends to " << answerer_->remote_address().value_or("nowhere");
+    })) << "the answerer still sends to "
+        << answerer_->remote_address().value_or("nowhere");
     offerer_peer_.rtp.clear();
     ASSERT_TRUE(answerer_->send_rtp(rtp_packet(kAnswererSsrc, 1, 0xcd)));
-    ASSERT_TRUE(run_until([&] { return !offerer_peer_.rtp.empty(); })) << "nothing reached the client after the rebinding";
+    ASSERT_TRUE(run_until([&] { return !offerer_peer_.rtp.empty(); }))
+        << "nothing reached the client after the rebinding";
     EXPECT_EQ(offerer_peer_.rtp[0], rtp_packet(kAnswererSsrc, 1, 0xcd));
-    run_until([] { return false; }, std::chrono::milliseconds(IceAgent::kUnverifiedPathReportMs + 300));
+    run_until([] { return false; },
+              std::chrono::milliseconds(IceAgent::kUnverifiedPathReportMs + 300));
     EXPECT_TRUE(answerer_peer_.unverified_paths.empty()) << answerer_peer_.unverified_paths[0];
     EXPECT_TRUE(answerer_peer_.failure.empty()) << answerer_peer_.failure;
 }
 
 TEST_F(WebRtcTransportLoopback, RefusesAnAnswerThatSaysActpass) {
-    offerer_ = std::make_unique<WebRtcTransport>(context_, offerer_identity_, std::vector<std::string>{"127.0.0.1"}, offerer_peer_);
+    offerer_ = std::make_unique<WebRtcTransport>(
+        context_, offerer_identity_, std::vector<std::string>{"127.0.0.1"}, offerer_peer_);
     ASSERT_EQ(offerer_->prepare_offer(), "");
     RemoteTransportParameters bogus = parameters_of(*offerer_, "actpass", {1});
     EXPECT_NE(offerer_->set_remote(bogus), "");

@@ -1,7 +1,6 @@
-#include "monitoring/PrometheusText.hpp"
-
 #include <gtest/gtest.h>
 
+#include "monitoring/PrometheusText.hpp"
 #include "monitoring/ServerMetrics.hpp"
 #include "room/Roster.hpp"
 #include "signaling/SignalingStats.hpp"
@@ -33,7 +32,8 @@ TEST(ServerMetrics, ReportsRosterAndCounters) {
     EXPECT_NE(text.find("rollcall_rooms 1\n"), std::string::npos);
     EXPECT_NE(text.find("rollcall_participants 1\n"), std::string::npos);
     EXPECT_NE(text.find("rollcall_signaling_connections 4\n"), std::string::npos);
-    EXPECT_NE(text.find("rollcall_signaling_errors_total{code=\"token_expired\"} 2\n"), std::string::npos);
+    EXPECT_NE(text.find("rollcall_signaling_errors_total{code=\"token_expired\"} 2\n"),
+              std::string::npos);
     EXPECT_NE(text.find("rollcall_leaves_total{reason=\"kicked\"} 1\n"), std::string::npos);
 }
 

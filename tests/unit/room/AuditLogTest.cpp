@@ -1,18 +1,19 @@
-#include "room/AuditLog.hpp"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
+
+#include "room/AuditLog.hpp"
 
 namespace rollcall::room {
 namespace {
 
 class AuditLogTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("rollcall-audit-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        dir_ =
+            std::filesystem::temp_directory_path() /
+            ("rollcall-audit-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+             "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
         std::filesystem::remove_all(dir_);
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }

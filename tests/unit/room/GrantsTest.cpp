@@ -1,6 +1,6 @@
-#include "room/Grants.hpp"
-
 #include <gtest/gtest.h>
+
+#include "room/Grants.hpp"
 
 namespace rollcall::room {
 namespace {

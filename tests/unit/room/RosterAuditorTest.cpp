@@ -1,6 +1,6 @@
-#include "room/RosterAuditor.hpp"
-
 #include <gtest/gtest.h>
+
+#include "room/RosterAuditor.hpp"
 
 namespace rollcall::room {
 namespace {
@@ -83,9 +83,10 @@ TEST(RosterAuditor, AfterALeaveEverythingOfThatSessionIsHidden) {
 
 TEST(RosterAuditor, MissingRoomMakesEveryTransportHidden) {
     auto findings = RosterAuditor::audit(nullptr, honest());
-    EXPECT_EQ(std::count_if(findings.begin(), findings.end(),
-                            [](const Finding& f) { return f.audit_class == AuditClass::not_on_roster; }),
-              2);
+    EXPECT_EQ(
+        std::count_if(findings.begin(), findings.end(),
+                      [](const Finding& f) { return f.audit_class == AuditClass::not_on_roster; }),
+        2);
 }
 
 TEST(RosterAuditor, SecondTransportInOneRoleIsClosedAndTheFirstKept) {
@@ -102,7 +103,8 @@ TEST(RosterAuditor, SecondTransportInOneRoleIsClosedAndTheFirstKept) {
 TEST(RosterAuditor, PublisherTransportWithoutAnOfferOrGrantIsClosed) {
     const Room room = two_people();
     sfu::RoomTruth truth = honest();
-    truth.transports.push_back(transport(14, 2, PeerRole::publisher));  // bob never offered, may not publish
+    truth.transports.push_back(
+        transport(14, 2, PeerRole::publisher));  // bob never offered, may not publish
     auto findings = RosterAuditor::audit(&room, truth);
     ASSERT_EQ(findings.size(), 1u);
     EXPECT_EQ(findings[0].audit_class, AuditClass::too_many_transports);
@@ -167,8 +169,11 @@ TEST(RosterAuditor, DisconnectedParticipantsAreOverdueOnlyAfterTheGrace) {
     const auto t0 = Clock::now();
     EXPECT_FALSE(roster.mark_disconnected("r", "alice", 2, t0));  // another session's drop
     EXPECT_TRUE(roster.mark_disconnected("r", "alice", 1, t0));
-    EXPECT_TRUE(RosterAuditor::overdue(roster, t0 + std::chrono::seconds(2), std::chrono::seconds(3)).empty());
-    auto due = RosterAuditor::overdue(roster, t0 + std::chrono::seconds(3), std::chrono::seconds(3));
+    EXPECT_TRUE(
+        RosterAuditor::overdue(roster, t0 + std::chrono::seconds(2), std::chrono::seconds(3))
+            .empty());
+    auto due =
+        RosterAuditor::overdue(roster, t0 + std::chrono::seconds(3), std::chrono::seconds(3));
     ASSERT_EQ(due.size(), 1u);
     EXPECT_EQ(due[0], std::make_pair(std::string("r"), std::string("alice")));
 }
@@ -182,7 +187,8 @@ TEST(Roster, FirstFingerprintBindsAndAnotherIsRefused) {
     EXPECT_TRUE(roster.bind_fingerprint("r", "alice", PeerRole::publisher, kAliceFp));
     EXPECT_TRUE(roster.bind_fingerprint("r", "alice", PeerRole::publisher, kAliceFp));
     EXPECT_FALSE(roster.bind_fingerprint("r", "alice", PeerRole::publisher, kOtherFp));
-    EXPECT_TRUE(roster.bind_fingerprint("r", "alice", PeerRole::subscriber, kOtherFp));  // its own per connection
+    EXPECT_TRUE(roster.bind_fingerprint("r", "alice", PeerRole::subscriber,
+                                        kOtherFp));  // its own per connection
     EXPECT_EQ(*roster.find("r", "alice")->publisher_fingerprint, kAliceFp);
 }
 
@@ -195,7 +201,8 @@ TEST(Roster, AReleasedFingerprintLetsTheNextConnectionBindItsOwnButOnlyForItsSes
     ASSERT_TRUE(roster.bind_fingerprint("r", "alice", PeerRole::publisher, kAliceFp));
     roster.release_fingerprint("r", "alice", /*session=*/2, PeerRole::publisher);  // not the holder
     EXPECT_FALSE(roster.bind_fingerprint("r", "alice", PeerRole::publisher, kOtherFp));
-    roster.release_fingerprint("r", "alice", /*session=*/1, PeerRole::subscriber);  // the other connection
+    roster.release_fingerprint("r", "alice", /*session=*/1,
+                               PeerRole::subscriber);  // the other connection
     EXPECT_FALSE(roster.bind_fingerprint("r", "alice", PeerRole::publisher, kOtherFp));
     roster.release_fingerprint("r", "alice", /*session=*/1, PeerRole::publisher);
     EXPECT_TRUE(roster.bind_fingerprint("r", "alice", PeerRole::publisher, kOtherFp));

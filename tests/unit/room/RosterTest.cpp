@@ -1,6 +1,6 @@
-#include "room/Roster.hpp"
-
 #include <gtest/gtest.h>
+
+#include "room/Roster.hpp"
 
 namespace rollcall::room {
 namespace {
@@ -54,7 +54,10 @@ TEST(Roster, RemoveIgnoresTheSession) {
 }
 
 TEST(Roster, EnforcesLimits) {
-    Roster roster({.max_rooms = 1, .max_participants_per_room = 1, .auto_create = true, .empty_timeout = std::chrono::seconds(5)});
+    Roster roster({.max_rooms = 1,
+                   .max_participants_per_room = 1,
+                   .auto_create = true,
+                   .empty_timeout = std::chrono::seconds(5)});
     EXPECT_EQ(roster.join("r1", person("a", 1)).error, JoinError::none);
     EXPECT_EQ(roster.join("r1", person("b", 2)).error, JoinError::room_full);
     EXPECT_EQ(roster.join("r2", person("c", 3)).error, JoinError::too_many_rooms);
@@ -62,7 +65,10 @@ TEST(Roster, EnforcesLimits) {
 }
 
 TEST(Roster, WithoutAutoCreateRoomsMustExist) {
-    Roster roster({.max_rooms = 10, .max_participants_per_room = 10, .auto_create = false, .empty_timeout = std::chrono::seconds(5)});
+    Roster roster({.max_rooms = 10,
+                   .max_participants_per_room = 10,
+                   .auto_create = false,
+                   .empty_timeout = std::chrono::seconds(5)});
     EXPECT_EQ(roster.join("r1", person("a", 1)).error, JoinError::room_not_found);
     EXPECT_TRUE(roster.create_room("r1", t0));
     EXPECT_FALSE(roster.create_room("r1", t0));
@@ -70,17 +76,24 @@ TEST(Roster, WithoutAutoCreateRoomsMustExist) {
 }
 
 TEST(Roster, EmptyRoomsExpireAfterTheTimeoutOnly) {
-    Roster roster({.max_rooms = 10, .max_participants_per_room = 10, .auto_create = true, .empty_timeout = std::chrono::seconds(5)});
+    Roster roster({.max_rooms = 10,
+                   .max_participants_per_room = 10,
+                   .auto_create = true,
+                   .empty_timeout = std::chrono::seconds(5)});
     roster.join("r1", person("a", 1));
     roster.join("r2", person("b", 2));
     roster.leave("r1", "a", 1, t0);
     EXPECT_TRUE(roster.expire_empty_rooms(t0 + std::chrono::seconds(4)).empty());
-    EXPECT_EQ(roster.expire_empty_rooms(t0 + std::chrono::seconds(5)), std::vector<std::string>{"r1"});
+    EXPECT_EQ(roster.expire_empty_rooms(t0 + std::chrono::seconds(5)),
+              std::vector<std::string>{"r1"});
     EXPECT_NE(roster.find("r2"), nullptr);
 }
 
 TEST(Roster, RejoinCancelsExpiry) {
-    Roster roster({.max_rooms = 10, .max_participants_per_room = 10, .auto_create = true, .empty_timeout = std::chrono::seconds(5)});
+    Roster roster({.max_rooms = 10,
+                   .max_participants_per_room = 10,
+                   .auto_create = true,
+                   .empty_timeout = std::chrono::seconds(5)});
     roster.join("r1", person("a", 1));
     roster.leave("r1", "a", 1, t0);
     roster.join("r1", person("a", 2));
@@ -102,9 +115,13 @@ TEST(Roster, SubscriptionsFollowTracksAndTheirOwners) {
     Roster roster({});
     roster.join("r1", person("alice", 1));
     roster.join("r1", person("bob", 2));
-    ASSERT_TRUE(roster.add_track("r1", "alice", Track{"TR_a", "audio", "microphone", "0", "opus", false}));
-    ASSERT_TRUE(roster.add_track("r1", "alice", Track{"TR_v", "video", "camera", "1", "VP8", false}));
-    EXPECT_FALSE(roster.add_track("r1", "alice", Track{"TR_v", "video", "camera", "1", "VP8", false})) << "ids are unique";
+    ASSERT_TRUE(
+        roster.add_track("r1", "alice", Track{"TR_a", "audio", "microphone", "0", "opus", false}));
+    ASSERT_TRUE(
+        roster.add_track("r1", "alice", Track{"TR_v", "video", "camera", "1", "VP8", false}));
+    EXPECT_FALSE(
+        roster.add_track("r1", "alice", Track{"TR_v", "video", "camera", "1", "VP8", false}))
+        << "ids are unique";
     EXPECT_FALSE(roster.subscribe("r1", "alice", "TR_a")) << "never one's own track";
     EXPECT_FALSE(roster.subscribe("r1", "bob", "TR_nope"));
     EXPECT_TRUE(roster.subscribe("r1", "bob", "TR_a"));
@@ -114,10 +131,12 @@ TEST(Roster, SubscriptionsFollowTracksAndTheirOwners) {
     EXPECT_EQ(owner->identity, "alice");
     EXPECT_TRUE(roster.set_muted("r1", "alice", "TR_a", true));
     EXPECT_TRUE(roster.find("r1", "alice")->tracks.at("TR_a").muted);
-    EXPECT_FALSE(roster.set_muted("r1", "bob", "TR_a", true)) << "only the publisher mutes its track";
+    EXPECT_FALSE(roster.set_muted("r1", "bob", "TR_a", true))
+        << "only the publisher mutes its track";
 
     ASSERT_TRUE(roster.remove_track("r1", "alice", "TR_a"));
-    EXPECT_EQ(roster.find("r1", "bob")->subscriptions.count("TR_a"), 0u) << "a removed track leaves no subscription";
+    EXPECT_EQ(roster.find("r1", "bob")->subscriptions.count("TR_a"), 0u)
+        << "a removed track leaves no subscription";
     roster.leave("r1", "alice", 1, t0);
     EXPECT_TRUE(roster.find("r1", "bob")->subscriptions.empty()) << "nor does a departed publisher";
 }

@@ -1,10 +1,10 @@
-#include "sfu/OfferPlan.hpp"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "sfu/OfferPlan.hpp"
 
 namespace rollcall::sfu {
 namespace {
@@ -18,8 +18,12 @@ std::string sample(const std::string& name) {
     return text.str();
 }
 
-std::string chromium_offer() { return sample("chromium-156-offer.sdp"); }
-std::string firefox_offer() { return sample("firefox-153-offer.sdp"); }
+std::string chromium_offer() {
+    return sample("chromium-156-offer.sdp");
+}
+std::string firefox_offer() {
+    return sample("firefox-153-offer.sdp");
+}
 
 SessionDescription parse(const std::string& text) {
     std::string error;
@@ -29,7 +33,8 @@ SessionDescription parse(const std::string& text) {
 }
 
 std::string replace(std::string text, const std::string& from, const std::string& to) {
-    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) text.replace(at, from.size(), to);
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+        text.replace(at, from.size(), to);
     return text;
 }
 
@@ -55,14 +60,17 @@ TEST(OfferPlan, AnswersChromiumWithOpusAndVp8) {
 
 TEST(OfferPlan, RefusesSdes) {
     PlanError error;
-    const std::string offer = replace(chromium_offer(), "a=rtcp-mux\r\n", "a=rtcp-mux\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n");
+    const std::string offer =
+        replace(chromium_offer(), "a=rtcp-mux\r\n",
+                "a=rtcp-mux\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n");
     EXPECT_FALSE(plan_echo(parse(offer), error));
     EXPECT_EQ(error.code, "sdes_not_supported");
 }
 
 TEST(OfferPlan, RefusesPlainRtp) {
     PlanError error;
-    EXPECT_FALSE(plan_echo(parse(replace(chromium_offer(), "UDP/TLS/RTP/SAVPF", "RTP/AVP")), error));
+    EXPECT_FALSE(
+        plan_echo(parse(replace(chromium_offer(), "UDP/TLS/RTP/SAVPF", "RTP/AVP")), error));
     EXPECT_EQ(error.code, "unsupported_transport");
 }
 
@@ -80,7 +88,8 @@ TEST(OfferPlan, RefusesAMissingFingerprint) {
 
 TEST(OfferPlan, RequiresBundleAndRtcpMux) {
     PlanError error;
-    EXPECT_FALSE(plan_echo(parse(replace(chromium_offer(), "a=group:BUNDLE 0 1", "a=group:BUNDLE 0")), error));
+    EXPECT_FALSE(plan_echo(
+        parse(replace(chromium_offer(), "a=group:BUNDLE 0 1", "a=group:BUNDLE 0")), error));
     EXPECT_EQ(error.code, "bundle_required");
     EXPECT_FALSE(plan_echo(parse(replace(chromium_offer(), "a=rtcp-mux\r\n", "")), error));
     EXPECT_EQ(error.code, "rtcp_mux_required");
@@ -144,7 +153,8 @@ TEST(OfferPlan, AStoppedSectionIsQuietlyInactive) {
 
 TEST(OfferPlan, SaysWhyASendingSectionWasNotAccepted) {
     PlanError error;
-    std::string offer = replace(firefox_offer(), "a=rtpmap:120 VP8/90000", "a=rtpmap:120 H265/90000");
+    std::string offer =
+        replace(firefox_offer(), "a=rtpmap:120 VP8/90000", "a=rtpmap:120 H265/90000");
     offer = replace(offer, "a=rtpmap:121 VP9/90000", "a=rtpmap:121 H265/90000");
     auto plan = plan_offer(parse(offer), OfferMode::publish, error);
     ASSERT_TRUE(plan) << error.message;
@@ -153,7 +163,8 @@ TEST(OfferPlan, SaysWhyASendingSectionWasNotAccepted) {
     EXPECT_EQ(plan->rejected[0].mid, "1");
     EXPECT_EQ(plan->rejected[0].kind, MediaKind::video);
     EXPECT_EQ(plan->rejected[0].code, "no_codec");
-    EXPECT_NE(plan->rejected[0].message.find("offered H265, AV1"), std::string::npos) << plan->rejected[0].message;
+    EXPECT_NE(plan->rejected[0].message.find("offered H265, AV1"), std::string::npos)
+        << plan->rejected[0].message;
     EXPECT_EQ(plan->answer.media[1].direction, Direction::inactive);
 
     // A sending section without a signaled SSRC.
@@ -188,19 +199,23 @@ TEST(OfferPlan, ReadsFirefoxSubscriberAnswer) {
     answer = plan_subscriber_answer(parse(bundle_only), error);
     ASSERT_TRUE(answer) << error.message;
     EXPECT_TRUE(answer->rejected_mids.empty());
-    answer = plan_subscriber_answer(parse(replace(sample("firefox-153-answer.sdp"), m_audio, "m=audio 0 ")), error);
+    answer = plan_subscriber_answer(
+        parse(replace(sample("firefox-153-answer.sdp"), m_audio, "m=audio 0 ")), error);
     ASSERT_TRUE(answer) << error.message;
     EXPECT_EQ(answer->rejected_mids, (std::vector<std::string>{"1"}));
 }
 
 TEST(OfferPlan, NoMediaErrorCarriesEachSectionsReason) {
     PlanError error;
-    std::string offer = replace(firefox_offer(), "a=rtpmap:109 opus/48000/2", "a=rtpmap:109 speex/48000/2");
+    std::string offer =
+        replace(firefox_offer(), "a=rtpmap:109 opus/48000/2", "a=rtpmap:109 speex/48000/2");
     offer = replace(offer, "a=rtpmap:120 VP8/90000", "a=rtpmap:120 H265/90000");
     offer = replace(offer, "a=rtpmap:121 VP9/90000", "a=rtpmap:121 H265/90000");
     EXPECT_FALSE(plan_offer(parse(offer), OfferMode::publish, error));
     EXPECT_EQ(error.code, "no_media");
-    EXPECT_NE(error.message.find("mid 0: no codec rollcall can receive: it takes Opus"), std::string::npos) << error.message;
+    EXPECT_NE(error.message.find("mid 0: no codec rollcall can receive: it takes Opus"),
+              std::string::npos)
+        << error.message;
     EXPECT_NE(error.message.find("mid 1: no codec"), std::string::npos) << error.message;
 }
 

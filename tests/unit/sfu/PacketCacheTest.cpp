@@ -1,8 +1,8 @@
-#include "sfu/PacketCache.hpp"
-
 #include <gtest/gtest.h>
 
 #include <vector>
+
+#include "sfu/PacketCache.hpp"
 
 namespace rollcall::sfu {
 namespace {
@@ -30,7 +30,7 @@ TEST(PacketCache, FindsWhatItHolds) {
 TEST(PacketCache, ForgetsWhatWasOverwritten) {
     PacketCache cache(8);
     for (std::uint16_t s = 0; s < 20; ++s) cache.store(s, packet(s));
-    EXPECT_FALSE(cache.find(3));   // slot 3 now holds 11, then 19
+    EXPECT_FALSE(cache.find(3));  // slot 3 now holds 11, then 19
     EXPECT_TRUE(cache.find(19));
     EXPECT_TRUE(cache.find(12));
     EXPECT_FALSE(cache.find(11));

@@ -1,9 +1,8 @@
-#include "sfu/Producer.hpp"
-
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "sfu/Producer.hpp"
 #include "transport/ByteOrder.hpp"
 
 namespace rollcall::sfu {
@@ -18,7 +17,9 @@ constexpr std::uint8_t kPublisherPt = 97;
 
 struct FakeUpstream final : ProducerUpstream {
     std::vector<std::uint32_t> keyframe_requests;
-    void send_keyframe_request(std::uint32_t media_ssrc) override { keyframe_requests.push_back(media_ssrc); }
+    void send_keyframe_request(std::uint32_t media_ssrc) override {
+        keyframe_requests.push_back(media_ssrc);
+    }
 };
 
 struct FakeDownstream final : ConsumerDownstream {
@@ -48,8 +49,9 @@ Producer::Spec video_spec() {
 
 // An RTP packet from the publisher: a one-byte header extension block (id 1, 1 byte) and
 // `payload_size` bytes of payload valued `fill`.
-std::vector<std::uint8_t> publisher_packet(std::uint16_t sequence, std::uint32_t timestamp, std::uint8_t fill = 0xAB,
-                                           std::size_t payload_size = 20, std::uint8_t pt = kPublisherPt) {
+std::vector<std::uint8_t> publisher_packet(std::uint16_t sequence, std::uint32_t timestamp,
+                                           std::uint8_t fill = 0xAB, std::size_t payload_size = 20,
+                                           std::uint8_t pt = kPublisherPt) {
     std::vector<std::uint8_t> bytes(12 + 8 + payload_size, fill);
     bytes[0] = 0x90;  // V=2, X=1
     bytes[1] = pt;
@@ -73,7 +75,9 @@ RtpPacket parsed(std::vector<std::uint8_t>& bytes) {
     return *packet;
 }
 
-Consumer::Spec consumer_spec(std::uint32_t ssrc) { return {"0", ssrc, 96, ssrc + 1, 98}; }
+Consumer::Spec consumer_spec(std::uint32_t ssrc) {
+    return {"0", ssrc, 96, ssrc + 1, 98};
+}
 
 TEST(Producer, ForwardsToEachActiveConsumerWithItsOwnSsrcPayloadTypeAndNoExtensions) {
     FakeUpstream upstream;
@@ -92,7 +96,8 @@ TEST(Producer, ForwardsToEachActiveConsumerWithItsOwnSsrcPayloadTypeAndNoExtensi
     EXPECT_TRUE(idle.rtp.empty()) << "an inactive consumer (not yet answered) gets nothing";
     for (auto* sink : {&a, &b}) {
         auto out = parsed(sink->rtp[0]);
-        EXPECT_FALSE(out.has_extensions()) << "publisher-leg header extensions never reach subscribers";
+        EXPECT_FALSE(out.has_extensions())
+            << "publisher-leg header extensions never reach subscribers";
         EXPECT_EQ(out.payload_type(), 96);
         EXPECT_EQ(out.sequence(), 500);
         EXPECT_EQ(out.timestamp(), 9000u);
@@ -124,7 +129,8 @@ TEST(Producer, KeyframeRequestsArePacedAndASuppressedOneIsSentLaterNotLost) {
     feed(producer, publisher_packet(1, 0), t0 + 100ms);
     EXPECT_EQ(upstream.keyframe_requests.size(), 1u) << "still inside the interval";
     feed(producer, publisher_packet(2, 3000), t0 + 320ms);
-    ASSERT_EQ(upstream.keyframe_requests.size(), 2u) << "the deferred request goes out once the interval ends";
+    ASSERT_EQ(upstream.keyframe_requests.size(), 2u)
+        << "the deferred request goes out once the interval ends";
     EXPECT_EQ(upstream.keyframe_requests[1], kPublisherSsrc);
     feed(producer, publisher_packet(3, 6000), t0 + 700ms);
     EXPECT_EQ(upstream.keyframe_requests.size(), 2u) << "and only once";
@@ -156,7 +162,8 @@ TEST(Consumer, NackIsAnsweredFromTheCacheOnRtxWithTheOriginalSequenceNumber) {
     Consumer consumer(producer, consumer_spec(0xA0), sink);
     const auto t0 = Clock::now();
     consumer.activate(/*rtx=*/true, true, t0);
-    for (std::uint16_t seq = 100; seq < 105; ++seq) feed(producer, publisher_packet(seq, seq * 3000u, static_cast<std::uint8_t>(seq)), t0);
+    for (std::uint16_t seq = 100; seq < 105; ++seq)
+        feed(producer, publisher_packet(seq, seq * 3000u, static_cast<std::uint8_t>(seq)), t0);
     ASSERT_EQ(sink.rtp.size(), 5u);
     const std::uint16_t lost = parsed(sink.rtp[2]).sequence();
 
@@ -171,7 +178,8 @@ TEST(Consumer, NackIsAnsweredFromTheCacheOnRtxWithTheOriginalSequenceNumber) {
         EXPECT_EQ(rtx.sequence(), i) << "RTX has its own sequence space";
         const auto payload = rtx.payload();
         ASSERT_EQ(payload.size(), 22u);
-        EXPECT_EQ(transport::load_u16(payload.data()), lost + i) << "the original sequence number leads the payload";
+        EXPECT_EQ(transport::load_u16(payload.data()), lost + i)
+            << "the original sequence number leads the payload";
         EXPECT_EQ(payload[2], static_cast<std::uint8_t>(102 + i)) << "then the original payload";
         EXPECT_EQ(rtx.timestamp(), parsed(sink.rtp[2 + i]).timestamp());
     }
@@ -186,8 +194,10 @@ TEST(Consumer, NoRetransmissionWithoutRtxOrForPacketsNoLongerCached) {
     const auto t0 = Clock::now();
     no_rtx.activate(false, true, t0);
     rtx.activate(true, true, t0);
-    for (std::uint16_t seq = 0; seq < 600; ++seq) feed(producer, publisher_packet(seq, seq * 3000u), t0);
-    const transport::NackItem old{parsed(with_rtx.rtp[0]).sequence(), 0};  // evicted from the 512-slot cache
+    for (std::uint16_t seq = 0; seq < 600; ++seq)
+        feed(producer, publisher_packet(seq, seq * 3000u), t0);
+    const transport::NackItem old{parsed(with_rtx.rtp[0]).sequence(),
+                                  0};  // evicted from the 512-slot cache
     const transport::NackItem recent{parsed(with_rtx.rtp[599]).sequence(), 0};
     no_rtx.on_nack(std::span(&recent, 1));
     rtx.on_nack(std::span(&old, 1));
@@ -207,7 +217,8 @@ TEST(Consumer, PausingThenResumingContinuesTheSequenceWithoutAGap) {
     feed(producer, publisher_packet(10, 1000), t0);
     feed(producer, publisher_packet(11, 4000), t0 + 33ms);
     consumer.pause();
-    for (std::uint16_t seq = 12; seq < 40; ++seq) feed(producer, publisher_packet(seq, seq * 3000u), t0 + 40ms);
+    for (std::uint16_t seq = 12; seq < 40; ++seq)
+        feed(producer, publisher_packet(seq, seq * 3000u), t0 + 40ms);
     consumer.activate(false, true, t0 + 1s);
     feed(producer, publisher_packet(40, 120000), t0 + 1s);
     ASSERT_EQ(sink.rtp.size(), 3u);

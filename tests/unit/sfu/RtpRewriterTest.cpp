@@ -1,6 +1,6 @@
-#include "sfu/RtpRewriter.hpp"
-
 #include <gtest/gtest.h>
+
+#include "sfu/RtpRewriter.hpp"
 
 namespace rollcall::sfu {
 namespace {
@@ -34,13 +34,14 @@ TEST(RtpRewriter, LossUpstreamIsTheSameGapDownstreamAndNacksMapBack) {
 TEST(RtpRewriter, PublisherRestartContinuesSequenceAndTimestamp) {
     RtpRewriter r(kOut, kVideoClock);
     const auto t0 = Clock::now();
-    for (int i = 0; i < 10; ++i) r.rewrite(0xAAAA, static_cast<std::uint16_t>(1000 + i), 3000u * i, t0 + i * 33ms);
+    for (int i = 0; i < 10; ++i)
+        r.rewrite(0xAAAA, static_cast<std::uint16_t>(1000 + i), 3000u * i, t0 + i * 33ms);
     // The publisher reconnects: new SSRC, sequence and timestamp start anywhere.
     auto first = r.rewrite(0xBBBB, 7, 123456, t0 + 9 * 33ms + 100ms);
     ASSERT_TRUE(first);
     EXPECT_EQ(first->ssrc, kOut);
-    EXPECT_EQ(first->sequence, 1010);                 // one after the last sent
-    EXPECT_EQ(first->timestamp, 27000u + 9000u);      // last timestamp + 100 ms at 90 kHz
+    EXPECT_EQ(first->sequence, 1010);             // one after the last sent
+    EXPECT_EQ(first->timestamp, 27000u + 9000u);  // last timestamp + 100 ms at 90 kHz
     auto second = r.rewrite(0xBBBB, 8, 126456, t0 + 9 * 33ms + 133ms);
     ASSERT_TRUE(second);
     EXPECT_EQ(second->sequence, 1011);
@@ -67,7 +68,8 @@ TEST(RtpRewriter, ResumeAfterAPauseLeavesNoHole) {
     auto resumed = r.rewrite(0xAAAA, 300, 300000, t0 + 2s);
     ASSERT_TRUE(resumed);
     EXPECT_EQ(resumed->sequence, 202);  // no 98-packet hole for the subscriber to NACK
-    EXPECT_EQ(resumed->timestamp, 3000u + static_cast<std::uint32_t>(kVideoClock * 2 - kVideoClock * 33 / 1000));
+    EXPECT_EQ(resumed->timestamp,
+              3000u + static_cast<std::uint32_t>(kVideoClock * 2 - kVideoClock * 33 / 1000));
 }
 
 TEST(RtpRewriter, ReorderedPacketsKeepTheirPlaces) {

@@ -1,10 +1,10 @@
-#include "sfu/Worker.hpp"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <future>
+
+#include "sfu/Worker.hpp"
 
 namespace rollcall::sfu {
 namespace {

@@ -1,9 +1,8 @@
-#include "signaling/AdminApi.hpp"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "signaling/AdminApi.hpp"
 #include "signaling/FakeLink.hpp"
 #include "signaling/SignalingHub.hpp"
 #include "signaling/TestTokens.hpp"
@@ -16,9 +15,12 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 class AdminApiTest : public ::testing::Test {
-protected:
+  protected:
     AdminApiTest()
-        : verifier_(keys(), {}), roster_({}), hub_(config_, verifier_, roster_, stats_), api_(verifier_, hub_, config_.http) {}
+        : verifier_(keys(), {}),
+          roster_({}),
+          hub_(config_, verifier_, roster_, stats_),
+          api_(verifier_, hub_, config_.http) {}
 
     static TokenKeys keys() {
         TokenKeys k;
@@ -40,12 +42,13 @@ protected:
         json p = test::good_payload();
         p["sub"] = identity;
         p["video"]["room"] = room;
-        hub_.on_text(session, json({{"type", "join"}, {"token", test::hs256(p)}}).dump(), Clock::now(), test::now_unix());
+        hub_.on_text(session, json({{"type", "join"}, {"token", test::hs256(p)}}).dump(),
+                     Clock::now(), test::now_unix());
         return link;
     }
 
-    HttpResponse call(const std::string& method, const std::string& target, const std::string& token,
-                      const std::string& body = "") {
+    HttpResponse call(const std::string& method, const std::string& target,
+                      const std::string& token, const std::string& body = "") {
         HttpRequest request;
         request.method = method;
         request.target = "/admin/v1" + target;
@@ -90,7 +93,8 @@ TEST_F(AdminApiTest, ShowsARoomsParticipants) {
 TEST_F(AdminApiTest, KickReachesTheKickedAndTheOthers) {
     test::FakeLink& alice = join("alice", "r1");
     test::FakeLink& bob = join("bob", "r1");
-    HttpResponse r = call("DELETE", "/rooms/r1/participants/bob", admin_token("r1", true, false), R"({"reason":"spam"})");
+    HttpResponse r = call("DELETE", "/rooms/r1/participants/bob", admin_token("r1", true, false),
+                          R"({"reason":"spam"})");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(bob.of_type("kicked").at(0)["message"], "spam");
     EXPECT_EQ(alice.of_type("participant_left").at(0)["reason"], "kicked");
@@ -98,14 +102,16 @@ TEST_F(AdminApiTest, KickReachesTheKickedAndTheOthers) {
 
 TEST_F(AdminApiTest, KickReasonMayComeFromTheQuery) {
     test::FakeLink& bob = join("bob", "r1");
-    HttpResponse r = call("DELETE", "/rooms/r1/participants/bob?reason=time%27s+up", admin_token("r1", true, false));
+    HttpResponse r = call("DELETE", "/rooms/r1/participants/bob?reason=time%27s+up",
+                          admin_token("r1", true, false));
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(bob.of_type("kicked").at(0)["message"], "time's up");
 }
 
 TEST_F(AdminApiTest, IdentitiesArePercentDecoded) {
     join("ada@example.org", "r1");
-    HttpResponse r = call("DELETE", "/rooms/r1/participants/ada%40example.org", admin_token("r1", true, false));
+    HttpResponse r =
+        call("DELETE", "/rooms/r1/participants/ada%40example.org", admin_token("r1", true, false));
     EXPECT_EQ(r.status, 200) << r.body;
 }
 
@@ -129,7 +135,9 @@ TEST_F(AdminApiTest, WithoutCredentialsIs401WithChallenge) {
 TEST_F(AdminApiTest, WrongCredentialsAre401) {
     json p = test::good_payload();
     p["video"]["roomList"] = true;
-    EXPECT_EQ(call("GET", "/rooms", test::hs256(p, "wrong-secret-wrong-secret-wrong-secret")).status, 401);
+    EXPECT_EQ(
+        call("GET", "/rooms", test::hs256(p, "wrong-secret-wrong-secret-wrong-secret")).status,
+        401);
     EXPECT_EQ(call("GET", "/rooms", "not-a-token").status, 401);
     HttpRequest basic;
     basic.method = "GET";
@@ -143,8 +151,10 @@ TEST_F(AdminApiTest, MissingGrantsAre403) {
     EXPECT_EQ(call("GET", "/rooms", participant).status, 403);
     EXPECT_EQ(call("DELETE", "/rooms/r1/participants/alice", participant).status, 403);
     // roomAdmin for another room does not reach this one; roomList cannot kick.
-    EXPECT_EQ(call("DELETE", "/rooms/r1/participants/alice", admin_token("r2", true, false)).status, 403);
-    EXPECT_EQ(call("DELETE", "/rooms/r1/participants/alice", admin_token("*", false, true)).status, 403);
+    EXPECT_EQ(call("DELETE", "/rooms/r1/participants/alice", admin_token("r2", true, false)).status,
+              403);
+    EXPECT_EQ(call("DELETE", "/rooms/r1/participants/alice", admin_token("*", false, true)).status,
+              403);
     EXPECT_EQ(call("DELETE", "/rooms/r1", admin_token("r2", true, true)).status, 403);
     EXPECT_NE(roster_.find("r1", "alice"), nullptr);
 }
@@ -153,7 +163,8 @@ TEST_F(AdminApiTest, UnknownThingsAre404) {
     join("alice", "r1");
     const std::string admin = admin_token("*", true, true);
     EXPECT_EQ(body(call("GET", "/rooms/nope", admin))["code"], "room_not_found");
-    EXPECT_EQ(body(call("DELETE", "/rooms/r1/participants/zed", admin))["code"], "participant_not_found");
+    EXPECT_EQ(body(call("DELETE", "/rooms/r1/participants/zed", admin))["code"],
+              "participant_not_found");
     EXPECT_EQ(call("GET", "/nothing", admin).status, 404);
     EXPECT_EQ(call("GET", "/rooms/r1/participants/alice/extra", admin).status, 404);
 }
@@ -174,12 +185,17 @@ TEST_F(AdminApiTest, BadInputIs400) {
     EXPECT_EQ(call("GET", "/rooms/..", admin).status, 400);
     EXPECT_EQ(call("DELETE", "/rooms/r1/participants/alice", admin, "{oops").status, 400);
     EXPECT_EQ(call("DELETE", "/rooms/r1/participants/alice", admin, R"({"reason":5})").status, 400);
-    EXPECT_EQ(call("DELETE", "/rooms/r1/participants/alice", admin, json({{"reason", std::string(300, 'x')}}).dump()).status, 400);
+    EXPECT_EQ(call("DELETE", "/rooms/r1/participants/alice", admin,
+                   json({{"reason", std::string(300, 'x')}}).dump())
+                  .status,
+              400);
     EXPECT_NE(roster_.find("r1", "alice"), nullptr);
 }
 
 TEST_F(AdminApiTest, OversizedBodyIs413) {
-    EXPECT_EQ(call("DELETE", "/rooms/r1", admin_token("*", true, true), std::string(5000, ' ')).status, 413);
+    EXPECT_EQ(
+        call("DELETE", "/rooms/r1", admin_token("*", true, true), std::string(5000, ' ')).status,
+        413);
 }
 
 TEST_F(AdminApiTest, FloodIs429) {

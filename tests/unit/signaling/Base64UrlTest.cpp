@@ -1,6 +1,6 @@
-#include "signaling/Base64Url.hpp"
-
 #include <gtest/gtest.h>
+
+#include "signaling/Base64Url.hpp"
 
 namespace rollcall::signaling {
 namespace {
@@ -46,7 +46,9 @@ TEST(Base64Url, RefusesPaddingWhitespaceAndForeignAlphabet) {
     EXPECT_FALSE(base64url_decode("Zm9v\n"));
 }
 
-TEST(Base64Url, RefusesImpossibleLength) { EXPECT_FALSE(base64url_decode("Zm9vY")); }
+TEST(Base64Url, RefusesImpossibleLength) {
+    EXPECT_FALSE(base64url_decode("Zm9vY"));
+}
 
 TEST(Base64Url, RefusesNonCanonicalTrailingBits) {
     EXPECT_TRUE(base64url_decode("Zg"));

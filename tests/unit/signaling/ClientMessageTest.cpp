@@ -1,6 +1,6 @@
-#include "signaling/ClientMessage.hpp"
-
 #include <gtest/gtest.h>
+
+#include "signaling/ClientMessage.hpp"
 
 namespace rollcall::signaling {
 namespace {
@@ -24,7 +24,8 @@ TEST(ClientMessage, KeepsUnknownTypeNames) {
 
 TEST(ClientMessage, RefusesWhatIsNotAnObjectWithAType) {
     ParseFailure failure;
-    for (const char* text : {"", "null", "[]", "\"join\"", "{}", R"({"type":1})", "{\"type\":\"join\"", "\xff\xfe"}) {
+    for (const char* text :
+         {"", "null", "[]", "\"join\"", "{}", R"({"type":1})", "{\"type\":\"join\"", "\xff\xfe"}) {
         EXPECT_FALSE(parse_client_message(text, failure)) << text;
         EXPECT_EQ(failure.code, "malformed_message");
     }
@@ -34,7 +35,8 @@ TEST(ClientMessage, RefusesBadIds) {
     ParseFailure failure;
     EXPECT_FALSE(parse_client_message(R"({"type":"ping","id":{"a":1}})", failure));
     EXPECT_FALSE(parse_client_message(R"({"type":"ping","id":1.5})", failure));
-    EXPECT_FALSE(parse_client_message(R"({"type":"ping","id":")" + std::string(65, 'x') + "\"}", failure));
+    EXPECT_FALSE(
+        parse_client_message(R"({"type":"ping","id":")" + std::string(65, 'x') + "\"}", failure));
 }
 
 TEST(ClientMessage, MeasuresDepthOutsideStrings) {

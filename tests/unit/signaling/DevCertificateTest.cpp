@@ -1,5 +1,3 @@
-#include "signaling/DevCertificate.hpp"
-
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -9,11 +7,14 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "signaling/DevCertificate.hpp"
+
 namespace rollcall::signaling {
 namespace {
 
 TEST(DevCertificate, CreatesAP256CertificateForLoopbackAndKeepsIt) {
-    const auto dir = std::filesystem::temp_directory_path() / ("rollcall-cert-" + std::to_string(::getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("rollcall-cert-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     CertificateFiles files = ensure_dev_certificate(dir);
     ASSERT_TRUE(std::filesystem::exists(files.certificate));

@@ -11,7 +11,7 @@ namespace rollcall::test {
 
 // A ClientLink that records what the hub sends, for unit tests.
 class FakeLink : public signaling::ClientLink {
-public:
+  public:
     void send_text(std::string text) override { sent.push_back(nlohmann::json::parse(text)); }
     void close(signaling::CloseCode code, std::string_view reason) override {
         closed = code;

@@ -1,6 +1,6 @@
-#include "signaling/HttpMessage.hpp"
-
 #include <gtest/gtest.h>
+
+#include "signaling/HttpMessage.hpp"
 
 namespace rollcall::signaling {
 namespace {

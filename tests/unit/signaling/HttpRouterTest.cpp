@@ -1,11 +1,10 @@
-#include "signaling/HttpRouter.hpp"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "signaling/HttpRouter.hpp"
 #include "signaling/ServerConfig.hpp"
 #include "signaling/SignalingHub.hpp"
 #include "signaling/TestTokens.hpp"
@@ -18,9 +17,10 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 class HttpRouterTest : public ::testing::Test {
-protected:
+  protected:
     HttpRouterTest() {
-        root_ = std::filesystem::temp_directory_path() / ("rollcall-web-" + std::to_string(::getpid()));
+        root_ =
+            std::filesystem::temp_directory_path() / ("rollcall-web-" + std::to_string(::getpid()));
         std::filesystem::create_directories(root_ / "sub");
         std::ofstream(root_ / "index.html") << "<!doctype html><title>hi</title>";
         std::ofstream(root_ / "app.js") << "export {};";
@@ -36,15 +36,17 @@ protected:
 
     HttpRouter& router() {
         if (!router_) {
-            verifier_ = std::make_unique<TokenVerifier>(TokenKeys{config_.api_keys, {}}, TokenVerifier::Options{});
+            verifier_ = std::make_unique<TokenVerifier>(TokenKeys{config_.api_keys, {}},
+                                                        TokenVerifier::Options{});
             hub_ = std::make_unique<SignalingHub>(config_, *verifier_, roster_, stats_);
-            router_ = std::make_unique<HttpRouter>(config_, *verifier_, *hub_, [] { return std::string("rollcall_rooms 0\n"); });
+            router_ = std::make_unique<HttpRouter>(
+                config_, *verifier_, *hub_, [] { return std::string("rollcall_rooms 0\n"); });
         }
         return *router_;
     }
 
-    HttpResponse get(const std::string& target, const std::string& auth = "", const std::string& method = "GET",
-                     const std::string& body = "") {
+    HttpResponse get(const std::string& target, const std::string& auth = "",
+                     const std::string& method = "GET", const std::string& body = "") {
         HttpRequest request;
         request.method = method;
         request.target = target;
@@ -114,9 +116,11 @@ TEST_F(HttpRouterTest, DevTokenExistsOnlyInDevMode) {
 TEST_F(HttpRouterTest, DevTokenMintsAJoinToken) {
     config_.dev = true;
     config_.api_keys[kDevApiKey] = kDevApiSecret;
-    HttpResponse r = get("/dev/token", "", "POST", R"({"room":"r1","identity":"ann","name":"Ann"})");
+    HttpResponse r =
+        get("/dev/token", "", "POST", R"({"room":"r1","identity":"ann","name":"Ann"})");
     ASSERT_EQ(r.status, 200) << r.body;
-    TokenResult verified = verifier_->verify(json::parse(r.body)["token"].get<std::string>(), test::now_unix());
+    TokenResult verified =
+        verifier_->verify(json::parse(r.body)["token"].get<std::string>(), test::now_unix());
     ASSERT_TRUE(verified.ok()) << verified.detail;
     EXPECT_EQ(verified.claims.identity, "ann");
     EXPECT_TRUE(verified.claims.grants.room_join);
@@ -126,9 +130,13 @@ TEST_F(HttpRouterTest, DevTokenMintsAJoinToken) {
     EXPECT_EQ(get("/dev/token").status, 405);
 }
 
-TEST_F(HttpRouterTest, RtcWithoutUpgradeIs426) { EXPECT_EQ(get("/rtc").status, 426); }
+TEST_F(HttpRouterTest, RtcWithoutUpgradeIs426) {
+    EXPECT_EQ(get("/rtc").status, 426);
+}
 
-TEST_F(HttpRouterTest, AdminIsRouted) { EXPECT_EQ(get("/admin/v1/rooms").status, 401); }
+TEST_F(HttpRouterTest, AdminIsRouted) {
+    EXPECT_EQ(get("/admin/v1/rooms").status, 401);
+}
 
 }  // namespace
 }  // namespace rollcall::signaling

@@ -1,19 +1,19 @@
-#include "signaling/ServerConfig.hpp"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "signaling/ServerConfig.hpp"
 #include "signaling/TestTokens.hpp"
 
 namespace rollcall::signaling {
 namespace {
 
 class ServerConfigTest : public ::testing::Test {
-protected:
+  protected:
     ServerConfigTest() {
-        dir_ = std::filesystem::temp_directory_path() / ("rollcall-config-" + std::to_string(::getpid()));
+        dir_ = std::filesystem::temp_directory_path() /
+               ("rollcall-config-" + std::to_string(::getpid()));
         std::filesystem::create_directories(dir_);
     }
     ~ServerConfigTest() override { std::filesystem::remove_all(dir_); }
@@ -76,7 +76,8 @@ TEST_F(ServerConfigTest, NamesTheBadKey) {
     }
     EXPECT_THROW(load_config_file(write("syntax.toml", "[server\n"), config), ConfigError);
     EXPECT_THROW(load_config_file(dir_ / "missing.toml", config), ConfigError);
-    EXPECT_THROW(load_config_file(write("range.toml", "[server]\nport = 70000\n"), config), ConfigError);
+    EXPECT_THROW(load_config_file(write("range.toml", "[server]\nport = 70000\n"), config),
+                 ConfigError);
 }
 
 TEST_F(ServerConfigTest, DevModeAddsTheDevKeyOnLoopback) {

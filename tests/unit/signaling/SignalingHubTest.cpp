@@ -1,10 +1,9 @@
-#include "signaling/SignalingHub.hpp"
-
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "signaling/FakeLink.hpp"
+#include "signaling/SignalingHub.hpp"
 #include "signaling/TestTokens.hpp"
 #include "signaling/Token.hpp"
 
@@ -24,7 +23,7 @@ json token_for(const std::string& identity, const std::string& room = "r1") {
 }
 
 class SignalingHubTest : public ::testing::Test {
-protected:
+  protected:
     SignalingHubTest() { config_.signaling.max_connections = 16; }
 
     struct Client {
@@ -39,8 +38,12 @@ protected:
         return c;
     }
 
-    void say(Client& c, const json& message) { hub().on_text(c.session, message.dump(), now_, test::now_unix()); }
-    void say_raw(Client& c, std::string_view text) { hub().on_text(c.session, text, now_, test::now_unix()); }
+    void say(Client& c, const json& message) {
+        hub().on_text(c.session, message.dump(), now_, test::now_unix());
+    }
+    void say_raw(Client& c, std::string_view text) {
+        hub().on_text(c.session, text, now_, test::now_unix());
+    }
 
     Client& join(const std::string& identity, const std::string& room = "r1") {
         Client& c = connect();
@@ -51,8 +54,9 @@ protected:
     SignalingHub& hub() {
         if (!hub_) {
             verifier_ = std::make_unique<TokenVerifier>(keys(), TokenVerifier::Options{});
-            roster_ = std::make_unique<room::Roster>(room::Roster::Limits{
-                config_.max_rooms, config_.max_participants_per_room, config_.auto_create_rooms, config_.empty_room_timeout});
+            roster_ = std::make_unique<room::Roster>(
+                room::Roster::Limits{config_.max_rooms, config_.max_participants_per_room,
+                                     config_.auto_create_rooms, config_.empty_room_timeout});
             hub_ = std::make_unique<SignalingHub>(config_, *verifier_, *roster_, stats_);
         }
         return *hub_;
@@ -163,7 +167,9 @@ TEST_F(SignalingHubTest, TokenWithoutRoomJoinIsPermissionDenied) {
 
 TEST_F(SignalingHubTest, JoinAskingForAnotherRoomIsRefused) {
     Client& c = connect();
-    say(c, {{"type", "join"}, {"room", "secret-room"}, {"token", test::hs256(token_for("mallory", "r1"))}});
+    say(c, {{"type", "join"},
+            {"room", "secret-room"},
+            {"token", test::hs256(token_for("mallory", "r1"))}});
     EXPECT_EQ(c.link.last()["code"], "room_not_allowed");
     EXPECT_EQ(roster_->find("secret-room"), nullptr);
 }

@@ -1,11 +1,10 @@
-#include "signaling/Token.hpp"
-
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "signaling/Base64Url.hpp"
 #include "signaling/TestTokens.hpp"
+#include "signaling/Token.hpp"
 
 namespace rollcall::signaling {
 namespace {
@@ -18,14 +17,16 @@ using test::now_unix;
 using test::sign;
 
 class TokenTest : public ::testing::Test {
-protected:
+  protected:
     TokenKeys keys() const {
         TokenKeys k;
         k.hmac_secrets[test::kKey] = test::kSecret;
         k.ec_public_keys[test::kEsIssuer] = test::es256_public_pem();
         return k;
     }
-    TokenError error_of(const std::string& token) const { return verifier_.verify(token, now_unix()).error; }
+    TokenError error_of(const std::string& token) const {
+        return verifier_.verify(token, now_unix()).error;
+    }
 
     TokenVerifier verifier_{keys(), {std::chrono::seconds(5), 4096}};
 };
@@ -63,7 +64,8 @@ TEST_F(TokenTest, MintedTokenVerifies) {
     claims.grants.room = "r2";
     claims.grants.room_join = true;
     claims.expires_at = now_unix() + 60;
-    TokenResult result = verifier_.verify(mint_hs256_token(test::kKey, test::kSecret, claims), now_unix());
+    TokenResult result =
+        verifier_.verify(mint_hs256_token(test::kKey, test::kSecret, claims), now_unix());
     ASSERT_TRUE(result.ok()) << result.detail;
     EXPECT_EQ(result.claims.identity, "bob");
     EXPECT_EQ(result.claims.grants.room, "r2");
@@ -83,7 +85,8 @@ TEST_F(TokenTest, RefusesAlgNoneEvenWithASignaturePart) {
 TEST_F(TokenTest, RefusesAlgNoneInOtherCase) {
     const std::string body = hs256(good_payload());
     const std::string tail = body.substr(body.find('.'));
-    EXPECT_EQ(error_of(base64url_encode(std::string_view(R"({"alg":"NoNe"})")) + tail), TokenError::unsupported_algorithm);
+    EXPECT_EQ(error_of(base64url_encode(std::string_view(R"({"alg":"NoNe"})")) + tail),
+              TokenError::unsupported_algorithm);
 }
 
 TEST_F(TokenTest, RefusesAlgorithmsOutsideTheAllowList) {
@@ -91,7 +94,9 @@ TEST_F(TokenTest, RefusesAlgorithmsOutsideTheAllowList) {
     const std::string tail = body.substr(body.find('.'));
     for (const char* alg : {"HS512", "HS384", "RS256", "PS256", "ES512", "EdDSA"}) {
         json header = {{"alg", alg}};
-        EXPECT_EQ(error_of(base64url_encode(header.dump()) + tail), TokenError::unsupported_algorithm) << alg;
+        EXPECT_EQ(error_of(base64url_encode(header.dump()) + tail),
+                  TokenError::unsupported_algorithm)
+            << alg;
     }
 }
 
@@ -113,15 +118,16 @@ TEST_F(TokenTest, RefusesAFlippedSignatureByte) {
 }
 
 TEST_F(TokenTest, RefusesTheWrongSecret) {
-    EXPECT_EQ(error_of(hs256(good_payload(), "another-secret-that-is-long-enough-000")), TokenError::invalid_signature);
+    EXPECT_EQ(error_of(hs256(good_payload(), "another-secret-that-is-long-enough-000")),
+              TokenError::invalid_signature);
 }
 
 TEST_F(TokenTest, RefusesAPayloadChangedAfterSigning) {
     const std::string token = hs256(good_payload());
     json changed = good_payload();
     changed["video"]["roomAdmin"] = true;
-    const std::string forged = token.substr(0, token.find('.') + 1) + base64url_encode(changed.dump()) +
-                               token.substr(token.rfind('.'));
+    const std::string forged = token.substr(0, token.find('.') + 1) +
+                               base64url_encode(changed.dump()) + token.substr(token.rfind('.'));
     EXPECT_EQ(error_of(forged), TokenError::invalid_signature);
 }
 
@@ -228,8 +234,9 @@ TEST_F(TokenTest, RefusesMalformedJsonPayload) {
 
 TEST_F(TokenTest, RefusesHeaderThatIsNotAnObject) {
     const std::string token = hs256(good_payload());
-    EXPECT_EQ(error_of(base64url_encode(std::string_view("[\"HS256\"]")) + token.substr(token.find('.'))),
-              TokenError::malformed);
+    EXPECT_EQ(
+        error_of(base64url_encode(std::string_view("[\"HS256\"]")) + token.substr(token.find('.'))),
+        TokenError::malformed);
 }
 
 TEST_F(TokenTest, RefusesWrongNumberOfParts) {
@@ -241,11 +248,13 @@ TEST_F(TokenTest, RefusesWrongNumberOfParts) {
 }
 
 TEST_F(TokenTest, RefusesCriticalHeaderParameters) {
-    EXPECT_EQ(error_of(sign({{"alg", "HS256"}, {"crit", {"exp"}}}, good_payload())), TokenError::malformed);
+    EXPECT_EQ(error_of(sign({{"alg", "HS256"}, {"crit", {"exp"}}}, good_payload())),
+              TokenError::malformed);
 }
 
 TEST_F(TokenTest, RefusesTypOtherThanJwt) {
-    EXPECT_EQ(error_of(sign({{"alg", "HS256"}, {"typ", "JWE"}}, good_payload())), TokenError::malformed);
+    EXPECT_EQ(error_of(sign({{"alg", "HS256"}, {"typ", "JWE"}}, good_payload())),
+              TokenError::malformed);
 }
 
 TEST_F(TokenTest, RefusesOversizedToken) {

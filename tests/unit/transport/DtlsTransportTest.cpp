@@ -1,10 +1,9 @@
-#include "transport/DtlsTransport.hpp"
-
 #include <gtest/gtest.h>
 
 #include <deque>
 #include <vector>
 
+#include "transport/DtlsTransport.hpp"
 #include "transport/RtpPacket.hpp"
 
 namespace rollcall::transport {
@@ -17,7 +16,9 @@ struct End : DtlsTransport::Listener {
     std::string failure;
     bool closed = false;
 
-    void on_dtls_send(std::span<const std::uint8_t> d) override { outbox.emplace_back(d.begin(), d.end()); }
+    void on_dtls_send(std::span<const std::uint8_t> d) override {
+        outbox.emplace_back(d.begin(), d.end());
+    }
     void on_dtls_connected(const DtlsKeys& k) override { keys = k; }
     void on_dtls_failed(std::string_view reason) override { failure = std::string(reason); }
     void on_dtls_closed() override { closed = true; }
@@ -39,7 +40,7 @@ void pump(End& a, DtlsTransport& ta, End& b, DtlsTransport& tb) {
 }
 
 class DtlsTransportTest : public ::testing::Test {
-protected:
+  protected:
     std::shared_ptr<const DtlsIdentity> client_id_ = DtlsIdentity::generate();
     std::shared_ptr<const DtlsIdentity> server_id_ = DtlsIdentity::generate();
     End client_end_, server_end_;
@@ -86,7 +87,8 @@ TEST_F(DtlsTransportTest, SrtpKeysFromTheHandshakeInteroperate) {
     ASSERT_TRUE(sender && receiver);
 
     std::vector<std::uint8_t> packet(12 + 100 + SrtpSession::kMaxTrailer, 0x5a);
-    const std::vector<std::uint8_t> header = {0x80, 0x60, 0x00, 0x07, 0, 0, 0, 1, 0x12, 0x34, 0x56, 0x78};
+    const std::vector<std::uint8_t> header = {0x80, 0x60, 0x00, 0x07, 0,    0,
+                                              0,    1,    0x12, 0x34, 0x56, 0x78};
     std::copy(header.begin(), header.end(), packet.begin());
     std::size_t size = 112;
     ASSERT_EQ(sender->protect_rtp(packet.data(), size, packet.size()), SrtpResult::ok);
@@ -131,7 +133,8 @@ TEST_F(DtlsTransportTest, RefusesEmptyAndMalformedFingerprints) {
     EXPECT_FALSE(server_.set_remote_fingerprint({"sha-256", ""}));
     EXPECT_FALSE(server_.set_remote_fingerprint({"sha-256", "AB:CD"}));
     EXPECT_FALSE(server_.set_remote_fingerprint({"md5", client_id_->fingerprint().value}));
-    EXPECT_FALSE(server_.set_remote_fingerprint({"sha-1", "00:11:22:33:44:55:66:77:88:99:00:11:22:33:44:55:66:77:88:99"}));
+    EXPECT_FALSE(server_.set_remote_fingerprint(
+        {"sha-1", "00:11:22:33:44:55:66:77:88:99:00:11:22:33:44:55:66:77:88:99"}));
     server_.start(DtlsRole::server);  // no fingerprint: refuses to run
     EXPECT_EQ(server_.state(), DtlsState::failed);
     EXPECT_FALSE(server_end_.failure.empty());
@@ -151,7 +154,8 @@ TEST_F(DtlsTransportTest, CloseNotifyReachesThePeer) {
 TEST_F(DtlsTransportTest, GarbageDuringTheHandshakeFailsOnlyThatTransport) {
     ASSERT_TRUE(server_.set_remote_fingerprint(client_id_->fingerprint()));
     server_.start(DtlsRole::server);
-    const std::vector<std::uint8_t> garbage = {0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3};
+    const std::vector<std::uint8_t> garbage = {0x16, 0xfe, 0xfd, 0, 0,    0,    0, 0, 0,
+                                               0,    0,    0,    0, 0xff, 0xff, 1, 2, 3};
     server_.receive(garbage);
     EXPECT_NE(server_.state(), DtlsState::connected);
 }

@@ -1,19 +1,21 @@
-#include "transport/PacketDemux.hpp"
-
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "transport/PacketDemux.hpp"
+
 namespace rollcall::transport {
 namespace {
 
-PacketKind kind(std::vector<std::uint8_t> bytes) { return PacketDemux::classify(bytes); }
+PacketKind kind(std::vector<std::uint8_t> bytes) {
+    return PacketDemux::classify(bytes);
+}
 
 TEST(PacketDemux, SortsByFirstByteRfc7983) {
     EXPECT_EQ(kind({0x00, 0x01, 0x00, 0x00}), PacketKind::stun);  // Binding Request
-    EXPECT_EQ(kind({0x01, 0x01}), PacketKind::stun);               // Binding Success
-    EXPECT_EQ(kind({0x16, 0xfe, 0xfd}), PacketKind::dtls);         // handshake, DTLS 1.2
-    EXPECT_EQ(kind({0x17, 0xfe, 0xfd}), PacketKind::dtls);         // application data
+    EXPECT_EQ(kind({0x01, 0x01}), PacketKind::stun);              // Binding Success
+    EXPECT_EQ(kind({0x16, 0xfe, 0xfd}), PacketKind::dtls);        // handshake, DTLS 1.2
+    EXPECT_EQ(kind({0x17, 0xfe, 0xfd}), PacketKind::dtls);        // application data
     EXPECT_EQ(kind({0x10}), PacketKind::zrtp);
     EXPECT_EQ(kind({0x40, 0x00}), PacketKind::turn);
 }

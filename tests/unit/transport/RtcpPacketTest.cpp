@@ -1,8 +1,8 @@
-#include "transport/RtcpPacket.hpp"
-
 #include <gtest/gtest.h>
 
 #include <vector>
+
+#include "transport/RtcpPacket.hpp"
 
 namespace rollcall::transport {
 namespace {
@@ -26,8 +26,8 @@ const Bytes kSrSdes = {
     0x00, 0x00, 0x00, 0x09,  //   DLSR
     0x81, 0xca, 0x00, 0x03,  // SDES, 1 chunk, length 3 words
     0x11, 0x22, 0x33, 0x44,  //   SSRC
-    0x01, 0x04, 'a', 'b',    //   CNAME "abcd"
-    'c', 'd', 0x00, 0x00,    //   end of items, pad
+    0x01, 0x04, 'a',  'b',   //   CNAME "abcd"
+    'c',  'd',  0x00, 0x00,  //   end of items, pad
 };
 
 TEST(RtcpPacket, SplitsACompound) {
@@ -66,7 +66,7 @@ TEST(RtcpPacket, ParsesReceiverReportAndBye) {
     const Bytes bytes = {
         0x80, 0xc9, 0x00, 0x01, 0x00, 0x00, 0x00, 0x05,  // RR, no blocks, SSRC 5
         0x81, 0xcb, 0x00, 0x03, 0x00, 0x00, 0x00, 0x05,  // BYE, 1 SSRC
-        0x03, 'b', 'y', 'e', 0x00, 0x00, 0x00, 0x00,     //   reason "bye", pad
+        0x03, 'b',  'y',  'e',  0x00, 0x00, 0x00, 0x00,  //   reason "bye", pad
     };
     auto compound = RtcpCompound::parse(bytes);
     ASSERT_TRUE(compound);
@@ -123,7 +123,7 @@ TEST(RtcpPacket, ParsesRemb) {
         0x8f, 0xce, 0x00, 0x05,  // PSFB FMT 15 (AFB), length 5
         0x00, 0x00, 0x00, 0x01,  // sender
         0x00, 0x00, 0x00, 0x00,  // media source 0
-        'R', 'E', 'M', 'B',
+        'R',  'E',  'M',  'B',
         0x01, 0x0b, 0xd0, 0x90,  // 1 SSRC, exp 2, mantissa 0x3d090 = 250000 -> 1,000,000 bps
         0x00, 0x00, 0x00, 0x09,  // SSRC 9
     };
@@ -139,10 +139,10 @@ TEST(RtcpPacket, ParsesRemb) {
 TEST(RtcpPacket, ParsesTransportCcHeader) {
     const Bytes bytes = {
         0x8f, 0xcd, 0x00, 0x05,  // RTPFB FMT 15, length 5
-        0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02,
-        0x00, 0x10, 0x00, 0x02,  // base seq 16, status count 2
-        0xff, 0xff, 0xfe, 0x03,  // reference time -2, feedback count 3
-        0x20, 0x02, 0x01, 0x01,  // one run-length chunk, two small deltas
+        0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+        0x00, 0x02, 0x00, 0x10, 0x00, 0x02,  // base seq 16, status count 2
+        0xff, 0xff, 0xfe, 0x03,              // reference time -2, feedback count 3
+        0x20, 0x02, 0x01, 0x01,              // one run-length chunk, two small deltas
     };
     auto compound = RtcpCompound::parse(bytes);
     ASSERT_TRUE(compound);
@@ -158,15 +158,20 @@ TEST(RtcpPacket, ParsesTransportCcHeader) {
 TEST(RtcpPacket, RefusesWhatOverruns) {
     EXPECT_FALSE(RtcpCompound::parse(Bytes{}));
     EXPECT_FALSE(RtcpCompound::parse(Bytes{0x80, 0xc9, 0x00}));
-    EXPECT_FALSE(RtcpCompound::parse(Bytes{0x80, 0xc9, 0x00, 0x02, 0, 0, 0, 1}));        // length beyond the datagram
-    EXPECT_FALSE(RtcpCompound::parse(Bytes{0x40, 0xc9, 0x00, 0x01, 0, 0, 0, 1}));        // version 1
-    EXPECT_FALSE(RtcpCompound::parse(Bytes{0x80, 0x60, 0x00, 0x01, 0, 0, 0, 1}));        // an RTP payload type
-    EXPECT_FALSE(RtcpCompound::parse(Bytes{0xa0, 0xc9, 0x00, 0x01, 0, 0, 0, 0}));        // padding count 0
-    EXPECT_FALSE(RtcpCompound::parse(Bytes{0xa0, 0xc9, 0x00, 0x01, 0, 0, 0, 9}));        // padding past the header
+    EXPECT_FALSE(RtcpCompound::parse(
+        Bytes{0x80, 0xc9, 0x00, 0x02, 0, 0, 0, 1}));  // length beyond the datagram
+    EXPECT_FALSE(RtcpCompound::parse(Bytes{0x40, 0xc9, 0x00, 0x01, 0, 0, 0, 1}));  // version 1
+    EXPECT_FALSE(
+        RtcpCompound::parse(Bytes{0x80, 0x60, 0x00, 0x01, 0, 0, 0, 1}));  // an RTP payload type
+    EXPECT_FALSE(
+        RtcpCompound::parse(Bytes{0xa0, 0xc9, 0x00, 0x01, 0, 0, 0, 0}));  // padding count 0
+    EXPECT_FALSE(
+        RtcpCompound::parse(Bytes{0xa0, 0xc9, 0x00, 0x01, 0, 0, 0, 9}));  // padding past the header
     Bytes padded_first = {0xa0, 0xc9, 0x00, 0x01, 0, 0, 0, 4, 0x80, 0xc9, 0x00, 0x01, 0, 0, 0, 1};
-    EXPECT_FALSE(RtcpCompound::parse(padded_first));                                      // padding not on the last
+    EXPECT_FALSE(RtcpCompound::parse(padded_first));  // padding not on the last
     Bytes too_many;
-    for (int i = 0; i < 17; ++i) too_many.insert(too_many.end(), {0x80, 0xc9, 0x00, 0x01, 0, 0, 0, 1});
+    for (int i = 0; i < 17; ++i)
+        too_many.insert(too_many.end(), {0x80, 0xc9, 0x00, 0x01, 0, 0, 0, 1});
     EXPECT_FALSE(RtcpCompound::parse(too_many));
 }
 

@@ -1,8 +1,8 @@
-#include "transport/RtpPacket.hpp"
-
 #include <gtest/gtest.h>
 
 #include <vector>
+
+#include "transport/RtpPacket.hpp"
 
 namespace rollcall::transport {
 namespace {
@@ -38,8 +38,7 @@ TEST(RtpPacket, ParsesCsrcsOneByteExtensionsAndPadding) {
         0x10, 0xff,              // id 1, len 1: audio level
         0x00,                    // padding byte
         0x41, 0x61, 0x62, 0x00,  // id 4, len 2: mid "ab", then padding
-        0x00,
-        0xaa, 0xbb,              // payload
+        0x00, 0xaa, 0xbb,        // payload
         0x00, 0x02,              // RTP padding, count 2
     };
     auto p = RtpPacket::parse(bytes);
@@ -61,10 +60,10 @@ TEST(RtpPacket, ParsesCsrcsOneByteExtensionsAndPadding) {
 
 TEST(RtpPacket, ParsesTwoByteExtensions) {
     Bytes bytes = {
-        0x90, 0x60, 0x00, 0x01, 0, 0, 0, 1, 0, 0, 0, 1,
-        0x10, 0x00, 0x00, 0x02,  // two-byte profile, 2 words
-        0x05, 0x03, 'x', 'y',    // id 5, len 3
-        'z', 0x00, 0x00, 0x00,   // then padding
+        0x90, 0x60, 0x00, 0x01, 0,    0,    0,    1,
+        0,    0,    0,    1,    0x10, 0x00, 0x00, 0x02,  // two-byte profile, 2 words
+        0x05, 0x03, 'x',  'y',                           // id 5, len 3
+        'z',  0x00, 0x00, 0x00,                          // then padding
     };
     auto p = RtpPacket::parse(bytes);
     ASSERT_TRUE(p);
@@ -107,9 +106,9 @@ TEST(RtpPacket, RefusesWhatOverruns) {
 }
 
 TEST(RtpPacket, ExtensionElementOverrunIsNotFound) {
-    Bytes bytes = {0x90, 0x60, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1,
-                   0xbe, 0xde, 0x00, 0x01,
-                   0x1f, 0x00, 0x00, 0x00};  // id 1 claims 16 bytes inside a 4-byte block
+    Bytes bytes = {0x90, 0x60, 0,    1,    0,    0,    0,    1,    0,   0, 0,
+                   1,    0xbe, 0xde, 0x00, 0x01, 0x1f, 0x00, 0x00, 0x00};  // id 1 claims 16 bytes
+                                                                           // inside a 4-byte block
     auto p = RtpPacket::parse(bytes);
     ASSERT_TRUE(p);
     EXPECT_FALSE(p->extension(1));

@@ -1,10 +1,10 @@
-#include "transport/Sdp.hpp"
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <regex>
 #include <sstream>
+
+#include "transport/Sdp.hpp"
 
 namespace rollcall::transport {
 namespace {
@@ -59,7 +59,8 @@ TEST(Sdp, ParsesChromiumOffer) {
     const SdpCodec* vp8 = video.codec(96);
     ASSERT_NE(vp8, nullptr);
     EXPECT_EQ(vp8->name, "VP8");
-    EXPECT_NE(std::find(vp8->feedback.begin(), vp8->feedback.end(), "nack pli"), vp8->feedback.end());
+    EXPECT_NE(std::find(vp8->feedback.begin(), vp8->feedback.end(), "nack pli"),
+              vp8->feedback.end());
     EXPECT_EQ(video.codec(97)->fmtp, "apt=96");
     ASSERT_EQ(video.ssrc_groups.size(), 1u);
     EXPECT_EQ(video.ssrc_groups[0].semantics, "FID");
@@ -95,7 +96,8 @@ TEST(Sdp, ParsesFirefoxOfferWithABundleOnlySection) {
 TEST(Sdp, PortZeroIsStoppedUnlessBundleOnlyInsideTheBundle) {
     std::string error;
     const std::string firefox = sample("firefox-153-offer.sdp");
-    auto outside = parse_sdp(std::regex_replace(firefox, std::regex("a=group:BUNDLE 0 1"), "a=group:BUNDLE 0"), error);
+    auto outside = parse_sdp(
+        std::regex_replace(firefox, std::regex("a=group:BUNDLE 0 1"), "a=group:BUNDLE 0"), error);
     ASSERT_TRUE(outside) << error;
     EXPECT_TRUE(outside->is_stopped(outside->media[1]));  // bundle-only, but not in the group
     auto plain = parse_sdp(std::regex_replace(firefox, std::regex("a=bundle-only\r\n"), ""), error);
@@ -112,7 +114,8 @@ TEST(Sdp, ParsesAiortcAnswer) {
     EXPECT_EQ(sdp->setup_of(sdp->media[0]), "active");
     EXPECT_TRUE(sdp->media[0].end_of_candidates);
     EXPECT_EQ(sdp->media[1].codec(96)->feedback.size(), 3u);
-    EXPECT_EQ(sdp->media[1].ssrc_groups[0].ssrcs, (std::vector<std::uint32_t>{355201044, 3978421418}));
+    EXPECT_EQ(sdp->media[1].ssrc_groups[0].ssrcs,
+              (std::vector<std::uint32_t>{355201044, 3978421418}));
 }
 
 TEST(Sdp, RoundTripsThroughTheWriter) {
@@ -139,7 +142,9 @@ TEST(Sdp, RoundTripsThroughTheWriter) {
 
 TEST(Sdp, FlagsSdesCrypto) {
     std::string error;
-    auto sdp = parse_sdp("v=0\r\nm=audio 9 RTP/SAVPF 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n", error);
+    auto sdp = parse_sdp(
+        "v=0\r\nm=audio 9 RTP/SAVPF 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n",
+        error);
     ASSERT_TRUE(sdp) << error;
     EXPECT_TRUE(sdp->media[0].has_crypto);
 }
@@ -148,18 +153,23 @@ TEST(Sdp, RefusesMalformedFingerprints) {
     std::string error;
     EXPECT_FALSE(parse_sdp("v=0\r\na=fingerprint:sha-256 \r\n", error));
     EXPECT_FALSE(parse_sdp("v=0\r\na=fingerprint:sha-256 AB:CD\r\n", error));
-    EXPECT_FALSE(parse_sdp("v=0\r\na=fingerprint:md5 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\r\n", error));
-    EXPECT_FALSE(parse_sdp("v=0\r\nm=audio 9 X 0\r\na=fingerprint:sha-256 " + std::string(95, 'Z') + "\r\n", error));
+    EXPECT_FALSE(parse_sdp(
+        "v=0\r\na=fingerprint:md5 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89\r\n", error));
+    EXPECT_FALSE(parse_sdp(
+        "v=0\r\nm=audio 9 X 0\r\na=fingerprint:sha-256 " + std::string(95, 'Z') + "\r\n", error));
     EXPECT_NE(error.find("fingerprint"), std::string::npos);
 }
 
 TEST(Sdp, RefusesMalformedInput) {
     std::string error;
-    for (const char* text : {"", "x=1\r\n", "v=1\r\n", "v=0\r\nbogus\r\n", "v=0\r\nm=audio\r\n",
-                             "v=0\r\nm=audio 99999 X 0\r\n", "v=0\r\nm=audio 9 X 0\r\na=rtpmap:200 x/1\r\n",
-                             "v=0\r\nm=audio 9 X 0\r\na=rtpmap:96 opus\r\n", "v=0\r\nm=audio 9 X 0\r\na=extmap:0 urn:x\r\n",
-                             "v=0\r\nm=audio 9 X 0\r\na=ssrc:abc cname:x\r\n", "v=0\r\nm=audio 9 X 0\r\na=candidate:1 1 udp\r\n",
-                             "v=0\r\nm=audio 9 X abc\r\n", "v=0\r\nm=audio 9 X 0\r\na=mid:\r\n"}) {
+    for (const char* text :
+         {"", "x=1\r\n", "v=1\r\n", "v=0\r\nbogus\r\n", "v=0\r\nm=audio\r\n",
+          "v=0\r\nm=audio 99999 X 0\r\n", "v=0\r\nm=audio 9 X 0\r\na=rtpmap:200 x/1\r\n",
+          "v=0\r\nm=audio 9 X 0\r\na=rtpmap:96 opus\r\n",
+          "v=0\r\nm=audio 9 X 0\r\na=extmap:0 urn:x\r\n",
+          "v=0\r\nm=audio 9 X 0\r\na=ssrc:abc cname:x\r\n",
+          "v=0\r\nm=audio 9 X 0\r\na=candidate:1 1 udp\r\n", "v=0\r\nm=audio 9 X abc\r\n",
+          "v=0\r\nm=audio 9 X 0\r\na=mid:\r\n"}) {
         EXPECT_FALSE(parse_sdp(text, error)) << text;
         EXPECT_FALSE(error.empty());
     }
@@ -173,15 +183,19 @@ TEST(Sdp, EnforcesLimits) {
     EXPECT_FALSE(parse_sdp(many, error));
     EXPECT_FALSE(parse_sdp("v=0\r\n" + std::string(70000, 'x'), error));
     std::string candidates = "v=0\r\nm=audio 9 X 0\r\n";
-    for (int i = 0; i < 40; ++i) candidates += "a=candidate:1 1 udp 1 127.0.0.1 " + std::to_string(1000 + i) + " typ host\r\n";
+    for (int i = 0; i < 40; ++i)
+        candidates +=
+            "a=candidate:1 1 udp 1 127.0.0.1 " + std::to_string(1000 + i) + " typ host\r\n";
     EXPECT_FALSE(parse_sdp(candidates, error));
 }
 
 TEST(Sdp, ParsesAndWritesCandidates) {
-    auto c = parse_candidate("candidate:1945429034 1 udp 2122260223 127.0.0.1 38274 typ host generation 0");
+    auto c = parse_candidate(
+        "candidate:1945429034 1 udp 2122260223 127.0.0.1 38274 typ host generation 0");
     ASSERT_TRUE(c);
     EXPECT_EQ(c->priority, 2122260223u);
-    EXPECT_EQ(write_candidate(*c), "candidate:1945429034 1 udp 2122260223 127.0.0.1 38274 typ host");
+    EXPECT_EQ(write_candidate(*c),
+              "candidate:1945429034 1 udp 2122260223 127.0.0.1 38274 typ host");
     EXPECT_FALSE(parse_candidate("1 1 udp 1 127.0.0.1 1 host x"));
     EXPECT_FALSE(parse_candidate("1 0 udp 1 127.0.0.1 1 typ host"));
     EXPECT_FALSE(parse_candidate("1 1 udp 1 127.0.0.1 1 typ bogus"));
