@@ -3,8 +3,17 @@
 #include <glib.h>
 
 #include "sfu/EchoPeer.hpp"
+#include "sfu/TestHooks.hpp"
 
 namespace rollcall::sfu {
+
+namespace {
+
+MediaResult busy() {
+    return {MediaError::media_busy, "the media worker is overloaded; try again"};
+}
+
+}  // namespace
 
 struct MediaPlane::WorkerState {
     MediaPlane* plane = nullptr;
@@ -14,11 +23,16 @@ struct MediaPlane::WorkerState {
     std::unordered_map<SessionId, std::unique_ptr<PeerSlot>> echo_peers;
     std::unordered_map<std::string, std::unique_ptr<Router>> routers;  // by room
     std::unique_ptr<RouterGlue> glue;
-    GSource* tick = nullptr;
+    TestHooks hooks;
+    transport::GlibTimer tick;
     std::uint64_t applied = 0;            // the last command run
     std::set<std::string> changed_rooms;  // whose truth is due
     std::vector<MediaIncident> incidents;
-    GSource* publish_source = nullptr;
+    transport::GlibTimer publish_truth;
+
+    TransportSetup setup() const {
+        return {worker->context(), plane->identity_, plane->options_.addresses};
+    }
 
     // The room's truth is published once the current turn is over.
     void touch(const std::string& room);
@@ -33,8 +47,9 @@ struct MediaPlane::WorkerState {
     // The room's router, created on first use; the session is remembered as in it.
     Router& enter(SessionId session, const std::string& room);
     void drop_if_empty(const std::string& room) {
-        if (auto it = routers.find(room); it != routers.end() && it->second->empty())
+        if (auto it = routers.find(room); it != routers.end() && it->second->empty()) {
             routers.erase(it);
+        }
     }
 };
 
@@ -55,16 +70,19 @@ class MediaPlane::RouterGlue final : public RouterListener {
         });
         state_.touch(room_of(session));
     }
-    void on_failed(SessionId session, PeerRole role, std::string_view reason) override {
+    void on_failed(SessionId session, PeerRole role, TransportId transport,
+                   std::string_view reason) override {
         post(session, [role, text = std::string(reason)](MediaEvents& events, SessionId s) {
             events.on_media_failed(s, role, text);
         });
-        // Never destroy a peer inside its own callback: remove it on the next turn.
+        if (transport == 0) return;  // never added
+        // Never destroy a peer inside its own callback: remove it on the next turn, by its
+        // id, so a transport that replaced it meanwhile stays.
         WorkerState* state = &state_;
         std::string room = room_of(session);
-        state_.worker->post([state, session, role, room] {
+        state_.worker->post([state, transport, room] {
             if (Router* router = state->find_router(room)) {
-                router->close(session, role);
+                router->close_transport(transport);
                 state->drop_if_empty(room);
             }
             state->touch(room);
@@ -99,28 +117,18 @@ class MediaPlane::RouterGlue final : public RouterListener {
 Router& MediaPlane::WorkerState::enter(SessionId session, const std::string& room) {
     glue->session_rooms[session] = room;
     auto& slot = routers[room];
-    if (!slot)
-        slot = std::make_unique<Router>(room, worker->context(), plane->identity_,
-                                        plane->options_.addresses, *glue);
+    if (!slot) slot = std::make_unique<Router>(room, setup(), *glue);
     return *slot;
 }
 
 void MediaPlane::WorkerState::touch(const std::string& room) {
     if (room.empty()) return;
     changed_rooms.insert(room);
-    if (publish_source) return;
-    publish_source = g_idle_source_new();
-    g_source_set_callback(
-        publish_source,
-        [](gpointer data) -> gboolean {
-            auto* self = static_cast<WorkerState*>(data);
-            g_source_unref(self->publish_source);
-            self->publish_source = nullptr;
-            self->deliver(self->take_truth(/*full=*/false));
-            return G_SOURCE_REMOVE;
-        },
-        this, nullptr);
-    g_source_attach(publish_source, worker->context());
+    if (publish_truth.active()) return;
+    publish_truth.start_idle(worker->context(), [this] {
+        deliver(take_truth(/*full=*/false));
+        return false;
+    });
 }
 
 void MediaPlane::WorkerState::deliver(MediaTruth truth) {
@@ -209,6 +217,7 @@ MediaTruth MediaPlane::WorkerState::take_truth(bool full) {
     if (full) {
         for (const auto& [room, router] : routers) rooms.insert(room);
         for (const auto& [session, slot] : echo_peers) rooms.insert(slot->room());
+        for (const std::string& room : hooks.rooms()) rooms.insert(room);
     }
     rooms.merge(changed_rooms);
     changed_rooms.clear();
@@ -223,6 +232,7 @@ RoomTruth MediaPlane::WorkerState::room_truth(const std::string& room) const {
     RoomTruth truth;
     if (it != routers.end()) truth = it->second->truth();
     truth.room = room;
+    hooks.add_facts(room, truth);
     for (const auto& [session, slot] : echo_peers) {
         if (slot->room() == room) truth.transports.push_back(slot->fact());
     }
@@ -255,18 +265,12 @@ void MediaPlane::start() {
         WorkerState* s = state.get();
         // Once a second: receiver reports to publishers, and the full truth for roll call.
         s->worker->post([s] {
-            s->tick = g_timeout_source_new(1000);
-            g_source_set_callback(
-                s->tick,
-                [](gpointer data) -> gboolean {
-                    auto* ws = static_cast<WorkerState*>(data);
-                    const auto now = Clock::now();
-                    for (auto& [room, router] : ws->routers) router->tick(now);
-                    ws->deliver(ws->take_truth(/*full=*/true));
-                    return G_SOURCE_CONTINUE;
-                },
-                s, nullptr);
-            g_source_attach(s->tick, s->worker->context());
+            s->tick.start(s->worker->context(), std::chrono::seconds(1), [s] {
+                const auto now = Clock::now();
+                for (auto& [room, router] : s->routers) router->tick(now);
+                s->deliver(s->take_truth(/*full=*/true));
+                return true;
+            });
         });
     }
 }
@@ -275,14 +279,12 @@ void MediaPlane::stop() {
     for (auto& state : workers_) {
         WorkerState* s = state.get();
         s->worker->post([s] {  // peers die on their own thread
+            for (auto& [session, slot] : s->echo_peers) slot->peer().transport().close();
             s->echo_peers.clear();
             s->routers.clear();
-            for (GSource** source : {&s->tick, &s->publish_source}) {
-                if (!*source) continue;
-                g_source_destroy(*source);
-                g_source_unref(*source);
-                *source = nullptr;
-            }
+            s->hooks.clear();
+            s->tick.cancel();
+            s->publish_truth.cancel();
         });
         s->worker->stop();
     }
@@ -350,14 +352,14 @@ bool MediaPlane::on_router(SessionId session, F f) {
 void MediaPlane::publish_echo(SessionId session, const std::string& room, OfferPlan plan,
                               AnswerCallback done) {
     if (!place(session, room, /*echo=*/true)) {
-        done(std::nullopt, "already_publishing", "this session already publishes to the room");
+        done({MediaError::already_publishing, "this session already publishes to the room"}, {});
         return;
     }
     auto shared_plan = std::make_shared<OfferPlan>(std::move(plan));
     const bool posted = command(room, [this, session, room, shared_plan, done](WorkerState& state) {
         if (state.echo_peers.contains(session)) {
             post_([done] {
-                done(std::nullopt, "already_publishing", "this session already has a transport");
+                done({MediaError::already_publishing, "this session already has a transport"}, {});
             });
             return;
         }
@@ -365,18 +367,18 @@ void MediaPlane::publish_echo(SessionId session, const std::string& room, OfferP
             std::make_unique<PeerSlot>(*this, state, session, room, std::move(*shared_plan));
         const std::string error = slot->peer().start(slot->plan().remote);
         if (!error.empty()) {
-            post_([done, error] { done(std::nullopt, "transport_failed", error); });
+            post_([done, error] { done({MediaError::transport_failed, error}, {}); });
             return;
         }
-        complete_answer(slot->plan(), slot->peer().transport());
+        complete_answer(slot->plan(), local_parameters(slot->peer().transport()));
         slot->mark_answered();
         std::string answer = transport::write_sdp(slot->plan().answer);
         state.echo_peers[session] = std::move(slot);
-        post_([done, answer = std::move(answer)] { done(answer, "", ""); });
+        post_([done, answer = std::move(answer)] { done({}, answer); });
     });
     if (!posted) {
         sessions_.erase(session);
-        done(std::nullopt, "media_busy", "the media worker is overloaded; try again");
+        done(busy(), {});
     }
 }
 
@@ -384,61 +386,58 @@ void MediaPlane::restart_ice(SessionId session, transport::RemoteTransportParame
                              AnswerCallback done) {
     auto it = sessions_.find(session);
     if (it == sessions_.end() || !it->second.echo) {
-        done(std::nullopt, "no_transport", "publish first");
+        done({MediaError::no_transport, "publish first"}, {});
         return;
     }
-    const bool posted = command(it->second.room, [this, session, remote = std::move(remote),
-                                                  done](WorkerState& state) {
-        auto peer = state.echo_peers.find(session);
-        if (peer == state.echo_peers.end()) {
-            post_([done] { done(std::nullopt, "no_transport", "the transport is gone"); });
-            return;
-        }
-        PeerSlot& slot = *peer->second;
-        const transport::SdpFingerprint& bound = slot.plan().remote.fingerprint;
-        if (remote.fingerprint != bound) {
-            // The DTLS session is bound to the first fingerprint; a new one is not a restart.
-            post_([done] {
-                done(std::nullopt, "fingerprint_changed",
-                     "the offer's fingerprint differs from the session's");
-            });
-            return;
-        }
-        const std::string error = slot.peer().transport().restart_ice(
-            remote.ice_ufrag, remote.ice_pwd, remote.candidates);
-        if (!error.empty()) {
-            post_([done, error] { done(std::nullopt, "ice_restart_failed", error); });
-            return;
-        }
-        slot.plan().answer.origin_version++;
-        complete_answer(slot.plan(), slot.peer().transport());
-        post_([done, answer = transport::write_sdp(slot.plan().answer)] { done(answer, "", ""); });
-    });
-    if (!posted) done(std::nullopt, "media_busy", "the media worker is overloaded; try again");
+    const bool posted = command(
+        it->second.room, [this, session, remote = std::move(remote), done](WorkerState& state) {
+            auto peer = state.echo_peers.find(session);
+            if (peer == state.echo_peers.end()) {
+                post_([done] { done({MediaError::no_transport, "the transport is gone"}, {}); });
+                return;
+            }
+            PeerSlot& slot = *peer->second;
+            const transport::SdpFingerprint& bound = slot.plan().remote.fingerprint;
+            if (remote.fingerprint != bound) {
+                // The DTLS session is bound to the first fingerprint; a new one is not a restart.
+                post_([done] {
+                    done({MediaError::fingerprint_changed,
+                          "the offer's fingerprint differs from the session's"},
+                         {});
+                });
+                return;
+            }
+            const std::string error = slot.peer().transport().restart_ice(
+                remote.ice_ufrag, remote.ice_pwd, remote.candidates);
+            if (!error.empty()) {
+                post_([done, error] { done({MediaError::ice_restart_failed, error}, {}); });
+                return;
+            }
+            slot.plan().answer.origin_version++;
+            complete_answer(slot.plan(), local_parameters(slot.peer().transport()));
+            post_([done, answer = transport::write_sdp(slot.plan().answer)] { done({}, answer); });
+        });
+    if (!posted) done(busy(), {});
 }
 
 void MediaPlane::publish(SessionId session, const std::string& room, OfferPlan plan,
                          AnswerCallback done) {
     if (!place(session, room, /*echo=*/false)) {
-        done(std::nullopt, "already_publishing", "this session publishes in echo mode");
+        done({MediaError::already_publishing, "this session publishes in echo mode"}, {});
         return;
     }
     auto shared_plan = std::make_shared<OfferPlan>(std::move(plan));
     const bool posted = command(room, [this, session, room, shared_plan, done](WorkerState& state) {
         OfferPlan& offer = *shared_plan;
-        const std::string error = state.enter(session, room).publish(session, offer);
-        if (!error.empty()) {
+        MediaResult result = state.enter(session, room).publish(session, offer);
+        if (!result.ok()) {
             state.drop_if_empty(room);
-            const std::string code = error == "fingerprint_changed" ? error : "transport_failed";
-            const std::string text = error == "fingerprint_changed"
-                                         ? "the offer's fingerprint differs from the session's"
-                                         : error;
-            post_([done, code, text] { done(std::nullopt, code, text); });
+            post_([done, result] { done(result, {}); });
             return;
         }
-        post_([done, answer = transport::write_sdp(offer.answer)] { done(answer, "", ""); });
+        post_([done, answer = transport::write_sdp(offer.answer)] { done({}, answer); });
     });
-    if (!posted) done(std::nullopt, "media_busy", "the media worker is overloaded; try again");
+    if (!posted) done(busy(), {});
 }
 
 void MediaPlane::unpublish(SessionId session, const std::string& track_id) {
@@ -461,14 +460,10 @@ void MediaPlane::subscriber_answer(SessionId session, SubscriberAnswer answer,
                                    std::uint64_t version, DoneCallback done) {
     const bool posted = on_router(
         session, [this, answer = std::move(answer), version, done](Router& router, SessionId s) {
-            const std::string error = router.subscriber_answer(s, answer, version);
-            if (error.empty()) return;
-            const bool known = error == "stale_answer" || error == "fingerprint_changed" ||
-                               error == "no_transport";
-            const std::string code = known ? error : "transport_failed";
-            post_([done, code, error] { done(code, error); });
+            MediaResult result = router.subscriber_answer(s, answer, version);
+            if (!result.ok()) post_([done, result] { done(result); });
         });
-    if (!posted) done("no_transport", "there is no subscription to answer");
+    if (!posted) done({MediaError::no_transport, "there is no subscription to answer"});
 }
 
 void MediaPlane::add_remote_candidate(SessionId session, PeerRole role,
@@ -514,6 +509,7 @@ void MediaPlane::eject_transport(const std::string& room, TransportId id) {
                 return;
             }
         }
+        if (state.hooks.close(id)) return;
         if (Router* router = state.find_router(room)) {
             router->close_transport(id);
             state.drop_if_empty(room);
@@ -528,29 +524,30 @@ void MediaPlane::drop_consumer(const std::string& room, TransportId transport,
     });
 }
 
-#ifdef ROLLCALL_FAULT_INJECTION
 void MediaPlane::plant_stray_transport(const std::string& room, SessionId session) {
-    command(room, [this, room, session](WorkerState& state) {
+#ifdef ROLLCALL_FAULT_INJECTION
+    command(room, [room, session](WorkerState& state) {
         // A session number no connection will ever have, unless one was named.
         const SessionId owner = session != 0 ? session : (SessionId{1} << 62) + next_transport_id();
-        Router* router = state.find_router(room);
-        if (!router) {
-            auto& slot = state.routers[room];
-            slot = std::make_unique<Router>(room, state.worker->context(), identity_,
-                                            options_.addresses, *state.glue);
-            router = slot.get();
-        }
-        router->plant_stray_transport(owner);
+        state.hooks.plant_stray_transport(room, owner, state.setup());
     });
+#else
+    (void)room, (void)session;
+#endif
 }
 
 void MediaPlane::plant_consumer(const std::string& room, SessionId subscriber,
                                 const std::string& track_id) {
+#ifdef ROLLCALL_FAULT_INJECTION
     command(room, [room, subscriber, track_id](WorkerState& state) {
-        if (Router* router = state.find_router(room)) router->plant_consumer(subscriber, track_id);
+        if (Router* router = state.find_router(room)) {
+            TestHooks::plant_consumer(*router, subscriber, track_id);
+        }
     });
-}
+#else
+    (void)room, (void)subscriber, (void)track_id;
 #endif
+}
 
 void MediaPlane::remove_echo_on_worker(WorkerState& state, SessionId session) {
     auto it = state.echo_peers.find(session);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sfu/MediaControl.hpp"
 #include "sfu/MediaTruth.hpp"
 #include "sfu/OfferPlan.hpp"
 #include "sfu/Router.hpp"
@@ -18,37 +19,18 @@
 
 namespace rollcall::sfu {
 
-// What the media plane tells the signaling side; always called on the signaling thread.
-class MediaEvents {
-  public:
-    virtual ~MediaEvents() = default;
-    virtual void on_media_candidate(SessionId session, PeerRole role,
-                                    const transport::SdpCandidate& candidate) = 0;
-    virtual void on_media_connected(SessionId session, PeerRole role,
-                                    const MediaConnectedInfo& info) = 0;
-    // The transport is gone; for a publisher, so are its tracks.
-    virtual void on_media_failed(SessionId session, PeerRole role, const std::string& reason) = 0;
-    virtual void on_subscriber_offer(SessionId session, const SubscriberOffer& offer) = 0;
-    // Roll call: a worker's media plane after a change (or its periodic full snapshot).
-    virtual void on_media_truth(const MediaTruth& truth) = 0;
-};
-
 // The media workers and the rooms on them. A room is pinned to one worker; every call here
 // comes from the signaling thread, and every peer is touched only by its worker thread.
-class MediaPlane {
+class MediaPlane final : public MediaControl {
   public:
     using Post = std::function<void(std::function<void()>)>;  // runs a task on the signaling thread
     struct Options {
         std::size_t workers = 1;
         std::vector<std::string> addresses = {"127.0.0.1"};
     };
-    // Called on the signaling thread with the answer SDP, or an error code and message.
-    using AnswerCallback = std::function<void(std::optional<std::string> answer, std::string code,
-                                              std::string message)>;
-    using DoneCallback = std::function<void(std::string code, std::string message)>;
 
     MediaPlane(Options options, Post post_to_signaling);
-    ~MediaPlane();
+    ~MediaPlane() override;
     MediaPlane(const MediaPlane&) = delete;
     MediaPlane& operator=(const MediaPlane&) = delete;
 
@@ -58,27 +40,28 @@ class MediaPlane {
 
     // Echo mode: one sendrecv transport that returns the peer's own media.
     void publish_echo(SessionId session, const std::string& room, OfferPlan plan,
-                      AnswerCallback done);
+                      AnswerCallback done) override;
     // An ICE restart of an echo transport; answers with the same tracks and new ICE credentials.
     void restart_ice(SessionId session, transport::RemoteTransportParameters remote,
-                     AnswerCallback done);
+                     AnswerCallback done) override;
 
     // Conferencing: the session's publisher transport from its offer (the first, or a
     // renegotiation that adds, removes or restarts); each plan track carries its track id.
-    void publish(SessionId session, const std::string& room, OfferPlan plan, AnswerCallback done);
-    void unpublish(SessionId session, const std::string& track_id);
+    void publish(SessionId session, const std::string& room, OfferPlan plan,
+                 AnswerCallback done) override;
+    void unpublish(SessionId session, const std::string& track_id) override;
     // The tracks the session should receive; the server offers when that changes.
     void set_subscriptions(SessionId session, const std::string& room,
-                           std::set<std::string> track_ids);
+                           std::set<std::string> track_ids) override;
     void subscriber_answer(SessionId session, SubscriberAnswer answer, std::uint64_t version,
-                           DoneCallback done);
+                           DoneCallback done) override;
 
     void add_remote_candidate(SessionId session, PeerRole role,
-                              const transport::SdpCandidate& candidate);
+                              const transport::SdpCandidate& candidate) override;
     // Ends all of the session's media.
-    void close(SessionId session);
-    bool has(SessionId session) const { return sessions_.contains(session); }
-    bool has_echo(SessionId session) const {
+    void close(SessionId session) override;
+    bool has(SessionId session) const override { return sessions_.contains(session); }
+    bool has_echo(SessionId session) const override {
         auto it = sessions_.find(session);
         return it != sessions_.end() && it->second.echo;
     }
@@ -86,25 +69,25 @@ class MediaPlane {
 
     // Roll call. Ejections close a transport (close_notify, ICE stopped; its consumers go
     // with it) or stop one forwarding sink. Neither touches the participant's other media.
-    void eject_transport(const std::string& room, TransportId id);
-    void drop_consumer(const std::string& room, TransportId transport, const std::string& track_id);
+    void eject_transport(const std::string& room, TransportId id) override;
+    void drop_consumer(const std::string& room, TransportId transport,
+                       const std::string& track_id) override;
     // True when a truth from `worker` that had run commands up to `applied` reflects every
     // command sent for `room` so far: the roster and that truth may be compared.
-    bool is_current(const std::string& room, std::size_t worker, std::uint64_t applied) const;
+    bool is_current(const std::string& room, std::size_t worker,
+                    std::uint64_t applied) const override;
     // Has the room's worker publish its truth at once (after every command sent before), so
     // a roster change with no media half is audited now rather than at the next snapshot.
-    void request_truth(const std::string& room);
+    void request_truth(const std::string& room) override;
     // Forgets the bookkeeping of rooms a full snapshot shows without media.
-    void forget_rooms_without_media(const MediaTruth& full);
+    void forget_rooms_without_media(const MediaTruth& full) override;
     std::size_t worker_count() const noexcept { return workers_.size(); }
-    std::size_t worker_for(const std::string& room) const;
+    std::size_t worker_for(const std::string& room) const override;
 
-#ifdef ROLLCALL_FAULT_INJECTION
-    // Test builds only (see Router): plant a transport for `session` (0: a session nobody
-    // has) or a consumer of `track_id` in `subscriber`'s transport.
-    void plant_stray_transport(const std::string& room, SessionId session);
-    void plant_consumer(const std::string& room, SessionId subscriber, const std::string& track_id);
-#endif
+    // Test builds only (TestHooks); without ROLLCALL_FAULT_INJECTION they do nothing.
+    void plant_stray_transport(const std::string& room, SessionId session) override;
+    void plant_consumer(const std::string& room, SessionId subscriber,
+                        const std::string& track_id) override;
 
   private:
     class PeerSlot;

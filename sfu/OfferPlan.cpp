@@ -9,17 +9,17 @@ namespace rollcall::sfu {
 
 using namespace transport;
 
-namespace {
-
-constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
-constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
-constexpr std::size_t kMaxTracks = 8;
-
 std::uint32_t random_ssrc() {
     std::uint32_t value = 0;
     while (value == 0) RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof(value));
     return value;
 }
+
+namespace {
+
+constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
+constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+constexpr std::size_t kMaxTracks = 8;
 
 bool iequals(std::string_view a, std::string_view b) {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -107,10 +107,10 @@ std::optional<RejectedSection> refusal(const SdpMedia& m, const SdpCodec* codec,
 // The fingerprint (sha-256 preferred), ICE credentials, setup and candidates of the BUNDLE
 // transport carried by `m`; false (with `error` set) when something is missing.
 bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m,
-                          RemoteTransportParameters& remote, PlanError& error) {
+                          RemoteTransportParameters& remote, MediaResult& error) {
     const auto& fingerprints = sdp.fingerprints_of(m);
     if (fingerprints.empty()) {
-        error = {"fingerprint_missing", "the description has no a=fingerprint"};
+        error = {MediaError::fingerprint_missing, "the description has no a=fingerprint"};
         return false;
     }
     const auto sha256 =
@@ -121,7 +121,7 @@ bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m,
     remote.ice_pwd = sdp.pwd_of(m);
     remote.setup = sdp.setup_of(m);
     if (remote.ice_ufrag.empty() || remote.ice_pwd.empty()) {
-        error = {"ice_credentials_missing", "a=ice-ufrag and a=ice-pwd are required"};
+        error = {MediaError::ice_credentials_missing, "a=ice-ufrag and a=ice-pwd are required"};
         return false;
     }
     remote.candidates = m.candidates;
@@ -129,18 +129,18 @@ bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m,
 }
 
 // The rules every media section of a peer's description follows, or an error.
-bool check_media_section(const SessionDescription& sdp, const SdpMedia& m, PlanError& error) {
+bool check_media_section(const SessionDescription& sdp, const SdpMedia& m, MediaResult& error) {
     if (m.protocol != "UDP/TLS/RTP/SAVPF" && m.protocol != "UDP/TLS/RTP/SAVP") {
-        error = {"unsupported_transport",
+        error = {MediaError::unsupported_transport,
                  "media must use UDP/TLS/RTP/SAVPF (DTLS-SRTP); got " + m.protocol};
         return false;
     }
     if (std::find(sdp.bundle.begin(), sdp.bundle.end(), m.mid) == sdp.bundle.end()) {
-        error = {"bundle_required", "every media section must be in the BUNDLE group"};
+        error = {MediaError::bundle_required, "every media section must be in the BUNDLE group"};
         return false;
     }
     if (!m.rtcp_mux) {
-        error = {"rtcp_mux_required", "a=rtcp-mux is required"};
+        error = {MediaError::rtcp_mux_required, "a=rtcp-mux is required"};
         return false;
     }
     return true;
@@ -149,9 +149,9 @@ bool check_media_section(const SessionDescription& sdp, const SdpMedia& m, PlanE
 }  // namespace
 
 std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode mode,
-                                    PlanError& error) {
-    auto fail = [&](std::string code, std::string message) -> std::optional<OfferPlan> {
-        error = {std::move(code), std::move(message)};
+                                    MediaResult& error) {
+    auto fail = [&](MediaError code, std::string message) -> std::optional<OfferPlan> {
+        error = {code, std::move(message)};
         return std::nullopt;
     };
     OfferPlan plan;
@@ -159,7 +159,7 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
     const SdpMedia* transport_media = nullptr;
     for (const SdpMedia& m : offer.media) {
         if (m.has_crypto)
-            return fail("sdes_not_supported",
+            return fail(MediaError::sdes_not_supported,
                         "SDES (a=crypto) keying is refused: rollcall is DTLS-SRTP only");
     }
     for (const SdpMedia& m : offer.media) {
@@ -236,7 +236,7 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
                                   : "the offer has no audio or video track rollcall can receive";
         for (const RejectedSection& r : plan.rejected)
             message += "; mid " + r.mid + ": " + r.message;
-        return fail("no_media", std::move(message));
+        return fail(MediaError::no_media, std::move(message));
     }
     std::set<std::uint32_t> ssrcs = std::move(plan.remote.ssrcs);
     if (!transport_parameters(offer, *transport_media, plan.remote, error)) return std::nullopt;
@@ -245,10 +245,10 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
 }
 
 std::optional<SubscriberAnswer> plan_subscriber_answer(const SessionDescription& answer,
-                                                       PlanError& error) {
+                                                       MediaResult& error) {
     for (const SdpMedia& m : answer.media) {
         if (m.has_crypto) {
-            error = {"sdes_not_supported",
+            error = {MediaError::sdes_not_supported,
                      "SDES (a=crypto) keying is refused: rollcall is DTLS-SRTP only"};
             return std::nullopt;
         }
@@ -268,23 +268,102 @@ std::optional<SubscriberAnswer> plan_subscriber_answer(const SessionDescription&
         if (rtx) out.rtx_mids.push_back(m.mid);
     }
     if (!transport_media) {
-        error = {"no_media", "the answer accepts no media section"};
+        error = {MediaError::no_media, "the answer accepts no media section"};
         return std::nullopt;
     }
     if (!transport_parameters(answer, *transport_media, out.remote, error)) return std::nullopt;
     return out;
 }
 
-void complete_answer(OfferPlan& plan, const WebRtcTransport& transport) {
+namespace {
+
+std::optional<SessionDescription> parse(std::string_view sdp, MediaResult& error) {
+    std::string why;
+    auto parsed = parse_sdp(sdp, why);
+    if (!parsed) error = {MediaError::sdp_malformed, std::move(why)};
+    return parsed;
+}
+
+}  // namespace
+
+std::optional<OfferPlan> plan_offer(std::string_view sdp, OfferMode mode, MediaResult& error) {
+    auto parsed = parse(sdp, error);
+    if (!parsed) return std::nullopt;
+    return plan_offer(*parsed, mode, error);
+}
+
+std::optional<SubscriberAnswer> plan_subscriber_answer(std::string_view sdp, MediaResult& error) {
+    auto parsed = parse(sdp, error);
+    if (!parsed) return std::nullopt;
+    return plan_subscriber_answer(*parsed, error);
+}
+
+std::optional<SdpCandidate> parse_remote_candidate(std::string_view line) {
+    return parse_candidate(line);
+}
+
+LocalTransportParameters local_parameters(const WebRtcTransport& transport) {
+    return {transport.local_ufrag(), transport.local_pwd(), transport.local_fingerprint(),
+            transport.local_setup(), transport.local_candidates()};
+}
+
+namespace {
+
+void set_transport(SdpMedia& m, const LocalTransportParameters& local) {
+    m.ice_ufrag = local.ice_ufrag;
+    m.ice_pwd = local.ice_pwd;
+    m.fingerprints = {local.fingerprint};
+    m.setup = local.setup;
+    m.candidates = local.candidates;
+    if (!m.candidates.empty()) m.port = m.candidates.front().port;
+}
+
+}  // namespace
+
+void complete_answer(OfferPlan& plan, const LocalTransportParameters& local) {
     for (SdpMedia& m : plan.answer.media) {
-        if (m.port == 0) continue;
-        m.ice_ufrag = transport.local_ufrag();
-        m.ice_pwd = transport.local_pwd();
-        m.fingerprints = {transport.local_fingerprint()};
-        m.setup = transport.local_setup();
-        m.candidates = transport.local_candidates();
-        if (!m.candidates.empty()) m.port = m.candidates.front().port;
+        if (m.port != 0) set_transport(m, local);
     }
+}
+
+SessionDescription subscriber_offer(const std::string& origin, std::uint64_t version,
+                                    const LocalTransportParameters& local,
+                                    const std::vector<SubscriberSection>& sections) {
+    SessionDescription description;
+    description.origin_session_id = origin;
+    description.origin_version = version;
+    for (const SubscriberSection& section : sections) {
+        SdpMedia m;
+        m.kind = section.kind;
+        m.kind_name = std::string(transport::to_string(section.kind));
+        m.port = 9;
+        m.protocol = "UDP/TLS/RTP/SAVPF";
+        m.mid = section.mid;
+        m.rtcp_mux = true;
+        m.rtcp_rsize = true;
+        set_transport(m, local);
+        m.codecs = {section.codec};
+        m.direction = section.track_id.empty() ? Direction::inactive : Direction::sendonly;
+        if (!section.track_id.empty()) {
+            m.ssrcs = {section.ssrc};
+            if (section.rtx_ssrc != 0) {
+                SdpCodec rtx;
+                rtx.payload_type = section.rtx_payload_type;
+                rtx.name = "rtx";
+                rtx.clock_rate = 90000;
+                rtx.fmtp = "apt=" + std::to_string(section.codec.payload_type);
+                m.codecs.push_back(rtx);
+                m.ssrcs.push_back(section.rtx_ssrc);
+                m.ssrc_groups.push_back({"FID", {section.ssrc, section.rtx_ssrc}});
+            }
+            m.cname = "rollcall";
+            m.msid = section.stream_id + " " + section.track_id;
+        }
+        for (const SdpCodec& c : m.codecs) m.formats.push_back(std::to_string(c.payload_type));
+        description.bundle.push_back(section.mid);
+        description.media.push_back(std::move(m));
+    }
+    return description;
 }
 
 }  // namespace rollcall::sfu

@@ -3,8 +3,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "sfu/MediaError.hpp"
 #include "transport/Sdp.hpp"
 #include "transport/WebRtcTransport.hpp"
 
@@ -41,10 +43,8 @@ struct OfferPlan {
     std::vector<RejectedSection> rejected;
 };
 
-struct PlanError {
-    std::string code;  // signaling error code, e.g. "sdes_not_supported"
-    std::string message;
-};
+// A random SSRC (never 0), also good for an SDP session id.
+std::uint32_t random_ssrc();
 
 enum class OfferMode : std::uint8_t {
     echo,     // sendrecv: the peer's own media comes back
@@ -58,9 +58,9 @@ enum class OfferMode : std::uint8_t {
 // its sender (SessionDescription::is_stopped) or not sending is answered inactive quietly; a
 // sending section the server cannot take is answered inactive and listed in `rejected`.
 std::optional<OfferPlan> plan_offer(const transport::SessionDescription& offer, OfferMode mode,
-                                    PlanError& error);
+                                    MediaResult& error);
 inline std::optional<OfferPlan> plan_echo(const transport::SessionDescription& offer,
-                                          PlanError& error) {
+                                          MediaResult& error) {
     return plan_offer(offer, OfferMode::echo, error);
 }
 
@@ -72,9 +72,46 @@ struct SubscriberAnswer {
     std::vector<std::string> rejected_mids;  // port 0
 };
 std::optional<SubscriberAnswer> plan_subscriber_answer(const transport::SessionDescription& answer,
-                                                       PlanError& error);
+                                                       MediaResult& error);
+
+// What the server's side of a transport puts in its SDP.
+struct LocalTransportParameters {
+    std::string ice_ufrag;
+    std::string ice_pwd;
+    transport::SdpFingerprint fingerprint;
+    std::string setup;  // "actpass" in the server's offers; "passive" or "active" in answers
+    std::vector<transport::SdpCandidate> candidates;
+};
+LocalTransportParameters local_parameters(const transport::WebRtcTransport& transport);
+
+// The same from SDP text, which they parse first (sdp_malformed when it does not parse):
+// signaling hands the media layer text and gets a plan back.
+std::optional<OfferPlan> plan_offer(std::string_view sdp, OfferMode mode, MediaResult& error);
+std::optional<SubscriberAnswer> plan_subscriber_answer(std::string_view sdp, MediaResult& error);
+// A trickled candidate line ("candidate:…"), or nullopt when it is not one.
+std::optional<transport::SdpCandidate> parse_remote_candidate(std::string_view line);
 
 // Fills in the transport's ICE credentials, candidates, fingerprint and DTLS role.
-void complete_answer(OfferPlan& plan, const transport::WebRtcTransport& transport);
+void complete_answer(OfferPlan& plan, const LocalTransportParameters& local);
+
+// One m-section of the server's offer to a subscriber. A section with a track sends it on
+// `ssrc` (and RTX on `rtx_ssrc` when non-zero); one without is inactive and keeps its last
+// codec, so mids and payload types stay stable for the connection's life.
+struct SubscriberSection {
+    std::string mid;
+    transport::MediaKind kind = transport::MediaKind::unknown;
+    transport::SdpCodec codec;  // with this leg's payload type and feedback
+    std::string track_id;       // empty: inactive
+    std::string stream_id;      // the publisher's, so a participant's tracks share a stream
+    std::uint32_t ssrc = 0;
+    std::uint32_t rtx_ssrc = 0;
+    std::uint8_t rtx_payload_type = 0;
+};
+
+// The server's offer to a subscriber: every section in one BUNDLE group, sendonly or
+// inactive, rtcp-mux and rtcp-rsize, the server's own candidates only. A pure function.
+transport::SessionDescription subscriber_offer(const std::string& origin, std::uint64_t version,
+                                               const LocalTransportParameters& local,
+                                               const std::vector<SubscriberSection>& sections);
 
 }  // namespace rollcall::sfu

@@ -1,9 +1,8 @@
 #include "sfu/Producer.hpp"
 
 #include <algorithm>
-#include <cstring>
 
-#include "transport/ByteOrder.hpp"
+#include "sfu/Consumer.hpp"
 
 namespace rollcall::sfu {
 
@@ -119,93 +118,6 @@ void Producer::attach(Consumer& consumer) {
 
 void Producer::detach(Consumer& consumer) noexcept {
     std::erase(consumers_, &consumer);
-}
-
-Consumer::Consumer(Producer& producer, Spec spec, ConsumerDownstream& downstream)
-    : producer_(&producer),
-      spec_(std::move(spec)),
-      downstream_(downstream),
-      rewriter_(spec_.ssrc, producer.spec().codec.clock_rate) {
-    producer_->attach(*this);
-}
-
-Consumer::~Consumer() {
-    producer_->detach(*this);
-}
-
-void Consumer::activate(bool rtx, bool connected, Clock::time_point now) {
-    rtx_ = rtx && spec_.rtx_ssrc != 0;
-    if (!active_) rewriter_.restart();
-    active_ = true;
-    if (connected) producer_->request_keyframe(now);  // else when the transport connects
-}
-
-void Consumer::forward(RtpPacket& packet, std::uint16_t sequence, std::uint32_t timestamp,
-                       Clock::time_point now) noexcept {
-    if (!active_) return;
-    auto out = rewriter_.rewrite(producer_->spec().ssrc, sequence, timestamp, now);
-    if (!out) return;
-    packet.set_ssrc(out->ssrc);
-    packet.set_sequence(out->sequence);
-    packet.set_timestamp(out->timestamp);
-    packet.set_payload_type(spec_.payload_type);
-    if (downstream_.send_rtp(packet.bytes())) {
-        ++packets_;
-        octets_ += packet.payload().size();
-    }
-}
-
-void Consumer::on_nack(std::span<const NackItem> items) noexcept {
-    if (!active_ || !rtx_) return;
-    for (const NackItem& item : items) {
-        retransmit(item.packet_id);
-        for (int bit = 0; bit < 16; ++bit) {
-            if (item.lost_bitmask & (1u << bit))
-                retransmit(static_cast<std::uint16_t>(item.packet_id + bit + 1));
-        }
-    }
-}
-
-void Consumer::retransmit(std::uint16_t output_sequence) noexcept {
-    const PacketCache* cache = producer_->cache();
-    if (!cache) return;
-    auto input = rewriter_.input_sequence(output_sequence);
-    if (!input) return;
-    auto cached = cache->find(*input);
-    if (!cached || cached->size() > PacketCache::kMaxPacket) return;
-    // RFC 4588 §4: the RTX packet is the original header with the RTX SSRC, payload type and
-    // sequence, then the original sequence number, then the original payload.
-    std::memcpy(rtx_buffer_.data(), cached->data(), cached->size());
-    auto original = RtpPacket::parse(std::span<std::uint8_t>(rtx_buffer_.data(), cached->size()));
-    if (!original) return;
-    auto timestamp = rewriter_.output_timestamp(original->timestamp());
-    if (!timestamp) return;
-    const std::size_t header = original->header_size();
-    const std::size_t payload = original->payload().size();
-    std::memmove(rtx_buffer_.data() + header + 2, rtx_buffer_.data() + header, payload);
-    store_u16(rtx_buffer_.data() + header, output_sequence);
-    rtx_buffer_[0] = static_cast<std::uint8_t>(rtx_buffer_[0] & ~0x20);  // no padding
-    auto rtx = RtpPacket::parse(std::span<std::uint8_t>(rtx_buffer_.data(), header + 2 + payload));
-    if (!rtx) return;
-    rtx->set_ssrc(spec_.rtx_ssrc);
-    rtx->set_payload_type(spec_.rtx_payload_type);
-    rtx->set_sequence(rtx_sequence_++);
-    rtx->set_timestamp(*timestamp);
-    if (downstream_.send_rtp(rtx->bytes())) ++retransmissions_;
-}
-
-void Consumer::on_sender_report(const SenderReport& report) {
-    if (!active_ || packets_ == 0) return;
-    auto timestamp = rewriter_.output_timestamp(report.rtp_time);
-    if (!timestamp) return;
-    SenderReport out;
-    out.ssrc = spec_.ssrc;
-    out.ntp_time = report.ntp_time;
-    out.rtp_time = *timestamp;
-    out.packet_count = static_cast<std::uint32_t>(packets_);
-    out.octet_count = static_cast<std::uint32_t>(octets_);
-    const auto bytes = write_sender_report(out);
-    downstream_.send_rtcp(bytes);
 }
 
 }  // namespace rollcall::sfu

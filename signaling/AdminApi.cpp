@@ -170,7 +170,7 @@ HttpResponse AdminApi::get_room(const TokenClaims& claims, const std::string& ro
         participants.push_back(std::move(entry));
     }
     body["participants"] = std::move(participants);
-    body["media"] = hub_.media_json(room_name);
+    body["media"] = hub_.roll_call().media_json(room_name);
     return json_response(200, {{"room", body}});
 }
 
@@ -205,7 +205,7 @@ HttpResponse AdminApi::audit(const TokenClaims& claims, const HttpRequest& reque
         return error_response(400, "bad_limit", "limit is 1 to 10000");
     }
     json events = json::array();
-    if (const room::AuditLog* log = hub_.audit_log()) {
+    if (const room::AuditLog* log = hub_.roll_call().audit_log()) {
         for (const room::AuditEvent& event :
              log->query(room, since, static_cast<std::size_t>(limit))) {
             events.push_back(json::parse(room::AuditLog::to_json_line(event)));
@@ -230,15 +230,15 @@ HttpResponse AdminApi::plant(const TokenClaims& claims, const HttpRequest& reque
     if (!claims.grants.administers(room)) return forbidden("planting needs roomAdmin for the room");
     std::string failure;
     if (kind == "stray_transport")
-        failure = hub_.plant_stray_transport(room, text("identity"));
+        failure = hub_.roll_call().plant_stray_transport(room, text("identity"));
     else if (kind == "ghost_consumer")
-        failure = hub_.plant_consumer(room, text("identity"), text("track"));
+        failure = hub_.roll_call().plant_consumer(room, text("identity"), text("track"));
     else if (kind == "fingerprint_swap") {
         const std::string role = text("role").empty() ? "publisher" : text("role");
         if (role != "publisher" && role != "subscriber") {
             return error_response(400, "bad_role", "\"role\" is \"publisher\" or \"subscriber\"");
         }
-        failure = hub_.plant_fingerprint_swap(
+        failure = hub_.roll_call().plant_fingerprint_swap(
             room, text("identity"),
             role == "publisher" ? sfu::PeerRole::publisher : sfu::PeerRole::subscriber);
     } else {

@@ -75,6 +75,27 @@ void read_seconds(const toml::table& table, const char* key, std::chrono::second
     out = std::chrono::seconds(seconds);
 }
 
+// [keys] (API key → secret) and [issuers] (issuer → public key file, relative to `path`).
+void read_credentials(const toml::table& root, const std::filesystem::path& path,
+                      ServerConfig& config) {
+    if (const auto* keys = sub_table(root, "keys")) {
+        for (const auto& [key, value] : *keys) {
+            if (!value.is_string())
+                throw ConfigError("[keys] values are secrets and must be strings");
+            config.api_keys[std::string(key.str())] = *value.value<std::string>();
+        }
+    }
+    if (const auto* issuers = sub_table(root, "issuers")) {
+        // issuer = "/path/to/public-key.pem" (the issuer's private key never lives here)
+        for (const auto& [issuer, value] : *issuers) {
+            if (!value.is_string()) throw ConfigError("[issuers] values are public key file paths");
+            std::filesystem::path key_path = *value.value<std::string>();
+            if (key_path.is_relative()) key_path = path.parent_path() / key_path;
+            config.issuer_keys[std::string(issuer.str())] = read_file(key_path);
+        }
+    }
+}
+
 }  // namespace
 
 void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
@@ -98,22 +119,7 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
         read_path(*server, "tls_key", config.tls_key_file);
         read_string(*server, "log_level", config.log_level);
     }
-    if (const auto* keys = sub_table(root, "keys")) {
-        for (const auto& [key, value] : *keys) {
-            if (!value.is_string())
-                throw ConfigError("[keys] values are secrets and must be strings");
-            config.api_keys[std::string(key.str())] = *value.value<std::string>();
-        }
-    }
-    if (const auto* issuers = sub_table(root, "issuers")) {
-        // issuer = "/path/to/public-key.pem" (the issuer's private key never lives here)
-        for (const auto& [issuer, value] : *issuers) {
-            if (!value.is_string()) throw ConfigError("[issuers] values are public key file paths");
-            std::filesystem::path key_path = *value.value<std::string>();
-            if (key_path.is_relative()) key_path = path.parent_path() / key_path;
-            config.issuer_keys[std::string(issuer.str())] = read_file(key_path);
-        }
-    }
+    read_credentials(root, path, config);
     if (const auto* auth = sub_table(root, "auth")) {
         read_seconds(*auth, "token_leeway_s", config.token_leeway, 60);
         read_string(*auth, "metrics_token", config.metrics_token);

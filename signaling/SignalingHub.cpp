@@ -43,14 +43,14 @@ json participant_json(const room::Participant& participant) {
 }
 
 SignalingHub::SignalingHub(const ServerConfig& config, const TokenVerifier& verifier,
-                           room::Roster& roster, SignalingStats& stats, sfu::MediaPlane* media,
+                           room::Roster& roster, SignalingStats& stats, sfu::MediaControl* media,
                            room::AuditLog* audit)
     : config_(config),
       verifier_(verifier),
       roster_(roster),
       stats_(stats),
       media_(media),
-      audit_(audit) {}
+      roll_call_(config.roll_call, roster, stats, media, audit, *this) {}
 
 SignalingHub::~SignalingHub() = default;
 
@@ -103,7 +103,7 @@ void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time
             send_error(connection, "not_joined", "the first message must be a join", ref);
             return;
         }
-        handle_join(connection, session, *message, unix_now);
+        handle_join(connection, *message, unix_now);
         return;
     }
     switch (message->type) {
@@ -111,16 +111,16 @@ void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time
             send_error(connection, "already_joined", "this connection has joined already", ref);
             break;
         case ClientMessageType::leave:
-            handle_leave(connection, session, *message, now);
+            handle_leave(connection, *message, now);
             break;
         case ClientMessageType::publish:
-            handle_publish(connection, session, *message);
+            handle_publish(connection, *message);
             break;
         case ClientMessageType::renegotiate:
-            handle_renegotiate(connection, session, *message);
+            handle_renegotiate(connection, *message);
             break;
         case ClientMessageType::trickle:
-            handle_trickle(connection, session, *message);
+            handle_trickle(connection, *message);
             break;
         case ClientMessageType::unpublish:
             handle_unpublish(connection, *message);
@@ -133,7 +133,7 @@ void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time
             handle_subscribe(connection, *message, message->type == ClientMessageType::subscribe);
             break;
         case ClientMessageType::subscribe_answer:
-            handle_subscribe_answer(connection, session, *message);
+            handle_subscribe_answer(connection, *message);
             break;
         case ClientMessageType::ping: {
             json pong = {{"type", "pong"}};
@@ -172,43 +172,44 @@ bool SignalingHub::admit_rate(Connection& connection, Clock::time_point now) {
     return false;
 }
 
-void SignalingHub::handle_join(Connection& connection, SessionId session,
-                               const ClientMessage& message, std::int64_t unix_now) {
+std::optional<room::Participant> SignalingHub::admit(Connection& connection,
+                                                     const ClientMessage& message,
+                                                     std::int64_t unix_now) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto token = message.body.find("token");
     if (token == message.body.end() || !token->is_string()) {
         fail(connection, "malformed_message", "join needs a string \"token\"",
              CloseCode::policy_violation, ref);
-        return;
+        return std::nullopt;
     }
     TokenResult verified = verifier_.verify(token->get_ref<const std::string&>(), unix_now);
     if (!verified.ok()) {
         fail(connection, error_code(verified.error), verified.detail, CloseCode::policy_violation,
              ref);
-        return;
+        return std::nullopt;
     }
     const TokenClaims& claims = verified.claims;
     if (claims.identity.empty()) {
         fail(connection, "token_missing_claim", "joining needs a token with a sub (identity)",
              CloseCode::policy_violation, ref);
-        return;
+        return std::nullopt;
     }
     if (!claims.grants.room_join) {
         fail(connection, "permission_denied", "the token does not grant roomJoin",
              CloseCode::policy_violation, ref);
-        return;
+        return std::nullopt;
     }
     const std::string& room_name = claims.grants.room;
     if (!room::is_valid_room_name(room_name)) {
         fail(connection, "room_not_allowed", "the token's video.room does not name a joinable room",
              CloseCode::policy_violation, ref);
-        return;
+        return std::nullopt;
     }
     if (auto asked = message.body.find("room"); asked != message.body.end()) {
         if (!asked->is_string() || asked->get_ref<const std::string&>() != room_name) {
             fail(connection, "room_not_allowed", "the token is not for that room",
                  CloseCode::policy_violation, ref);
-            return;
+            return std::nullopt;
         }
     }
 
@@ -217,19 +218,31 @@ void SignalingHub::handle_join(Connection& connection, SessionId session,
         if (!asked->is_boolean()) {
             fail(connection, "malformed_message", "\"autoSubscribe\" must be a boolean",
                  CloseCode::policy_violation, ref);
-            return;
+            return std::nullopt;
         }
         auto_subscribe = asked->get<bool>();
     }
-
     room::Participant participant;
     participant.id = random_id("PA_");
     participant.auto_subscribe = auto_subscribe;
     participant.identity = claims.identity;
     participant.name = claims.name.empty() ? claims.identity : claims.name;
     participant.grants = claims.grants;
-    participant.session = session;
-    room::JoinOutcome outcome = roster_.join(room_name, std::move(participant));
+    participant.session = connection.id;
+    return participant;
+}
+
+void SignalingHub::handle_join(Connection& connection, const ClientMessage& message,
+                               std::int64_t unix_now) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto admitted = admit(connection, message, unix_now);
+    if (!admitted) return;
+    const std::string room_name = admitted->grants.room;
+    const std::string self = admitted->identity;
+    const bool auto_subscribe = admitted->auto_subscribe;
+    const bool can_subscribe = admitted->grants.can_subscribe;
+    const SessionId session = connection.id;
+    room::JoinOutcome outcome = roster_.join(room_name, std::move(*admitted));
     if (outcome.error != room::JoinError::none) {
         const char* text = outcome.error == room::JoinError::room_full ? "the room is full"
                            : outcome.error == room::JoinError::too_many_rooms
@@ -241,19 +254,9 @@ void SignalingHub::handle_join(Connection& connection, SessionId session,
     ++stats_.joins;
     connection.state = State::joined;
     connection.room = room_name;
-    connection.identity = claims.identity;
+    connection.identity = self;
 
-    if (outcome.replaced) {
-        if (auto old = connections_.find(outcome.replaced->session); old != connections_.end()) {
-            send(old->second, {{"type", "kicked"},
-                               {"reason", "replaced"},
-                               {"message", "another session joined with the same identity"}});
-            close(old->second, CloseCode::normal, "replaced");
-        } else if (media_) {
-            media_->close(outcome.replaced->session);  // a dropped socket in its reconnect grace
-        }
-        announce_left(*outcome.replaced, room_name, "replaced");
-    }
+    if (outcome.replaced) eject_replaced(*outcome.replaced, room_name);
 
     const room::Participant& joined = *outcome.joined;
     json others = json::array();
@@ -268,20 +271,26 @@ void SignalingHub::handle_join(Connection& connection, SessionId session,
     send(connection, reply);
     broadcast(room_name,
               {{"type", "participant_joined"}, {"participant", participant_json(joined)}}, session);
-    if (auto_subscribe && claims.grants.can_subscribe) {
+    if (auto_subscribe && can_subscribe) {
         std::vector<std::string> ids;
         for (const auto& [identity, other] : roster_.find(room_name)->participants) {
             if (other.session == session) continue;
             for (const auto& [id, track] : other.tracks) ids.push_back(id);
         }
-        for (const auto& id : ids) roster_.subscribe(room_name, claims.identity, id);
-        sync_subscriptions(room_name, claims.identity);
+        for (const auto& id : ids) roster_.subscribe(room_name, self, id);
+        sync_subscriptions(room_name, self);
     }
 }
 
-void SignalingHub::handle_leave(Connection& connection, SessionId session,
-                                const ClientMessage& message, Clock::time_point now) {
-    if (auto left = roster_.leave(connection.room, connection.identity, session, now)) {
+void SignalingHub::eject_replaced(const room::Participant& replaced, const std::string& room) {
+    roll_call_.eject(participant_ejection(replaced, room, "replaced", "replaced",
+                                          "another session joined with the same identity"));
+    announce_left(replaced, room, "replaced");
+}
+
+void SignalingHub::handle_leave(Connection& connection, const ClientMessage& message,
+                                Clock::time_point now) {
+    if (auto left = roster_.leave(connection.room, connection.identity, connection.id, now)) {
         announce_left(*left, connection.room, "left");
     }
     json reply = {{"type", "left"}};
@@ -300,11 +309,12 @@ void SignalingHub::on_close(SessionId session) {
         connection.state == State::joined && config_.roll_call.reconnect_grace.count() > 0 &&
         media_ && media_->has(session) &&
         roster_.mark_disconnected(connection.room, connection.identity, session, Clock::now());
+    roll_call_.forget(session);
     if (keep) {
         connections_.erase(it);
         return;
     }
-    end_media(connection, session);
+    end_media(connection);
     if (!connection.room.empty()) {
         if (auto left =
                 roster_.leave(connection.room, connection.identity, session, Clock::now())) {
@@ -321,7 +331,7 @@ void SignalingHub::tick(Clock::time_point now) {
                  CloseCode::policy_violation);
         }
     }
-    expire_disconnected(now);
+    roll_call_.expire_disconnected(now);
     roster_.expire_empty_rooms(now);
 }
 
@@ -331,23 +341,10 @@ SignalingHub::KickResult SignalingHub::kick(std::string_view room, std::string_v
     auto removed = roster_.remove(room, identity, now);
     if (!removed) return KickResult::participant_not_found;
     ++stats_.kicks;
-    room::AuditEvent event;
-    event.room = std::string(room);
-    event.participant = removed->identity;
-    event.audit_class = "kicked";
-    event.action = "kicked";
-    event.evidence = {
-        {"reason", reason.empty() ? "removed by an administrator" : std::string(reason)},
-        {"session", std::to_string(removed->session)}};
-    record(std::move(event), /*ejection=*/false);
-    if (media_ && !connections_.contains(removed->session))
-        media_->close(removed->session);  // in its grace
-    if (auto it = connections_.find(removed->session); it != connections_.end()) {
-        send(it->second, {{"type", "kicked"},
-                          {"reason", "kicked"},
-                          {"message", reason.empty() ? "removed by an administrator" : reason}});
-        close(it->second, CloseCode::normal, "kicked");
-    }
+    const std::string why = reason.empty() ? "removed by an administrator" : std::string(reason);
+    Ejection ejection = participant_ejection(*removed, room, "kicked", "kicked", why);
+    ejection.evidence.insert(ejection.evidence.begin(), {"reason", why});
+    roll_call_.eject(ejection);
     announce_left(*removed, room, "kicked");
     return KickResult::kicked;
 }
@@ -357,14 +354,10 @@ std::optional<std::size_t> SignalingHub::close_room(std::string_view room) {
     if (!removed) return std::nullopt;
     for (const auto& participant : *removed) {
         ++stats_.leaves_by_reason["room_closed"];
-        if (auto it = connections_.find(participant.session); it != connections_.end()) {
-            send(it->second, {{"type", "kicked"},
-                              {"reason", "room_closed"},
-                              {"message", "the room was closed by an administrator"}});
-            close(it->second, CloseCode::normal, "room closed");
-        } else if (media_) {
-            media_->close(participant.session);  // in its reconnect grace
-        }
+        Ejection ejection = participant_ejection(participant, room, "room_closed", "room_closed",
+                                                 "the room was closed by an administrator");
+        ejection.close_reason = "room closed";
+        roll_call_.eject(ejection);
     }
     return removed->size();
 }
@@ -397,7 +390,7 @@ void SignalingHub::fail(Connection& connection, std::string_view code, std::stri
 }
 
 void SignalingHub::close(Connection& connection, CloseCode code, std::string_view reason) {
-    end_media(connection, connection.id);  // ending a session ends its media
+    end_media(connection);  // ending a session ends its media
     connection.state = State::closing;
     connection.link->close(code, reason);
 }
@@ -423,6 +416,25 @@ void SignalingHub::announce_left(const room::Participant& participant, std::stri
                {"participant", {{"id", participant.id}, {"identity", participant.identity}}},
                {"reason", reason}},
               participant.session);
+}
+
+bool SignalingHub::tell(SessionId session, const json& message) {
+    Connection* connection = joined(session);
+    if (!connection) return false;
+    send(*connection, message);
+    return true;
+}
+
+bool SignalingHub::close_link(SessionId session, std::string_view reason) {
+    auto it = connections_.find(session);
+    if (it == connections_.end()) return false;
+    if (it->second.state != State::closing) close(it->second, CloseCode::normal, reason);
+    return true;
+}
+
+SignalingHub::Connection* SignalingHub::joined(SessionId session) {
+    auto it = connections_.find(session);
+    return it == connections_.end() || it->second.state != State::joined ? nullptr : &it->second;
 }
 
 }  // namespace rollcall::signaling

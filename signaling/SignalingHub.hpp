@@ -13,11 +13,11 @@
 
 #include "room/AuditLog.hpp"
 #include "room/Roster.hpp"
-#include "room/RosterAuditor.hpp"
-#include "sfu/MediaPlane.hpp"
+#include "sfu/MediaControl.hpp"
 #include "sfu/OfferPlan.hpp"
 #include "signaling/ClientLink.hpp"
 #include "signaling/RateLimiter.hpp"
+#include "signaling/RollCall.hpp"
 #include "signaling/ServerConfig.hpp"
 #include "signaling/SignalingStats.hpp"
 
@@ -31,14 +31,14 @@ using SessionId = std::uint64_t;
 // The signaling protocol (docs/protocol.md) over any number of client links. It owns the
 // per-connection state and is the only writer of the roster. Single-threaded: every call
 // comes from the signaling thread.
-class SignalingHub final : public sfu::MediaEvents {
+class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
   public:
     using Clock = std::chrono::steady_clock;
 
     // `media` may be null (no media plane: publish is refused with media_unavailable);
     // `audit` may be null (events are then only logged and counted).
     SignalingHub(const ServerConfig& config, const TokenVerifier& verifier, room::Roster& roster,
-                 SignalingStats& stats, sfu::MediaPlane* media = nullptr,
+                 SignalingStats& stats, sfu::MediaControl* media = nullptr,
                  room::AuditLog* audit = nullptr);
     ~SignalingHub() override;
     SignalingHub(const SignalingHub&) = delete;
@@ -74,19 +74,8 @@ class SignalingHub final : public sfu::MediaEvents {
 
     std::size_t connection_count() const noexcept { return connections_.size(); }
     const room::Roster& roster() const noexcept { return roster_; }
-    const room::AuditLog* audit_log() const noexcept { return audit_; }
-    // The media plane's latest truth for a room (transports and consumers), for operators.
-    nlohmann::json media_json(std::string_view room) const;
-#ifdef ROLLCALL_FAULT_INJECTION
-    // Test hooks: "" or an error. `identity` may be empty (a stray nobody holds).
-    std::string plant_stray_transport(std::string_view room, std::string_view identity);
-    std::string plant_consumer(std::string_view room, std::string_view subscriber,
-                               std::string_view track_id);
-    // Binds another fingerprint to the participant's connection behind its back, as if its
-    // DTLS peer had been swapped: the live transport no longer matches (class 3).
-    std::string plant_fingerprint_swap(std::string_view room, std::string_view identity,
-                                       sfu::PeerRole role);
-#endif
+    RollCall& roll_call() noexcept { return roll_call_; }
+    const RollCall& roll_call() const noexcept { return roll_call_; }
 
   private:
     enum class State { awaiting_join, joined, closing };
@@ -109,56 +98,62 @@ class SignalingHub final : public sfu::MediaEvents {
         bool echo = false;             // the session publishes in echo mode
         bool publish_pending = false;  // a publish offer is with the media plane
         std::map<std::string, std::string> published;  // publisher mid → track id
-        std::string audience_sent;  // the last "audience" message, to send only changes
     };
 
-    void handle_join(Connection& connection, SessionId session, const ClientMessage& message,
-                     std::int64_t unix_now);
-    void handle_leave(Connection& connection, SessionId session, const ClientMessage& message,
-                      Clock::time_point now);
-    void handle_publish(Connection& connection, SessionId session, const ClientMessage& message);
-    void handle_publish_echo(Connection& connection, SessionId session,
-                             const ClientMessage& message);
+    // The participant a join asks to be, once its token and options check out; else the
+    // failure is sent and the connection closed.
+    std::optional<room::Participant> admit(Connection& connection, const ClientMessage& message,
+                                           std::int64_t unix_now);
+    void handle_join(Connection& connection, const ClientMessage& message, std::int64_t unix_now);
+    void handle_leave(Connection& connection, const ClientMessage& message, Clock::time_point now);
+    // A join that replaced `replaced` (the same identity): it is ejected.
+    void eject_replaced(const room::Participant& replaced, const std::string& room);
+
+    // The media half (SignalingHubMedia.cpp).
+    void handle_publish(Connection& connection, const ClientMessage& message);
+    void handle_publish_echo(Connection& connection, const ClientMessage& message);
+    std::vector<room::Track> name_tracks(const Connection& connection, sfu::OfferPlan& plan,
+                                         const nlohmann::json* sources);
     // Applies a publish answer's outcome to the roster and tells the room.
-    void publish_done(SessionId session, const nlohmann::json& ref,
-                      std::optional<std::string> answer, const std::string& code,
-                      const std::string& text, std::vector<room::Track> tracks,
+    void publish_done(SessionId session, const nlohmann::json& ref, const sfu::MediaResult& result,
+                      const std::string& answer, std::vector<room::Track> tracks,
                       nlohmann::json rejected);
     void handle_unpublish(Connection& connection, const ClientMessage& message);
     void handle_mute(Connection& connection, const ClientMessage& message);
     void handle_subscribe(Connection& connection, const ClientMessage& message, bool subscribe);
-    void handle_subscribe_answer(Connection& connection, SessionId session,
-                                 const ClientMessage& message);
-    // The offer in `message`, checked and planned; on failure the error is sent.
+    void handle_subscribe_answer(Connection& connection, const ClientMessage& message);
+    void handle_renegotiate(Connection& connection, const ClientMessage& message);
+    void handle_trickle(Connection& connection, const ClientMessage& message);
+    // The offer in `message`, planned by the media layer; on failure the error is sent.
     std::optional<sfu::OfferPlan> plan_offer(Connection& connection, const ClientMessage& message,
                                              sfu::OfferMode mode = sfu::OfferMode::echo);
+    // The fingerprint bound to the connection in `role`, or a refusal sent (and recorded).
+    bool check_fingerprint(Connection& connection, sfu::PeerRole role,
+                           const transport::SdpFingerprint& offered, const nlohmann::json* ref);
     // Tells the media plane what `identity` should receive (its roster subscriptions).
     void sync_subscriptions(std::string_view room, std::string_view identity);
-    void sync_room_subscriptions(std::string_view room, SessionId except);
     // Auto-subscribes the room's other participants to a new track.
     void auto_subscribe(std::string_view room, const room::Participant& publisher,
                         const room::Track& track);
     void remove_tracks(Connection& connection, const std::vector<std::string>& track_ids);
-    void handle_renegotiate(Connection& connection, SessionId session,
-                            const ClientMessage& message);
-    void handle_trickle(Connection& connection, SessionId session, const ClientMessage& message);
     // Sends `answer` with the sections it did not accept (or the error) for request `ref` if
     // the session is still there.
     void deliver_answer(SessionId session, const nlohmann::json& ref,
-                        std::optional<std::string> answer, const std::string& code,
-                        const std::string& text, nlohmann::json rejected);
-    void end_media(Connection& connection, SessionId session);
-    // Roll call (SignalingHubAudit.cpp).
-    void act_on(const std::string& room, const room::Finding& finding, Clock::time_point now);
-    void record(room::AuditEvent event, bool ejection);
-    void expire_disconnected(Clock::time_point now);
-    void send_audiences(const sfu::RoomTruth& truth);
-    // A fingerprint other than the bound one: refused and recorded; false when refused.
-    bool check_fingerprint(Connection& connection, sfu::PeerRole role,
-                           const transport::SdpFingerprint& offered, const nlohmann::json* ref);
-    void tell(SessionId session, const nlohmann::json& message);
-    bool admit_rate(Connection& connection, Clock::time_point now);
+                        const sfu::MediaResult& result, const std::string& answer,
+                        nlohmann::json rejected);
+    void end_media(Connection& connection);
+    // The joined connection of `session`, or null.
+    Connection* joined(SessionId session);
 
+    // RollCallHost
+    bool tell(SessionId session, const nlohmann::json& message) override;
+    bool close_link(SessionId session, std::string_view reason) override;
+    void announce_left(const room::Participant& participant, std::string_view room,
+                       std::string_view reason) override;
+    void media_failed(SessionId session, sfu::PeerRole role, const std::string& reason) override;
+    void sync_room_subscriptions(std::string_view room, SessionId except) override;
+
+    bool admit_rate(Connection& connection, Clock::time_point now);
     void send(Connection& connection, const nlohmann::json& message);
     void send_error(Connection& connection, std::string_view code, std::string_view message,
                     const nlohmann::json* ref = nullptr);
@@ -168,18 +163,14 @@ class SignalingHub final : public sfu::MediaEvents {
     void close(Connection& connection, CloseCode code, std::string_view reason);
     // Tells everyone in `room` but `except` about a roster change.
     void broadcast(std::string_view room, const nlohmann::json& message, SessionId except);
-    void announce_left(const room::Participant& participant, std::string_view room,
-                       std::string_view reason);
 
     const ServerConfig& config_;
     const TokenVerifier& verifier_;
     room::Roster& roster_;
     SignalingStats& stats_;
-    sfu::MediaPlane* media_;
-    room::AuditLog* audit_;
+    sfu::MediaControl* media_;
+    RollCall roll_call_;
     std::unordered_map<SessionId, Connection> connections_;
-    std::map<std::string, sfu::RoomTruth, std::less<>> media_truth_;  // by room, the latest
-    std::set<std::pair<sfu::TransportId, std::string>> acted_on_;     // ejections already recorded
     SessionId next_session_ = 1;
 };
 

@@ -25,8 +25,7 @@ json rejected_json(const std::vector<sfu::RejectedSection>& rejected) {
     return out;
 }
 
-void SignalingHub::handle_publish(Connection& connection, SessionId session,
-                                  const ClientMessage& message) {
+void SignalingHub::handle_publish(Connection& connection, const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     if (!media_) {
         send_error(connection, "media_unavailable", "this server runs without a media plane", ref);
@@ -43,7 +42,7 @@ void SignalingHub::handle_publish(Connection& connection, SessionId session,
             return;
         }
         if (echo->get<bool>()) {
-            handle_publish_echo(connection, session, message);
+            handle_publish_echo(connection, message);
             return;
         }
     }
@@ -83,8 +82,26 @@ void SignalingHub::handle_publish(Connection& connection, SessionId session,
         return;
     roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::publisher,
                              plan->remote.fingerprint);
+    std::vector<room::Track> tracks = name_tracks(connection, *plan, sources);
+    if (connection.media_mid.empty()) connection.media_mid = plan->tracks.front().mid;
+    connection.publish_pending = true;
+    json rejected = rejected_json(plan->rejected);
+    const SessionId session = connection.id;
+    media_->publish(
+        session, connection.room, std::move(*plan),
+        [this, session, reference = message.ref, tracks = std::move(tracks),
+         rejected = std::move(rejected)](sfu::MediaResult result, std::string answer) mutable {
+            publish_done(session, reference, result, answer, std::move(tracks),
+                         std::move(rejected));
+        });
+}
+
+// The roster's tracks for a planned offer: a section that keeps its mid (and kind) keeps its
+// track id and mute state; each plan track learns its id.
+std::vector<room::Track> SignalingHub::name_tracks(const Connection& connection,
+                                                   sfu::OfferPlan& plan, const json* sources) {
     std::vector<room::Track> tracks;
-    for (sfu::OfferedTrack& offered : plan->tracks) {
+    for (sfu::OfferedTrack& offered : plan.tracks) {
         const std::string kind(transport::to_string(offered.kind));
         room::Track track;
         auto known = connection.published.find(offered.mid);
@@ -102,30 +119,20 @@ void SignalingHub::handle_publish(Connection& connection, SessionId session,
         offered.track_id = track.id;
         tracks.push_back(std::move(track));
     }
-    if (connection.media_mid.empty()) connection.media_mid = plan->tracks.front().mid;
-    connection.publish_pending = true;
-    json rejected = rejected_json(plan->rejected);
-    media_->publish(session, connection.room, std::move(*plan),
-                    [this, session, reference = message.ref, tracks = std::move(tracks),
-                     rejected = std::move(rejected)](std::optional<std::string> answer,
-                                                     std::string code, std::string text) mutable {
-                        publish_done(session, reference, std::move(answer), code, text,
-                                     std::move(tracks), std::move(rejected));
-                    });
+    return tracks;
 }
 
 void SignalingHub::publish_done(SessionId session, const json& reference,
-                                std::optional<std::string> answer, const std::string& code,
-                                const std::string& text, std::vector<room::Track> tracks,
-                                json rejected) {
+                                const sfu::MediaResult& result, const std::string& answer,
+                                std::vector<room::Track> tracks, json rejected) {
     auto it = connections_.find(session);
     if (it == connections_.end() || it->second.state == State::closing) return;
     Connection& connection = it->second;
     connection.publish_pending = false;
     const json* ref = reference.is_null() ? nullptr : &reference;
-    if (!answer) {
+    if (!result.ok()) {
         if (connection.published.empty()) connection.media_mid.clear();
-        send_error(connection, code, text, ref);
+        send_error(connection, sfu::to_string(result.code), result.message, ref);
         return;
     }
     const room::Participant* self = roster_.find(connection.room, connection.identity);
@@ -146,7 +153,7 @@ void SignalingHub::publish_done(SessionId session, const json& reference,
         if (roster_.add_track(connection.room, connection.identity, track)) added.push_back(track);
     }
     json reply = {{"type", "answer"},
-                  {"sdp", *answer},
+                  {"sdp", answer},
                   {"tracks", json::array()},
                   {"rejected", std::move(rejected)}};
     for (const auto& track : tracks) {
@@ -315,8 +322,7 @@ void SignalingHub::handle_subscribe(Connection& connection, const ClientMessage&
     send(connection, reply);
 }
 
-void SignalingHub::handle_subscribe_answer(Connection& connection, SessionId session,
-                                           const ClientMessage& message) {
+void SignalingHub::handle_subscribe_answer(Connection& connection, const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto sdp = message.body.find("sdp");
     auto version = message.body.find("version");
@@ -326,37 +332,33 @@ void SignalingHub::handle_subscribe_answer(Connection& connection, SessionId ses
                    "subscribe_answer needs a string \"sdp\" and the offer's \"version\"", ref);
         return;
     }
-    std::string parse_error;
-    auto parsed = transport::parse_sdp(sdp->get_ref<const std::string&>(), parse_error);
-    if (!parsed) {
-        send_error(connection, "sdp_malformed", parse_error, ref);
-        return;
-    }
-    sfu::PlanError plan_error;
-    auto answer = sfu::plan_subscriber_answer(*parsed, plan_error);
+    sfu::MediaResult error;
+    auto answer = sfu::plan_subscriber_answer(sdp->get_ref<const std::string&>(), error);
     if (!answer) {
-        send_error(connection, plan_error.code, plan_error.message, ref);
+        send_error(connection, sfu::to_string(error.code), error.message, ref);
         return;
     }
+    const SessionId session = connection.id;
     if (!media_ || !media_->has(session) || media_->has_echo(session)) {
         send_error(connection, "no_transport", "there is no subscription to answer", ref);
         return;
     }
-    if (!check_fingerprint(connection, sfu::PeerRole::subscriber, answer->remote.fingerprint, ref))
+    if (!check_fingerprint(connection, sfu::PeerRole::subscriber, answer->remote.fingerprint,
+                           ref)) {
         return;
+    }
     roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::subscriber,
                              answer->remote.fingerprint);
-    media_->subscriber_answer(
-        session, std::move(*answer), version->get<std::uint64_t>(),
-        [this, session, reference = message.ref](std::string code, std::string text) {
-            auto it = connections_.find(session);
-            if (it == connections_.end() || it->second.state == State::closing) return;
-            send_error(it->second, code, text, reference.is_null() ? nullptr : &reference);
-        });
+    media_->subscriber_answer(session, std::move(*answer), version->get<std::uint64_t>(),
+                              [this, session, reference = message.ref](sfu::MediaResult result) {
+                                  Connection* still = joined(session);
+                                  if (!still) return;
+                                  send_error(*still, sfu::to_string(result.code), result.message,
+                                             reference.is_null() ? nullptr : &reference);
+                              });
 }
 
-void SignalingHub::handle_publish_echo(Connection& connection, SessionId session,
-                                       const ClientMessage& message) {
+void SignalingHub::handle_publish_echo(Connection& connection, const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     const room::Participant* self = roster_.find(connection.room, connection.identity);
     if (!self->grants.can_subscribe) {
@@ -365,23 +367,25 @@ void SignalingHub::handle_publish_echo(Connection& connection, SessionId session
     }
     auto plan = plan_offer(connection, message);
     if (!plan) return;
+    const SessionId session = connection.id;
     if (media_->has(session)) {
         send_error(connection, "already_publishing", "this session already has a transport", ref);
         return;
     }
-    if (!check_fingerprint(connection, sfu::PeerRole::publisher, plan->remote.fingerprint, ref))
+    if (!check_fingerprint(connection, sfu::PeerRole::publisher, plan->remote.fingerprint, ref)) {
         return;
+    }
     roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::publisher,
                              plan->remote.fingerprint);
     connection.echo = true;
     connection.media_mid = plan->tracks.front().mid;
     json rejected = rejected_json(plan->rejected);
-    media_->publish_echo(
-        session, connection.room, std::move(*plan),
-        [this, session, reference = message.ref, rejected = std::move(rejected)](
-            std::optional<std::string> answer, std::string code, std::string text) mutable {
-            deliver_answer(session, reference, std::move(answer), code, text, std::move(rejected));
-        });
+    media_->publish_echo(session, connection.room, std::move(*plan),
+                         [this, session, reference = message.ref, rejected = std::move(rejected)](
+                             sfu::MediaResult result, std::string answer) mutable {
+                             deliver_answer(session, reference, result, answer,
+                                            std::move(rejected));
+                         });
 }
 
 std::optional<sfu::OfferPlan> SignalingHub::plan_offer(Connection& connection,
@@ -393,42 +397,47 @@ std::optional<sfu::OfferPlan> SignalingHub::plan_offer(Connection& connection,
         send_error(connection, "malformed_message", "needs a string \"sdp\" (an offer)", ref);
         return std::nullopt;
     }
-    std::string parse_error;
-    auto offer = transport::parse_sdp(sdp->get_ref<const std::string&>(), parse_error);
-    if (!offer) {
-        send_error(connection, "sdp_malformed", parse_error, ref);
-        return std::nullopt;
-    }
-    sfu::PlanError plan_error;
-    auto plan = sfu::plan_offer(*offer, mode, plan_error);
-    if (!plan) send_error(connection, plan_error.code, plan_error.message, ref);
+    sfu::MediaResult error;
+    auto plan = sfu::plan_offer(sdp->get_ref<const std::string&>(), mode, error);
+    if (!plan) send_error(connection, sfu::to_string(error.code), error.message, ref);
     return plan;
 }
 
+bool SignalingHub::check_fingerprint(Connection& connection, sfu::PeerRole role,
+                                     const transport::SdpFingerprint& offered, const json* ref) {
+    if (roll_call_.fingerprint_allowed(connection.room, connection.identity, connection.id, role,
+                                       offered)) {
+        return true;
+    }
+    send_error(connection, "fingerprint_changed",
+               "the DTLS fingerprint differs from the one this session signaled", ref);
+    return false;
+}
+
 void SignalingHub::deliver_answer(SessionId session, const json& reference,
-                                  std::optional<std::string> answer, const std::string& code,
-                                  const std::string& text, json rejected) {
+                                  const sfu::MediaResult& result, const std::string& answer,
+                                  json rejected) {
     auto it = connections_.find(session);
     if (it == connections_.end() || it->second.state == State::closing) {
         if (media_) media_->close(session);
         return;
     }
     const json* ref = reference.is_null() ? nullptr : &reference;
-    if (!answer) {
-        end_media(it->second, session);
-        send_error(it->second, code, text, ref);
+    if (!result.ok()) {
+        end_media(it->second);
+        send_error(it->second, sfu::to_string(result.code), result.message, ref);
         return;
     }
-    json reply = {{"type", "answer"}, {"sdp", *answer}, {"rejected", std::move(rejected)}};
+    json reply = {{"type", "answer"}, {"sdp", answer}, {"rejected", std::move(rejected)}};
     if (ref) reply["ref"] = *ref;
     send(it->second, reply);
 }
 
-void SignalingHub::handle_renegotiate(Connection& connection, SessionId session,
-                                      const ClientMessage& message) {
+void SignalingHub::handle_renegotiate(Connection& connection, const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto plan = plan_offer(connection, message);
     if (!plan) return;
+    const SessionId session = connection.id;
     if (!media_ || !media_->has_echo(session)) {
         send_error(connection, "no_transport",
                    "renegotiate restarts an echo transport; conferencing sends a new publish offer",
@@ -438,13 +447,12 @@ void SignalingHub::handle_renegotiate(Connection& connection, SessionId session,
     media_->restart_ice(
         session, std::move(plan->remote),
         [this, session, reference = message.ref, rejected = rejected_json(plan->rejected)](
-            std::optional<std::string> answer, std::string code, std::string text) mutable {
-            deliver_answer(session, reference, std::move(answer), code, text, std::move(rejected));
+            sfu::MediaResult result, std::string answer) mutable {
+            deliver_answer(session, reference, result, answer, std::move(rejected));
         });
 }
 
-void SignalingHub::handle_trickle(Connection& connection, SessionId session,
-                                  const ClientMessage& message) {
+void SignalingHub::handle_trickle(Connection& connection, const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto candidate = message.body.find("candidate");
     if (candidate == message.body.end() || candidate->is_null() ||
@@ -455,31 +463,31 @@ void SignalingHub::handle_trickle(Connection& connection, SessionId session,
         send_error(connection, "malformed_message", "\"candidate\" must be a string", ref);
         return;
     }
-    auto parsed = transport::parse_candidate(candidate->get_ref<const std::string&>());
+    auto parsed = sfu::parse_remote_candidate(candidate->get_ref<const std::string&>());
     if (!parsed) {
         send_error(connection, "bad_candidate", "not an ICE candidate line", ref);
         return;
     }
     auto role = sfu::PeerRole::publisher;
     if (auto target = message.body.find("target"); target != message.body.end()) {
-        if (*target == "subscriber")
+        if (*target == "subscriber") {
             role = sfu::PeerRole::subscriber;
-        else if (*target != "publisher") {
+        } else if (*target != "publisher") {
             send_error(connection, "malformed_message",
                        "\"target\" is \"publisher\" or \"subscriber\"", ref);
             return;
         }
     }
-    if (!media_ || !media_->has(session)) {
+    if (!media_ || !media_->has(connection.id)) {
         send_error(connection, "no_transport",
                    "publish or answer a subscription first; then trickle", ref);
         return;
     }
-    media_->add_remote_candidate(session, role, *parsed);
+    media_->add_remote_candidate(connection.id, role, *parsed);
 }
 
-void SignalingHub::end_media(Connection& connection, SessionId session) {
-    if (media_ && media_->has(session)) media_->close(session);
+void SignalingHub::end_media(Connection& connection) {
+    if (media_ && media_->has(connection.id)) media_->close(connection.id);
     connection.media_mid.clear();
     connection.subscriber_mid.clear();
     connection.published.clear();
@@ -515,7 +523,7 @@ void SignalingHub::on_media_failed(SessionId session, sfu::PeerRole role,
     if (it == connections_.end()) return;
     Connection& connection = it->second;
     if (connection.echo || connection.state == State::closing) {
-        end_media(connection, session);
+        end_media(connection);
     } else if (role == sfu::PeerRole::publisher) {
         // The worker dropped the transport and its producers: the tracks are gone.
         std::vector<std::string> ids;
@@ -533,6 +541,14 @@ void SignalingHub::on_media_failed(SessionId session, sfu::PeerRole role,
                       {"target", sfu::to_string(role)},
                       {"state", "failed"},
                       {"reason", reason}});
+}
+
+void SignalingHub::media_failed(SessionId session, sfu::PeerRole role, const std::string& reason) {
+    on_media_failed(session, role, reason);
+}
+
+void SignalingHub::on_media_truth(const sfu::MediaTruth& truth) {
+    roll_call_.on_media_truth(truth);
 }
 
 void SignalingHub::on_subscriber_offer(SessionId session, const sfu::SubscriberOffer& offer) {

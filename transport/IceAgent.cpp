@@ -206,22 +206,14 @@ void IceAgent::selected_pair_changed() {
     NiceCandidate* remote = nullptr;
     paths.diverted = nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) &&
                      remote && !nice_address_equal(&remote->addr, &paths.pinned);
-    destroy_source(unverified_timer_);
+    unverified_timer_.cancel();
     // A pair back to an address that authenticated before (the client's previous NAT mapping,
     // say) is no stranger; media still goes where the newest authenticated packet came from.
     if (!paths.diverted || paths.restarting || paths.was_verified(remote->addr)) return;
-    unverified_timer_ = g_timeout_source_new(kUnverifiedPathReportMs);
-    g_source_set_callback(
-        unverified_timer_,
-        [](gpointer self_ptr) -> gboolean {
-            auto* self = static_cast<IceAgent*>(self_ptr);
-            g_source_unref(self->unverified_timer_);
-            self->unverified_timer_ = nullptr;
-            self->report_unverified_path();
-            return G_SOURCE_REMOVE;
-        },
-        this, nullptr);
-    g_source_attach(unverified_timer_, context_);
+    unverified_timer_.start(context_, std::chrono::milliseconds(kUnverifiedPathReportMs), [this] {
+        report_unverified_path();
+        return false;
+    });
 }
 
 void IceAgent::report_unverified_path() {
@@ -353,7 +345,7 @@ void IceAgent::close() {
     state_ = IceState::closed;
     for (GSource*& source : socket_sources_) destroy_source(source);
     socket_sources_.clear();
-    destroy_source(unverified_timer_);
+    unverified_timer_.cancel();
     paths_->release();
     paths_->pinned_set = false;
     paths_->diverted = false;

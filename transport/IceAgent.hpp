@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "transport/MainLoop.hpp"
 #include "transport/Sdp.hpp"
 
 using GMainContext = struct _GMainContext;
@@ -102,7 +103,7 @@ class IceAgent {
     std::vector<SdpCandidate> local_candidates_;
     std::size_t remote_candidates_ = 0;
     std::vector<GSource*> socket_sources_;
-    GSource* unverified_timer_ = nullptr;
+    GlibTimer unverified_timer_;
     std::unique_ptr<Paths> paths_;
 };
 

@@ -24,9 +24,9 @@ WebRtcTransport::WebRtcTransport(GMainContext* context,
       dtls_(identity_, *this) {}
 
 WebRtcTransport::~WebRtcTransport() {
-    destroy_source(path_watch_);
-    destroy_source(dtls_timer_);
-    destroy_source(handshake_deadline_);
+    path_watch_.cancel();
+    dtls_timer_.cancel();
+    handshake_deadline_.cancel();
     ice_.close();
 }
 
@@ -61,18 +61,10 @@ std::string WebRtcTransport::set_remote(const RemoteTransportParameters& remote)
         return "bad ICE credentials";
     for (const auto& candidate : remote.candidates) ice_.add_remote_candidate(candidate);
     remote_set_ = true;
-    handshake_deadline_ = g_timeout_source_new(kHandshakeTimeoutMs);
-    g_source_set_callback(
-        handshake_deadline_,
-        [](gpointer self_ptr) -> gboolean {
-            auto* self = static_cast<WebRtcTransport*>(self_ptr);
-            g_source_unref(self->handshake_deadline_);
-            self->handshake_deadline_ = nullptr;
-            if (!self->connected()) self->fail("ICE and DTLS did not complete within 10 s");
-            return G_SOURCE_REMOVE;
-        },
-        this, nullptr);
-    g_source_attach(handshake_deadline_, context_);
+    handshake_deadline_.start(context_, std::chrono::milliseconds(kHandshakeTimeoutMs), [this] {
+        if (!connected()) fail("ICE and DTLS did not complete within 10 s");
+        return false;
+    });
     return {};
 }
 
@@ -90,9 +82,9 @@ std::string WebRtcTransport::restart_ice(const std::string& ufrag, const std::st
 }
 
 void WebRtcTransport::close() {
-    destroy_source(path_watch_);
-    destroy_source(dtls_timer_);
-    destroy_source(handshake_deadline_);
+    path_watch_.cancel();
+    dtls_timer_.cancel();
+    handshake_deadline_.cancel();
     dtls_.close();  // close_notify, sent while ICE still can
     ice_.close();
     srtp_.reset();
@@ -115,7 +107,7 @@ void WebRtcTransport::on_ice_state(IceState state) {
         fail(connected() ? "ICE consent expired" : "ICE connectivity checks failed");
         return;
     }
-    if (state == IceState::connected) destroy_source(path_watch_);
+    if (state == IceState::connected) path_watch_.cancel();
     // DTLS only after ICE has validated the pair: no ClientHello race.
     if (state == IceState::connected && dtls_.state() == DtlsState::idle) {
         dtls_.start(role_);
@@ -131,22 +123,12 @@ void WebRtcTransport::on_ice_unverified_path(const std::string& established,
 }
 
 void WebRtcTransport::watch_media_path() {
-    if (path_watch_) return;
-    path_watch_ = g_timeout_source_new(1000);
-    g_source_set_callback(
-        path_watch_,
-        [](gpointer self_ptr) -> gboolean {
-            auto* self = static_cast<WebRtcTransport*>(self_ptr);
-            if (self->ice_.authenticated_within(std::chrono::milliseconds(kConsentTimeoutMs)))
-                return G_SOURCE_CONTINUE;
-            g_source_unref(self->path_watch_);
-            self->path_watch_ = nullptr;
-            self->fail(
-                "ICE consent expired and nothing authenticated from the media path for 30 s");
-            return G_SOURCE_REMOVE;
-        },
-        this, nullptr);
-    g_source_attach(path_watch_, context_);
+    if (path_watch_.active()) return;
+    path_watch_.start(context_, std::chrono::seconds(1), [this] {
+        if (ice_.authenticated_within(std::chrono::milliseconds(kConsentTimeoutMs))) return true;
+        fail("ICE consent expired and nothing authenticated from the media path for 30 s");
+        return false;
+    });
 }
 
 void WebRtcTransport::on_ice_data(std::span<const std::uint8_t> datagram) {
@@ -250,8 +232,8 @@ void WebRtcTransport::on_dtls_send(std::span<const std::uint8_t> datagram) {
 }
 
 void WebRtcTransport::on_dtls_connected(const DtlsKeys& keys) {
-    destroy_source(dtls_timer_);
-    destroy_source(handshake_deadline_);
+    dtls_timer_.cancel();
+    handshake_deadline_.cancel();
     srtp_ = SrtpSession::create(keys.profile, keys.local_key_salt, keys.remote_key_salt);
     if (!srtp_) {
         fail("cannot create the SRTP session");
@@ -276,23 +258,14 @@ std::optional<SrtpProfile> WebRtcTransport::srtp_profile() const {
 }
 
 void WebRtcTransport::schedule_dtls_timer() {
-    destroy_source(dtls_timer_);
+    dtls_timer_.cancel();
     auto timeout = dtls_.next_timeout();
     if (!timeout) return;
-    dtls_timer_ =
-        g_timeout_source_new(static_cast<guint>(std::max<std::int64_t>(timeout->count(), 1)));
-    g_source_set_callback(
-        dtls_timer_,
-        [](gpointer self_ptr) -> gboolean {
-            auto* self = static_cast<WebRtcTransport*>(self_ptr);
-            g_source_unref(self->dtls_timer_);
-            self->dtls_timer_ = nullptr;
-            self->dtls_.on_timeout();
-            self->schedule_dtls_timer();
-            return G_SOURCE_REMOVE;
-        },
-        this, nullptr);
-    g_source_attach(dtls_timer_, context_);
+    dtls_timer_.start(context_, std::max(*timeout, std::chrono::milliseconds(1)), [this] {
+        dtls_.on_timeout();
+        schedule_dtls_timer();  // replaces this one
+        return false;
+    });
 }
 
 void WebRtcTransport::fail(std::string_view reason) {

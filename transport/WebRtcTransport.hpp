@@ -10,11 +10,10 @@
 
 #include "transport/DtlsTransport.hpp"
 #include "transport/IceAgent.hpp"
+#include "transport/MainLoop.hpp"
 #include "transport/RtpPacket.hpp"
 #include "transport/Sdp.hpp"
 #include "transport/SrtpSession.hpp"
-
-using GSource = struct _GSource;
 
 namespace rollcall::transport {
 
@@ -139,9 +138,9 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
     DtlsRole role_ = DtlsRole::server;
     std::set<std::uint32_t> allowed_ssrcs_;
     TransportCounters counters_;
-    GSource* dtls_timer_ = nullptr;
-    GSource* path_watch_ = nullptr;  // ICE failed but the media path is alive: watching it
-    GSource* handshake_deadline_ = nullptr;
+    GlibTimer dtls_timer_;
+    GlibTimer path_watch_;  // ICE failed but the media path is alive: watching it
+    GlibTimer handshake_deadline_;
     bool failed_ = false;
     bool offering_ = false;
     bool remote_set_ = false;

@@ -39,7 +39,7 @@ std::string replace(std::string text, const std::string& from, const std::string
 }
 
 TEST(OfferPlan, AnswersChromiumWithOpusAndVp8) {
-    PlanError error;
+    MediaResult error;
     auto plan = plan_echo(parse(chromium_offer()), error);
     ASSERT_TRUE(plan) << error.message;
     ASSERT_EQ(plan->tracks.size(), 2u);
@@ -59,19 +59,19 @@ TEST(OfferPlan, AnswersChromiumWithOpusAndVp8) {
 }
 
 TEST(OfferPlan, RefusesSdes) {
-    PlanError error;
+    MediaResult error;
     const std::string offer =
         replace(chromium_offer(), "a=rtcp-mux\r\n",
                 "a=rtcp-mux\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n");
     EXPECT_FALSE(plan_echo(parse(offer), error));
-    EXPECT_EQ(error.code, "sdes_not_supported");
+    EXPECT_EQ(error.code, MediaError::sdes_not_supported);
 }
 
 TEST(OfferPlan, RefusesPlainRtp) {
-    PlanError error;
+    MediaResult error;
     EXPECT_FALSE(
         plan_echo(parse(replace(chromium_offer(), "UDP/TLS/RTP/SAVPF", "RTP/AVP")), error));
-    EXPECT_EQ(error.code, "unsupported_transport");
+    EXPECT_EQ(error.code, MediaError::unsupported_transport);
 }
 
 TEST(OfferPlan, RefusesAMissingFingerprint) {
@@ -81,29 +81,29 @@ TEST(OfferPlan, RefusesAMissingFingerprint) {
     for (std::string line; std::getline(lines, line);) {
         if (line.rfind("a=fingerprint", 0) != 0) without += line + "\n";
     }
-    PlanError error;
+    MediaResult error;
     EXPECT_FALSE(plan_echo(parse(without), error));
-    EXPECT_EQ(error.code, "fingerprint_missing");
+    EXPECT_EQ(error.code, MediaError::fingerprint_missing);
 }
 
 TEST(OfferPlan, RequiresBundleAndRtcpMux) {
-    PlanError error;
+    MediaResult error;
     EXPECT_FALSE(plan_echo(
         parse(replace(chromium_offer(), "a=group:BUNDLE 0 1", "a=group:BUNDLE 0")), error));
-    EXPECT_EQ(error.code, "bundle_required");
+    EXPECT_EQ(error.code, MediaError::bundle_required);
     EXPECT_FALSE(plan_echo(parse(replace(chromium_offer(), "a=rtcp-mux\r\n", "")), error));
-    EXPECT_EQ(error.code, "rtcp_mux_required");
+    EXPECT_EQ(error.code, MediaError::rtcp_mux_required);
 }
 
 TEST(OfferPlan, NothingToEchoIsAnError) {
-    PlanError error;
+    MediaResult error;
     EXPECT_FALSE(plan_echo(parse(replace(chromium_offer(), "a=sendrecv", "a=recvonly")), error));
-    EXPECT_EQ(error.code, "no_media");
+    EXPECT_EQ(error.code, MediaError::no_media);
 }
 
 // Firefox's video section is port 0 with a=bundle-only (max-bundle): a live track.
 TEST(OfferPlan, PublishesFirefoxVideoFromItsBundleOnlySection) {
-    PlanError error;
+    MediaResult error;
     auto plan = plan_offer(parse(firefox_offer()), OfferMode::publish, error);
     ASSERT_TRUE(plan) << error.message;
     ASSERT_EQ(plan->tracks.size(), 2u);
@@ -129,7 +129,7 @@ TEST(OfferPlan, PublishesFirefoxVideoFromItsBundleOnlySection) {
 }
 
 TEST(OfferPlan, EchoesFirefoxVideoToo) {
-    PlanError error;
+    MediaResult error;
     auto plan = plan_echo(parse(firefox_offer()), error);
     ASSERT_TRUE(plan) << error.message;
     ASSERT_EQ(plan->tracks.size(), 2u);
@@ -137,7 +137,7 @@ TEST(OfferPlan, EchoesFirefoxVideoToo) {
 }
 
 TEST(OfferPlan, AStoppedSectionIsQuietlyInactive) {
-    PlanError error;
+    MediaResult error;
     // Port 0 without a=bundle-only: Firefox's stopped transceiver (also dropped from BUNDLE).
     std::string offer = replace(firefox_offer(), "a=bundle-only\r\n", "");
     offer = replace(offer, "a=group:BUNDLE 0 1", "a=group:BUNDLE 0");
@@ -152,7 +152,7 @@ TEST(OfferPlan, AStoppedSectionIsQuietlyInactive) {
 }
 
 TEST(OfferPlan, SaysWhyASendingSectionWasNotAccepted) {
-    PlanError error;
+    MediaResult error;
     std::string offer =
         replace(firefox_offer(), "a=rtpmap:120 VP8/90000", "a=rtpmap:120 H265/90000");
     offer = replace(offer, "a=rtpmap:121 VP9/90000", "a=rtpmap:121 H265/90000");
@@ -184,7 +184,7 @@ TEST(OfferPlan, SaysWhyASendingSectionWasNotAccepted) {
 
 // Firefox answering the server's subscriber offer: one port for the bundle, RTX accepted.
 TEST(OfferPlan, ReadsFirefoxSubscriberAnswer) {
-    PlanError error;
+    MediaResult error;
     auto answer = plan_subscriber_answer(parse(sample("firefox-153-answer.sdp")), error);
     ASSERT_TRUE(answer) << error.message;
     EXPECT_TRUE(answer->rejected_mids.empty());
@@ -206,13 +206,13 @@ TEST(OfferPlan, ReadsFirefoxSubscriberAnswer) {
 }
 
 TEST(OfferPlan, NoMediaErrorCarriesEachSectionsReason) {
-    PlanError error;
+    MediaResult error;
     std::string offer =
         replace(firefox_offer(), "a=rtpmap:109 opus/48000/2", "a=rtpmap:109 speex/48000/2");
     offer = replace(offer, "a=rtpmap:120 VP8/90000", "a=rtpmap:120 H265/90000");
     offer = replace(offer, "a=rtpmap:121 VP9/90000", "a=rtpmap:121 H265/90000");
     EXPECT_FALSE(plan_offer(parse(offer), OfferMode::publish, error));
-    EXPECT_EQ(error.code, "no_media");
+    EXPECT_EQ(error.code, MediaError::no_media);
     EXPECT_NE(error.message.find("mid 0: no codec rollcall can receive: it takes Opus"),
               std::string::npos)
         << error.message;

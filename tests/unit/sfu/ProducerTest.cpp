@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "sfu/Consumer.hpp"
 #include "sfu/Producer.hpp"
 #include "transport/ByteOrder.hpp"
 

@@ -2,10 +2,7 @@
 
 #include <memory>
 
-#include "signaling/FakeLink.hpp"
-#include "signaling/SignalingHub.hpp"
-#include "signaling/TestTokens.hpp"
-#include "signaling/Token.hpp"
+#include "signaling/HubFixture.hpp"
 
 namespace rollcall::signaling {
 namespace {
@@ -14,68 +11,7 @@ using nlohmann::json;
 using test::FakeLink;
 using Clock = std::chrono::steady_clock;
 
-json token_for(const std::string& identity, const std::string& room = "r1") {
-    json p = test::good_payload();
-    p["sub"] = identity;
-    p["name"] = identity + " name";
-    p["video"]["room"] = room;
-    return p;
-}
-
-class SignalingHubTest : public ::testing::Test {
-  protected:
-    SignalingHubTest() { config_.signaling.max_connections = 16; }
-
-    struct Client {
-        FakeLink link;
-        SessionId session = 0;
-    };
-
-    Client& connect() {
-        clients_.push_back(std::make_unique<Client>());
-        Client& c = *clients_.back();
-        c.session = hub().on_open(c.link, now_);
-        return c;
-    }
-
-    void say(Client& c, const json& message) {
-        hub().on_text(c.session, message.dump(), now_, test::now_unix());
-    }
-    void say_raw(Client& c, std::string_view text) {
-        hub().on_text(c.session, text, now_, test::now_unix());
-    }
-
-    Client& join(const std::string& identity, const std::string& room = "r1") {
-        Client& c = connect();
-        say(c, {{"type", "join"}, {"token", test::hs256(token_for(identity, room))}});
-        return c;
-    }
-
-    SignalingHub& hub() {
-        if (!hub_) {
-            verifier_ = std::make_unique<TokenVerifier>(keys(), TokenVerifier::Options{});
-            roster_ = std::make_unique<room::Roster>(
-                room::Roster::Limits{config_.max_rooms, config_.max_participants_per_room,
-                                     config_.auto_create_rooms, config_.empty_room_timeout});
-            hub_ = std::make_unique<SignalingHub>(config_, *verifier_, *roster_, stats_);
-        }
-        return *hub_;
-    }
-
-    static TokenKeys keys() {
-        TokenKeys k;
-        k.hmac_secrets[test::kKey] = test::kSecret;
-        return k;
-    }
-
-    ServerConfig config_;
-    SignalingStats stats_;
-    Clock::time_point now_ = Clock::now();
-    std::unique_ptr<TokenVerifier> verifier_;
-    std::unique_ptr<room::Roster> roster_;
-    std::unique_ptr<SignalingHub> hub_;
-    std::vector<std::unique_ptr<Client>> clients_;
-};
+class SignalingHubTest : public test::HubFixture {};
 
 TEST_F(SignalingHubTest, JoinAnswersWithSelfAndTheOthers) {
     join("alice");

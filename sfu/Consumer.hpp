@@ -1,0 +1,71 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "sfu/PacketCache.hpp"
+#include "sfu/Producer.hpp"
+#include "sfu/RtpRewriter.hpp"
+#include "transport/RtcpPacket.hpp"
+#include "transport/RtpPacket.hpp"
+
+namespace rollcall::sfu {
+
+// One producer's track as one subscriber receives it: its own SSRC, continuous sequence
+// numbers and timestamps (RtpRewriter), the subscriber leg's payload type, retransmissions
+// on RTX when the subscriber accepted it, and sender reports of its own.
+class Consumer {
+  public:
+    struct Spec {
+        std::string mid;  // on the subscriber's connection
+        std::uint32_t ssrc = 0;
+        std::uint8_t payload_type = 0;
+        std::uint32_t rtx_ssrc = 0;
+        std::uint8_t rtx_payload_type = 0;
+    };
+
+    Consumer(Producer& producer, Spec spec, ConsumerDownstream& downstream);
+    ~Consumer();
+    Consumer(const Consumer&) = delete;
+    Consumer& operator=(const Consumer&) = delete;
+
+    Producer& producer() const noexcept { return *producer_; }
+    const Spec& spec() const noexcept { return spec_; }
+    bool active() const noexcept { return active_; }
+    // Starts forwarding (the subscriber has the m-section); asks for a keyframe when the
+    // subscriber's transport is up (a keyframe sent before would be lost).
+    void activate(bool rtx, bool connected, Clock::time_point now);
+    // Forwarding stops; the next packet after resume() continues the numbering.
+    void pause() noexcept { active_ = false; }
+
+    // From Producer::receive: `packet` is the producer's shared buffer, rewritten in place
+    // for this subscriber; `sequence`, `timestamp` are the upstream values.
+    void forward(transport::RtpPacket& packet, std::uint16_t sequence, std::uint32_t timestamp,
+                 Clock::time_point now) noexcept;
+    // A NACK from the subscriber for this consumer's SSRC.
+    void on_nack(std::span<const transport::NackItem> items) noexcept;
+    // The publisher's SR, translated onto this leg's timeline.
+    void on_sender_report(const transport::SenderReport& report);
+
+    std::uint64_t packets_sent() const noexcept { return packets_; }
+    std::uint64_t retransmissions() const noexcept { return retransmissions_; }
+
+  private:
+    void retransmit(std::uint16_t output_sequence) noexcept;
+
+    Producer* producer_;
+    Spec spec_;
+    ConsumerDownstream& downstream_;
+    RtpRewriter rewriter_;
+    bool active_ = false;
+    bool rtx_ = false;
+    std::uint16_t rtx_sequence_ = 0;
+    std::uint64_t packets_ = 0;
+    std::uint64_t octets_ = 0;
+    std::uint64_t retransmissions_ = 0;
+    std::array<std::uint8_t, PacketCache::kMaxPacket + 2> rtx_buffer_{};
+};
+
+}  // namespace rollcall::sfu

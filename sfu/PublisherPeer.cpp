@@ -1,0 +1,133 @@
+#include "sfu/PublisherPeer.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace rollcall::sfu {
+
+using namespace transport;
+
+PublisherPeer::PublisherPeer(PeerHost& host, const TransportSetup& setup, std::string room,
+                             SessionId session)
+    : Peer(host, setup, std::move(room), session, PeerRole::publisher), rtcp_ssrc_(random_ssrc()) {}
+
+MediaResult PublisherPeer::negotiate(OfferPlan& plan) {
+    if (!started_) {
+        if (std::string error = transport().start(plan.remote); !error.empty()) {
+            return {MediaError::transport_failed, error};
+        }
+        started_ = true;
+        fingerprint_ = plan.remote.fingerprint;
+        remote_ufrag_ = plan.remote.ice_ufrag;
+        answer_ = plan.answer;
+    } else {
+        // The DTLS session is bound to the first fingerprint; a new one is not this peer.
+        if (plan.remote.fingerprint != fingerprint_) {
+            return {MediaError::fingerprint_changed,
+                    "the DTLS fingerprint differs from the one this connection is bound to"};
+        }
+        if (plan.remote.ice_ufrag != remote_ufrag_) {
+            if (std::string error = transport().restart_ice(
+                    plan.remote.ice_ufrag, plan.remote.ice_pwd, plan.remote.candidates);
+                !error.empty()) {
+                return {MediaError::transport_failed, error};
+            }
+            remote_ufrag_ = plan.remote.ice_ufrag;
+        }
+        transport().set_allowed_ssrcs(plan.remote.ssrcs);
+        plan.answer.origin_session_id = answer_.origin_session_id;
+        plan.answer.origin_version = answer_.origin_version + 1;
+        answer_ = plan.answer;
+    }
+    // Tracks that are gone, or whose SSRC changed, end; new ones start.
+    for (Producer* producer : std::vector<Producer*>(producers_)) {
+        const auto same =
+            std::find_if(plan.tracks.begin(), plan.tracks.end(), [&](const OfferedTrack& t) {
+                return t.track_id == producer->spec().track_id &&
+                       t.remote_ssrc == producer->spec().ssrc &&
+                       t.payload_type == producer->spec().codec.payload_type;
+            });
+        if (same == plan.tracks.end()) remove_track(producer->spec().track_id);
+    }
+    for (const OfferedTrack& track : plan.tracks) {
+        const bool exists =
+            std::any_of(producers_.begin(), producers_.end(),
+                        [&](const Producer* p) { return p->spec().track_id == track.track_id; });
+        if (exists) continue;
+        Producer::Spec spec{track.track_id, track.mid, track.kind, track.remote_ssrc,
+                            track.codec_info};
+        producers_.push_back(&host_.add_producer(std::move(spec), session(), *this));
+    }
+    complete_answer(plan, local_parameters(transport()));
+    return {};
+}
+
+bool PublisherPeer::remove_track(const std::string& track_id) {
+    auto it = std::find_if(producers_.begin(), producers_.end(),
+                           [&](const Producer* p) { return p->spec().track_id == track_id; });
+    if (it == producers_.end()) return false;
+    producers_.erase(it);
+    host_.remove_producer(track_id);
+    return true;
+}
+
+std::vector<std::string> PublisherPeer::release_tracks() {
+    std::vector<std::string> ids;
+    for (const Producer* producer : producers_) ids.push_back(producer->spec().track_id);
+    producers_.clear();
+    return ids;
+}
+
+void PublisherPeer::send_receiver_reports(Clock::time_point now) {
+    if (!transport().connected()) return;
+    std::array<ReportBlock, 8> blocks{};
+    std::size_t count = 0;
+    for (Producer* producer : producers_) {
+        if (count == blocks.size()) break;
+        if (auto block = producer->report_block(now)) blocks[count++] = *block;
+    }
+    if (count == 0) return;
+    std::array<std::uint8_t, 8 + 24 * 8> out{};
+    const std::size_t size =
+        write_receiver_report(rtcp_ssrc_, std::span(blocks.data(), count), out);
+    if (size > 0) transport().send_rtcp(std::span(out.data(), size));
+}
+
+void PublisherPeer::connected() {
+    const auto now = Clock::now();
+    for (Producer* producer : producers_) {
+        if (!producer->consumers().empty()) producer->request_keyframe(now);
+    }
+}
+
+void PublisherPeer::on_rtp(RtpPacket& packet) {
+    const std::uint32_t ssrc = packet.ssrc();
+    for (Producer* producer : producers_) {
+        if (producer->spec().ssrc == ssrc) {
+            producer->receive(packet, Clock::now());
+            return;
+        }
+    }
+}
+
+void PublisherPeer::on_rtcp(std::span<const std::uint8_t> compound) {
+    auto parsed = RtcpCompound::parse(compound);
+    if (!parsed) return;
+    const auto now = Clock::now();
+    // Sender reports feed the subscribers' timelines; everything else ends here.
+    for (const RtcpHeader& header : parsed->packets()) {
+        if (header.type != static_cast<std::uint8_t>(RtcpType::sender_report)) continue;
+        auto report = parse_sender_report(header);
+        if (!report) continue;
+        for (Producer* producer : producers_) {
+            if (producer->spec().ssrc == report->ssrc) producer->on_sender_report(*report, now);
+        }
+    }
+}
+
+void PublisherPeer::send_keyframe_request(std::uint32_t media_ssrc) {
+    const auto pli = write_pli(rtcp_ssrc_, media_ssrc);
+    transport().send_rtcp(pli);
+}
+
+}  // namespace rollcall::sfu

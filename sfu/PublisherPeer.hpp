@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sfu/OfferPlan.hpp"
+#include "sfu/Peer.hpp"
+
+namespace rollcall::sfu {
+
+// The transport a participant publishes on and the producers it feeds (owned by the room).
+class PublisherPeer final : public Peer, public ProducerUpstream {
+  public:
+    PublisherPeer(PeerHost& host, const TransportSetup& setup, std::string room, SessionId session);
+
+    // The first offer starts the transport; later ones update the tracks (and restart ICE
+    // when the credentials changed). Fills plan.answer.
+    MediaResult negotiate(OfferPlan& plan);
+    bool remove_track(const std::string& track_id);
+    // Forgets its tracks without removing them from the room: the owner does that.
+    std::vector<std::string> release_tracks();
+    void send_receiver_reports(Clock::time_point now);
+    const std::vector<Producer*>& producers() const noexcept { return producers_; }
+
+  private:
+    bool announces_candidates() const override { return started_; }
+    void connected() override;
+    void on_rtp(transport::RtpPacket& packet) override;
+    void on_rtcp(std::span<const std::uint8_t> compound) override;
+    void send_keyframe_request(std::uint32_t media_ssrc) override;
+
+    std::vector<Producer*> producers_;  // owned by the room
+    transport::SdpFingerprint fingerprint_;
+    std::string remote_ufrag_;
+    transport::SessionDescription answer_;
+    std::uint32_t rtcp_ssrc_;
+    bool started_ = false;
+};
+
+}  // namespace rollcall::sfu

@@ -1,0 +1,254 @@
+#include "sfu/SubscriberPeer.hpp"
+
+#include <algorithm>
+
+namespace rollcall::sfu {
+
+using namespace transport;
+
+namespace {
+
+// Keyframe requests (PLI, FIR) and NACKs in a compound from a subscriber, by media SSRC.
+template <typename OnKeyframe, typename OnNack>
+void read_feedback(std::span<const std::uint8_t> compound, OnKeyframe&& on_keyframe,
+                   OnNack&& on_nack) {
+    auto parsed = RtcpCompound::parse(compound);
+    if (!parsed) return;
+    for (const RtcpHeader& header : parsed->packets()) {
+        const bool pli = is_pli(header);
+        const bool fir = is_fir(header);
+        const bool nack = is_nack(header);
+        if (!pli && !fir && !nack) continue;
+        auto feedback = parse_feedback(header);
+        if (!feedback) continue;
+        if (pli) {
+            on_keyframe(feedback->media_ssrc);
+        } else if (fir) {
+            if (auto entries = parse_fir(*feedback)) {
+                for (const FirEntry& entry : *entries) on_keyframe(entry.ssrc);
+            }
+        } else if (auto items = parse_nack(*feedback)) {
+            on_nack(feedback->media_ssrc, *items);
+        }
+    }
+}
+
+bool contains(const std::vector<std::string>& mids, const std::string& mid) {
+    return std::find(mids.begin(), mids.end(), mid) != mids.end();
+}
+
+}  // namespace
+
+SubscriberPeer::SubscriberPeer(PeerHost& host, const TransportSetup& setup, std::string room,
+                               SessionId session)
+    : Peer(host, setup, std::move(room), session, PeerRole::subscriber),
+      origin_(std::to_string(random_ssrc())) {}
+
+MediaResult SubscriberPeer::start() {
+    if (std::string error = transport().prepare_offer(); !error.empty()) {
+        return {MediaError::transport_failed, error};
+    }
+    return {};
+}
+
+void SubscriberPeer::set_desired(std::set<std::string> track_ids) {
+    desired_ = std::move(track_ids);
+    reconcile();
+}
+
+void SubscriberPeer::empty_slot(Slot& slot) {
+    slot.consumer.reset();
+    slot.track_id.clear();
+    changed_ = true;
+}
+
+void SubscriberPeer::drop_consumer_of(const Producer& producer) {
+    for (Slot& slot : slots_) {
+        if (slot.consumer && &slot.consumer->producer() == &producer) empty_slot(slot);
+    }
+}
+
+void SubscriberPeer::reconcile() {
+    // Consumers of tracks no longer wanted stop at once; their sections become inactive.
+    for (Slot& slot : slots_) {
+        if (slot.consumer && !desired_.contains(slot.track_id)) empty_slot(slot);
+    }
+    for (const std::string& track_id : desired_) {
+        Producer* producer = host_.producer(track_id);
+        if (!producer || producer->publisher() == session()) {
+            continue;  // not (yet) there; never oneself
+        }
+        const bool consumed = std::any_of(slots_.begin(), slots_.end(), [&](const Slot& s) {
+            return s.consumer && s.track_id == track_id;
+        });
+        if (consumed) continue;
+        if (Slot* slot = open_slot(producer->spec().kind)) fill_slot(*slot, *producer);
+    }
+    if (changed_ && !negotiating_) offer();
+}
+
+SubscriberPeer::Slot* SubscriberPeer::open_slot(MediaKind kind) {
+    // Reuse an inactive section of the same kind, else open a new one.
+    auto free = std::find_if(slots_.begin(), slots_.end(),
+                             [&](const Slot& s) { return !s.consumer && s.kind == kind; });
+    if (free != slots_.end()) return &*free;
+    if (slots_.size() >= kMaxSlots) return nullptr;
+    Slot slot;
+    slot.mid = std::to_string(slots_.size());
+    slot.kind = kind;
+    slots_.push_back(std::move(slot));
+    return &slots_.back();
+}
+
+void SubscriberPeer::fill_slot(Slot& slot, Producer& producer) {
+    slot.track_id = producer.spec().track_id;
+    slot.stream_id = "s" + std::to_string(producer.publisher());
+    slot.codec = producer.spec().codec;
+    slot.codec.payload_type = payload_type_for(producer.spec().codec);
+    slot.codec.feedback.clear();
+    Consumer::Spec spec{slot.mid, random_ssrc(), slot.codec.payload_type, 0, 0};
+    if (slot.kind == MediaKind::video) {
+        slot.codec.feedback = {"nack", "nack pli", "ccm fir"};
+        SdpCodec rtx_key;
+        rtx_key.name = "rtx";
+        rtx_key.fmtp = "apt=" + std::to_string(slot.codec.payload_type);
+        spec.rtx_ssrc = random_ssrc();
+        spec.rtx_payload_type = payload_type_for(rtx_key);
+    }
+    slot.consumer = std::make_unique<Consumer>(producer, spec, *this);
+    slot.offered_in = 0;
+    slot.since = Clock::now();
+    changed_ = true;
+}
+
+std::uint8_t SubscriberPeer::payload_type_for(const SdpCodec& codec) {
+    // One payload type per codec configuration on this leg, stable for its lifetime, so
+    // sections in the BUNDLE never give one number two meanings.
+    const std::string key = codec.name + "/" + std::to_string(codec.clock_rate) + "/" + codec.fmtp;
+    if (auto it = payload_types_.find(key); it != payload_types_.end()) return it->second;
+    auto taken = [&](std::uint8_t candidate) {
+        return std::any_of(payload_types_.begin(), payload_types_.end(),
+                           [&](const auto& e) { return e.second == candidate; });
+    };
+    // Opus at its customary 111 when free; everything else from the dynamic range 96–127.
+    const bool opus = codec.name == "opus" || codec.name == "OPUS";
+    std::uint8_t pt = opus && !taken(111) ? 111 : 96;
+    while (taken(pt) && pt < 127) ++pt;
+    payload_types_[key] = pt;
+    return pt;
+}
+
+void SubscriberPeer::offer() {
+    ++version_;
+    SubscriberOffer out;
+    out.version = version_;
+    std::vector<SubscriberSection> sections;
+    for (Slot& slot : slots_) {
+        SubscriberSection section{slot.mid, slot.kind, slot.codec, {}, {}, 0, 0, 0};
+        if (slot.consumer) {
+            const Consumer::Spec& spec = slot.consumer->spec();
+            section.track_id = slot.track_id;
+            section.stream_id = slot.stream_id;
+            section.ssrc = spec.ssrc;
+            section.rtx_ssrc = spec.rtx_ssrc;
+            section.rtx_payload_type = spec.rtx_payload_type;
+            if (slot.offered_in == 0) slot.offered_in = version_;
+        }
+        out.slots.push_back({slot.mid, slot.kind, section.track_id});
+        sections.push_back(std::move(section));
+    }
+    LocalTransportParameters local = local_parameters(transport());
+    local.setup = "actpass";  // every offer, also after the first answer fixed the roles
+    negotiating_ = true;
+    changed_ = false;
+    out.sdp = write_sdp(subscriber_offer(origin_, version_, local, sections));
+    host_.on_subscriber_offer(*this, out);
+}
+
+MediaResult SubscriberPeer::on_answer(const SubscriberAnswer& answer, std::uint64_t version) {
+    if (!negotiating_ || version != version_) {
+        return {MediaError::stale_answer, "that is not the answer to the outstanding offer"};
+    }
+    if (!remote_set_) {
+        if (std::string error = transport().set_remote(answer.remote); !error.empty()) {
+            return {MediaError::transport_failed, error};
+        }
+        remote_set_ = true;
+        fingerprint_ = answer.remote.fingerprint;
+    } else if (answer.remote.fingerprint != fingerprint_) {
+        return {MediaError::fingerprint_changed,
+                "the DTLS fingerprint differs from the one this connection is bound to"};
+    }
+    negotiating_ = false;
+    const auto now = Clock::now();
+    for (Slot& slot : slots_) {
+        if (!slot.consumer || slot.offered_in == 0 || slot.offered_in > version) continue;
+        if (contains(answer.rejected_mids, slot.mid) || slot.consumer->active()) continue;
+        slot.consumer->activate(contains(answer.rtx_mids, slot.mid), transport().connected(), now);
+    }
+    if (changed_) offer();
+    return {};
+}
+
+std::vector<const Consumer*> SubscriberPeer::consumers() const {
+    std::vector<const Consumer*> out;
+    for (const Slot& slot : slots_) {
+        if (slot.consumer) out.push_back(slot.consumer.get());
+    }
+    return out;
+}
+
+Consumer* SubscriberPeer::consumer_by_ssrc(std::uint32_t ssrc) const noexcept {
+    for (const Slot& slot : slots_) {
+        if (slot.consumer && slot.consumer->spec().ssrc == ssrc) return slot.consumer.get();
+    }
+    return nullptr;
+}
+
+void SubscriberPeer::connected() {
+    const auto now = Clock::now();
+    for (const Slot& slot : slots_) {
+        if (slot.consumer && slot.consumer->active())
+            slot.consumer->producer().request_keyframe(now);
+    }
+}
+
+void SubscriberPeer::add_consumer_facts(std::vector<ConsumerFact>& out) const {
+    for (const Slot& slot : slots_) {
+        if (!slot.consumer) continue;
+        const Producer& producer = slot.consumer->producer();
+        out.push_back({id(), session(), producer.spec().track_id, producer.publisher(),
+                       slot.consumer->active(), slot.since});
+    }
+}
+
+bool SubscriberPeer::drop_track(const std::string& track_id) {
+    bool dropped = false;
+    for (Slot& slot : slots_) {
+        if (slot.consumer && slot.track_id == track_id) {
+            empty_slot(slot);
+            dropped = true;
+        }
+    }
+    if (dropped && !negotiating_) offer();
+    return dropped;
+}
+
+void SubscriberPeer::on_rtp(RtpPacket&) {
+    // A subscriber sends no media on this transport (sections are sendonly from here).
+}
+
+void SubscriberPeer::on_rtcp(std::span<const std::uint8_t> compound) {
+    const auto now = Clock::now();
+    read_feedback(
+        compound,
+        [&](std::uint32_t ssrc) {
+            if (Consumer* consumer = consumer_by_ssrc(ssrc))
+                consumer->producer().request_keyframe(now);
+        },
+        [&](std::uint32_t ssrc, const std::vector<NackItem>& items) {
+            if (Consumer* consumer = consumer_by_ssrc(ssrc)) consumer->on_nack(items);
+        });
+}
+
+}  // namespace rollcall::sfu

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sfu/Consumer.hpp"
+#include "sfu/OfferPlan.hpp"
+#include "sfu/Peer.hpp"
+
+namespace rollcall::sfu {
+
+// One m-section of an offer to a subscriber: the track it carries, or none (inactive).
+struct OfferedSlot {
+    std::string mid;
+    transport::MediaKind kind = transport::MediaKind::unknown;
+    std::string track_id;  // empty: the section is inactive
+};
+
+struct SubscriberOffer {
+    std::string sdp;
+    std::uint64_t version = 0;
+    std::vector<OfferedSlot> slots;
+};
+
+// The transport a participant receives on: one consumer per subscribed track, each in an
+// m-section of the server's offer. Offers are serialized: one at a time, the next one when
+// the answer came back and something changed meanwhile.
+class SubscriberPeer final : public Peer, public ConsumerDownstream {
+  public:
+    static constexpr std::size_t kMaxSlots = 64;
+
+    SubscriberPeer(PeerHost& host, const TransportSetup& setup, std::string room,
+                   SessionId session);
+
+    MediaResult start();
+    void set_desired(std::set<std::string> track_ids);
+    // Brings consumers in line with the desired tracks that exist; offers if that changed.
+    void reconcile();
+    void drop_consumer_of(const Producer& producer);
+    // Stops forwarding the track here at once (its section turns inactive in the next offer).
+    bool drop_track(const std::string& track_id);
+    MediaResult on_answer(const SubscriberAnswer& answer, std::uint64_t version);
+    std::vector<const Consumer*> consumers() const;
+    void add_consumer_facts(std::vector<ConsumerFact>& out) const;
+
+    // ConsumerDownstream
+    bool send_rtp(std::span<const std::uint8_t> packet) override {
+        return transport().send_rtp(packet);
+    }
+    bool send_rtcp(std::span<const std::uint8_t> packet) override {
+        return transport().send_rtcp(packet);
+    }
+
+  private:
+    friend class TestHooks;  // plants a consumer no subscription asked for
+
+    struct Slot {
+        std::string mid;
+        transport::MediaKind kind = transport::MediaKind::unknown;
+        std::string track_id;
+        std::string stream_id;      // the publisher's, so a participant's tracks share a stream
+        transport::SdpCodec codec;  // with this leg's payload type
+        std::unique_ptr<Consumer> consumer;
+        std::uint64_t offered_in = 0;  // the offer version that carried the consumer
+        Clock::time_point since{};     // the consumer's creation
+    };
+
+    bool announces_candidates() const override { return version_ > 0; }
+    void connected() override;
+    void on_rtp(transport::RtpPacket& packet) override;
+    void on_rtcp(std::span<const std::uint8_t> compound) override;
+
+    void offer();
+    std::uint8_t payload_type_for(const transport::SdpCodec& codec);
+    Consumer* consumer_by_ssrc(std::uint32_t ssrc) const noexcept;
+    Slot* open_slot(transport::MediaKind kind);
+    void fill_slot(Slot& slot, Producer& producer);
+    void empty_slot(Slot& slot);
+
+    std::vector<Slot> slots_;
+    std::set<std::string> desired_;
+    std::map<std::string, std::uint8_t> payload_types_;  // codec name and fmtp → this leg's PT
+    std::string origin_;
+    std::uint64_t version_ = 0;
+    bool negotiating_ = false;
+    bool changed_ = false;
+    bool remote_set_ = false;
+    transport::SdpFingerprint fingerprint_;
+};
+
+}  // namespace rollcall::sfu
