@@ -71,7 +71,8 @@ bool RollCall::eject(const Ejection& e) {
     event.action = e.action;
     event.evidence = e.evidence;
     event.detected_after_ms = e.detected_after_ms;
-    write(std::move(event), e.counts);
+    if (e.counts) ++stats_.audit_ejections_by_reason[e.audit_class];
+    record(std::move(event));
     if (!e.notice.is_null()) host_.tell(e.session, e.notice);
     if (e.target == Target::participant && !host_.close_link(e.session, e.close_reason) && media_) {
         media_->close(e.session);  // a dropped socket within its reconnect grace
@@ -80,12 +81,7 @@ bool RollCall::eject(const Ejection& e) {
 }
 
 void RollCall::record(room::AuditEvent event) {
-    write(std::move(event), /*ejection=*/false);
-}
-
-void RollCall::write(room::AuditEvent event, bool ejection) {
     ++stats_.audit_events;
-    if (ejection) ++stats_.audit_ejections_by_reason[event.audit_class];
     spdlog::warn("roll call: {} {} in room '{}'{}{}", event.action, event.audit_class, event.room,
                  event.participant.empty() ? "" : " participant ", event.participant);
     if (audit_) audit_->append(std::move(event));
@@ -132,21 +128,24 @@ void RollCall::record_incident(const sfu::MediaIncident& incident, Clock::time_p
             if (p.session == incident.session) participant = &p;
         }
     }
-    room::AuditEvent event;
-    event.room = incident.room;
-    event.participant = participant ? participant->identity : "";
     const bool refused = incident.kind == sfu::MediaIncident::Kind::fingerprint_refused;
-    event.audit_class = refused
-                            ? std::string(room::to_string(room::AuditClass::fingerprint_mismatch))
+    // A refused certificate is an ejection (its handshake failed closed); a held path is not.
+    Ejection e;
+    e.target = Ejection::Target::nothing;
+    e.room = incident.room;
+    e.identity = participant ? participant->identity : "";
+    e.session = incident.session;
+    e.audit_class = refused ? std::string(room::to_string(room::AuditClass::fingerprint_mismatch))
                             : "path_change";
-    event.action = refused ? "refused" : "held";  // media stayed on the established path
-    event.detected_after_ms = milliseconds_since(incident.at, now);
-    event.evidence = {{"transport", std::to_string(incident.transport)},
-                      {"session", std::to_string(incident.session)},
-                      {"role", std::string(sfu::to_string(incident.role))},
-                      {refused ? "signaled" : "established_address", incident.expected},
-                      {refused ? "presented" : "new_address", incident.observed}};
-    write(std::move(event), refused);
+    e.action = refused ? "refused" : "held";  // media stayed on the established path
+    e.counts = refused;
+    e.detected_after_ms = milliseconds_since(incident.at, now);
+    e.evidence = {{"transport", std::to_string(incident.transport)},
+                  {"session", std::to_string(incident.session)},
+                  {"role", std::string(sfu::to_string(incident.role))},
+                  {refused ? "signaled" : "established_address", incident.expected},
+                  {refused ? "presented" : "new_address", incident.observed}};
+    eject(e);
     if (refused || !participant) return;
     // Its ICE credentials are in someone else's hands; it may want new ones (an ICE restart)
     // even though its media never moved.

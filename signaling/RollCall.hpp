@@ -87,7 +87,8 @@ class RollCall {
     // tells the participant, and closes what the target says. False when the ejection of
     // that media item was recorded already (it is ordered again all the same).
     bool eject(const Ejection& ejection);
-    // A refusal or observation that ejects nothing (recorded, not counted as an ejection).
+    // Writes an audit event (log, metric, durable trail). Ejections come here through
+    // eject(); refusals that eject nothing come directly.
     void record(room::AuditEvent event);
 
     void on_media_truth(const sfu::MediaTruth& truth);
@@ -118,7 +119,6 @@ class RollCall {
     void act_on(const std::string& room, const room::Finding& finding, Clock::time_point now);
     void record_incident(const sfu::MediaIncident& incident, Clock::time_point now);
     void send_audiences(const sfu::RoomTruth& truth);
-    void write(room::AuditEvent event, bool ejection);
 
     const RollCallConfig& config_;
     room::Roster& roster_;

@@ -205,6 +205,64 @@ TEST(OfferPlan, ReadsFirefoxSubscriberAnswer) {
     EXPECT_EQ(answer->rejected_mids, (std::vector<std::string>{"1"}));
 }
 
+// The server's offer to a subscriber, written by a pure function and read back as a browser
+// would: one BUNDLE, a sending video section with RTX, an inactive audio section.
+TEST(SubscriberOffer, WritesSendingAndInactiveSectionsOnOneTransport) {
+    LocalTransportParameters local;
+    local.ice_ufrag = "srvU";
+    local.ice_pwd = "server-password-1234567";
+    local.fingerprint = {
+        "sha-256",
+        "BB:53:43:2E:8E:1C:2B:35:1A:56:82:C5:02:AC:0A:3E:75:10:D1:AA:0B:AD:23:33:17:06:3C:02:4F:"
+        "B3:42:C9"};
+    local.setup = "actpass";
+    local.candidates = {*parse_candidate("candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host")};
+    SdpCodec vp8;
+    vp8.payload_type = 96;
+    vp8.name = "VP8";
+    vp8.clock_rate = 90000;
+    vp8.feedback = {"nack", "nack pli", "ccm fir"};
+    SdpCodec opus;
+    opus.payload_type = 111;
+    opus.name = "opus";
+    opus.clock_rate = 48000;
+    opus.channels = 2;
+    std::vector<SubscriberSection> sections{
+        {"0", MediaKind::video, vp8, "TR_video", "s7", 1111, 2222, 97},
+        {"1", MediaKind::audio, opus, "", "", 0, 0, 0},
+    };
+    const std::string sdp = write_sdp(subscriber_offer("42", 3, local, sections));
+    const SessionDescription offer = parse(sdp);
+    EXPECT_EQ(offer.origin_session_id, "42");
+    EXPECT_EQ(offer.origin_version, 3u);
+    EXPECT_EQ(offer.bundle, (std::vector<std::string>{"0", "1"}));
+    ASSERT_EQ(offer.media.size(), 2u);
+    const SdpMedia& video = offer.media[0];
+    EXPECT_EQ(video.direction, Direction::sendonly);
+    EXPECT_EQ(video.port, 40000);
+    EXPECT_TRUE(video.rtcp_mux);
+    EXPECT_EQ(video.setup, "actpass");
+    EXPECT_EQ(video.ssrcs, (std::vector<std::uint32_t>{1111, 2222}));
+    ASSERT_EQ(video.ssrc_groups.size(), 1u);
+    EXPECT_EQ(video.ssrc_groups[0].semantics, "FID");
+    ASSERT_EQ(video.codecs.size(), 2u);
+    EXPECT_EQ(video.codecs[1].name, "rtx");
+    EXPECT_EQ(video.codecs[1].fmtp, "apt=96");
+    EXPECT_EQ(video.msid, "s7 TR_video");
+    const SdpMedia& audio = offer.media[1];
+    EXPECT_EQ(audio.direction, Direction::inactive);
+    EXPECT_TRUE(audio.ssrcs.empty());
+    ASSERT_EQ(audio.codecs.size(), 1u);  // an inactive section keeps its codec
+    EXPECT_EQ(audio.codecs[0].payload_type, 111);
+    // Only the server's own address is ever offered.
+    for (const SdpMedia& m : offer.media) {
+        ASSERT_EQ(m.candidates.size(), 1u);
+        EXPECT_EQ(m.candidates[0].address, "127.0.0.1");
+        EXPECT_EQ(m.ice_ufrag, "srvU");
+    }
+    EXPECT_EQ(sdp.find("a=crypto"), std::string::npos);
+}
+
 TEST(OfferPlan, NoMediaErrorCarriesEachSectionsReason) {
     MediaResult error;
     std::string offer =
