@@ -1,6 +1,7 @@
 // The echo test: publish camera and microphone, receive them back through the server.
 import { SignalingClient } from './signaling.js';
 import { fetchToken, explain, identityFor } from './common.js';
+import { RTC_CONFIG, acceptCandidates, deviceProblem, firstFrame, inbound, trickleTo } from './media.js';
 
 const $ = (id) => document.getElementById(id);
 const echo = { state: 'idle', timings: {}, media: null, error: null };
@@ -35,9 +36,7 @@ function detail(term, value) {
 echo.stats = async () => {
   if (!echo.pc) return null;
   const out = { video: null, audio: null };
-  (await echo.pc.getStats()).forEach((s) => {
-    if (s.type === 'inbound-rtp') out[s.kind] = { framesDecoded: s.framesDecoded ?? 0, bytesReceived: s.bytesReceived, packetsLost: s.packetsLost };
-  });
+  for (const s of inbound(await echo.pc.getStats())) out[s.kind] = s;
   return out;
 };
 
@@ -62,7 +61,7 @@ async function start(event) {
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
     } catch (error) {
-      throw new Error(`The camera or microphone is not available (${error.name}). Allow access and try again.`);
+      throw new Error(`The camera or microphone is not available: ${deviceProblem(error)}. Allow access and try again.`);
     }
     $('local').srcObject = stream;
 
@@ -70,12 +69,10 @@ async function start(event) {
     echo.client = client;
     await client.join(token, { autoSubscribe: false });  // echo receives only itself
     echo.timings.joined = performance.now() - t0;
-    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    const pc = new RTCPeerConnection(RTC_CONFIG);
     echo.pc = pc;
     for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
-    pc.onicecandidate = ({ candidate }) => {
-      client.send({ type: 'trickle', candidate: candidate ? candidate.candidate : null });
-    };
+    pc.onicecandidate = trickleTo(client, 'publisher');
     const remote = new MediaStream();
     pc.ontrack = ({ track }) => {
       remote.addTrack(track);
@@ -85,9 +82,7 @@ async function start(event) {
       detail('Peer connection', pc.connectionState);
       if (pc.connectionState === 'failed') showError('The media connection failed.');
     };
-    client.addEventListener('trickle', ({ detail: m }) => {
-      if (m.candidate) pc.addIceCandidate({ candidate: m.candidate, sdpMid: m.sdpMid }).catch(() => {});
-    });
+    acceptCandidates(client, () => pc);
     client.addEventListener('media', ({ detail: m }) => {
       echo.media = m;
       if (m.state === 'connected') {
@@ -113,15 +108,10 @@ async function start(event) {
     $('start-view').hidden = true;
     $('echo-view').hidden = false;
     $('stop').hidden = false;
-    const firstFrame = setInterval(async () => {
-      const s = await echo.stats();
-      if (s?.video?.framesDecoded > 0) {
-        echo.timings.firstFrame = performance.now() - t0;
-        detail('First echoed frame', `${Math.round(echo.timings.firstFrame)} ms after start`);
-        clearInterval(firstFrame);
-      }
-    }, 50);
-    setTimeout(() => clearInterval(firstFrame), 30000);
+    firstFrame($('remote')).then((at) => {
+      echo.timings.firstFrame = at - t0;
+      detail('First echoed frame', `${Math.round(echo.timings.firstFrame)} ms after start`);
+    });
   } catch (error) {
     setConnection('idle', 'not connected');
     showError(explain(error.code, error.message));

@@ -1,0 +1,124 @@
+// The two peer connections of a conference participant (docs/protocol.md): the publisher
+// (this page offers its camera, microphone and screen) and the subscriber (the server offers
+// everyone else's tracks and this page answers).
+import { RTC_CONFIG, inbound, trickleTo } from './media.js';
+
+export class Publisher {
+  pc = null;
+  screen = null;  // {track, transceiver} while sharing
+
+  constructor(client, onState) {
+    this.client = client;
+    this.onState = onState;
+  }
+
+  // Starts sending `stream`'s tracks; resolves with what negotiate() does.
+  start(stream) {
+    this.pc = new RTCPeerConnection(RTC_CONFIG);
+    this.pc.onicecandidate = trickleTo(this.client, 'publisher');
+    this.pc.onconnectionstatechange = () => this.onState(this.pc.connectionState);
+    for (const track of stream.getTracks()) this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    return this.negotiate();
+  }
+
+  // Sends our current offer. Resolves {answer, sources}: the server's answer (tracks by mid,
+  // and any section it did not accept) and what we said each mid carries.
+  async negotiate() {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    const sources = {};
+    for (const t of this.pc.getTransceivers()) {
+      if (t.mid === null || t.currentDirection === 'stopped' || !t.sender.track) continue;
+      sources[t.mid] = t === this.screen?.transceiver ? 'screen' : t.sender.track.kind === 'audio' ? 'microphone' : 'camera';
+    }
+    const answer = await this.client.request({ type: 'publish', sdp: this.pc.localDescription.sdp, sources });
+    await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    return { answer, sources };
+  }
+
+  // Adds a screen track by renegotiation.
+  shareScreen(track) {
+    this.screen = { track, transceiver: this.pc.addTransceiver(track, { direction: 'sendonly' }) };
+    return this.negotiate();
+  }
+
+  // Stops the screen track; the next offer carries its section stopped.
+  stopScreen() {
+    const screen = this.screen;
+    this.screen = null;
+    screen?.track.stop();
+    screen?.transceiver.stop();
+    return screen !== null;
+  }
+
+  close() {
+    this.stopScreen();
+    this.pc?.close();
+    this.pc = null;
+  }
+}
+
+export class Subscriber {
+  pc = null;
+  mids = new Map();  // mid → {track, participant, kind, source, muted}
+  #queue = Promise.resolve();
+
+  constructor(client, { onState, onTracks, onError }) {
+    this.client = client;
+    this.onState = onState;
+    this.onTracks = onTracks;
+    this.onError = onError;
+  }
+
+  // The server's offers are applied one at a time, in order.
+  offer(msg) {
+    this.#queue = this.#queue.then(() => this.#apply(msg)).catch((error) => this.onError(error));
+  }
+
+  async #apply(msg) {
+    if (!this.pc) {
+      this.pc = new RTCPeerConnection(RTC_CONFIG);
+      this.pc.onicecandidate = trickleTo(this.client, 'subscriber');
+      this.pc.onconnectionstatechange = () => this.onState(this.pc.connectionState);
+      this.pc.ontrack = () => this.onTracks();
+    }
+    this.mids = new Map(msg.tracks.map((t) => [t.mid, t]));
+    await this.pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+    await this.pc.setLocalDescription(await this.pc.createAnswer());
+    this.client.send({ type: 'subscribe_answer', sdp: this.pc.localDescription.sdp, version: msg.version });
+    this.onTracks();
+  }
+
+  // Received tracks by tile key: `p:<identity>` (camera and microphone) or `screen:<track>`.
+  tracksByTile() {
+    const out = new Map();
+    for (const t of this.pc?.getTransceivers() ?? []) {
+      const info = this.mids.get(t.mid);
+      if (!info?.track || !info.participant || t.currentDirection === 'stopped') continue;
+      const key = info.source === 'screen' ? `screen:${info.track}` : `p:${info.participant.identity}`;
+      if (!out.has(key)) out.set(key, []);
+      out.get(key).push(t.receiver.track);
+    }
+    return out;
+  }
+
+  // Per remote participant: decoded video frames (camera and screen) and audio bytes.
+  async stats() {
+    const out = {};
+    for (const t of this.pc?.getTransceivers() ?? []) {
+      const info = this.mids.get(t.mid);
+      if (!info?.track || !info.participant) continue;
+      const who = (out[info.participant.identity] ??= {});
+      for (const s of inbound(await t.receiver.getStats())) {
+        if (s.kind === 'video') who[info.source === 'screen' ? 'screen' : 'video'] = { framesDecoded: s.framesDecoded, packetsLost: s.packetsLost };
+        else who.audio = { bytesReceived: s.bytesReceived, packetsLost: s.packetsLost };
+      }
+    }
+    return out;
+  }
+
+  close() {
+    this.pc?.close();
+    this.pc = null;
+    this.mids = new Map();
+  }
+}
