@@ -59,7 +59,7 @@ struct JoinOutcome {
     std::optional<Participant> replaced;  // the earlier session of the same identity
 };
 
-// The authoritative list of who is in which room (DESIGN.md §3: owned by the signaling
+// The authoritative list of who is in which room (docs/design.md, Threads: owned by the signaling
 // thread, never touched by another). The media plane is audited against it.
 class Roster {
   public:

@@ -11,7 +11,7 @@
 
 namespace rollcall::room {
 
-// The kinds of hidden participant (DESIGN.md §4, roll call), and the audit's other findings.
+// The kinds of hidden participant (docs/design.md, Roll call), and the audit's other findings.
 enum class AuditClass : std::uint8_t {
     not_on_roster = 1,          // a transport whose participant is not (or no longer) on the roster
     too_many_transports = 2,    // more transports than the participant's session may hold

@@ -22,7 +22,7 @@ TransportId next_transport_id() noexcept;
 enum class PeerRole : std::uint8_t { publisher, subscriber };
 std::string_view to_string(PeerRole role) noexcept;
 
-// What the media plane knows about one of its transports (DESIGN.md §4, roll call).
+// What the media plane knows about one of its transports (docs/design.md, Roll call).
 struct TransportFact {
     TransportId id = 0;
     SessionId session = 0;  // the participant the transport was created for

@@ -15,7 +15,8 @@ namespace rollcall::sfu {
 
 // One media thread running one GMainContext: its libnice agents, timers and sockets live
 // here and are touched by no other thread. Other threads talk to it only by posting
-// commands (DESIGN.md §3); the command queue is bounded so a flood cannot grow it forever.
+// commands (docs/design.md, Threads); the command queue is bounded so a flood cannot grow it
+// forever.
 class Worker {
   public:
     using Command = std::function<void()>;

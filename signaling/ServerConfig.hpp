@@ -36,7 +36,7 @@ struct HttpLimits {
     double admin_burst = 40;
 };
 
-// Roll call (DESIGN.md §4): the audit of the media plane against the roster.
+// Roll call (docs/design.md, Roll call): the audit of the media plane against the roster.
 struct RollCallConfig {
     // How long a participant whose signaling socket dropped keeps its media.
     std::chrono::milliseconds reconnect_grace{5000};

@@ -23,14 +23,13 @@ enum class IceState : std::uint8_t { idle, checking, connected, failed, closed }
 // worker's GMainContext and is only touched from that thread. Gathers host candidates on
 // the configured addresses only, keeps consent freshness on (RFC 7675), and trickles.
 //
-// The media path is pinned (DESIGN §5). ICE alone may move the selected pair to any address
-// that answers with the right credentials, and credentials leak with the SDP. So once the
-// owner says a datagram authenticated (the DTLS handshake finished, SRTP/SRTCP passed), its
-// source address becomes the media path, and everything we send goes there even if ICE
-// selects another pair, and whatever state ICE is in. Only an authenticated datagram from a
-// new address moves the path.
-// A selected pair that leads elsewhere and does not authenticate within a few seconds is
-// reported (on_ice_unverified_path), once per address.
+// The media path is pinned (docs/design.md, Security invariants). ICE alone may move the selected
+// pair to any address that answers with the right credentials, and credentials leak with the SDP.
+// So once the owner says a datagram authenticated (the DTLS handshake finished, SRTP/SRTCP passed),
+// its source address becomes the media path, and everything we send goes there even if ICE selects
+// another pair, and whatever state ICE is in. Only an authenticated datagram from a new address
+// moves the path. A selected pair that leads elsewhere and does not authenticate within a few
+// seconds is reported (on_ice_unverified_path), once per address.
 class IceAgent {
   public:
     class Listener {

@@ -1,4 +1,4 @@
-// Leaked ICE credentials (roll call, DESIGN §5): a participant's SDP — both ICE ufrag/password
+// Leaked ICE credentials (roll call; docs/design.md, Security invariants): a participant's SDP — both ICE ufrag/password
 // pairs and the server's candidate — is in a second client's hands. From another UDP socket
 // that client runs valid, authenticated ICE against both of the participant's transports and
 // nominates itself. ICE may well accept the path; rollcall must not move the media onto it:
