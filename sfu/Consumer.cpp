@@ -1,5 +1,6 @@
 #include "sfu/Consumer.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "transport/ByteOrder.hpp"
@@ -39,27 +40,57 @@ void Consumer::forward(RtpPacket& packet, std::uint16_t sequence, std::uint32_t 
     if (downstream_.send_rtp(packet.bytes())) {
         ++packets_;
         octets_ += packet.payload().size();
+        // Forwarding earns retransmission budget in proportion to the stream's bitrate.
+        rtx_budget_ = std::min(
+            kRtxBurst, rtx_budget_ + kRtxShare * static_cast<double>(packet.bytes().size()));
     }
 }
 
-void Consumer::on_nack(std::span<const NackItem> items) noexcept {
+void Consumer::on_nack(std::span<const NackItem> items, Clock::time_point now) noexcept {
     if (!active_ || !rtx_) return;
+    // The distinct packets named, in order, at most kMaxNackedPerRequest of them.
+    std::array<std::uint16_t, kMaxNackedPerRequest> wanted{};
+    std::size_t count = 0;
+    auto want = [&](std::uint16_t sequence) {
+        if (count == wanted.size()) return;
+        if (std::find(wanted.begin(), wanted.begin() + count, sequence) != wanted.begin() + count)
+            return;
+        wanted[count++] = sequence;
+    };
     for (const NackItem& item : items) {
-        retransmit(item.packet_id);
+        want(item.packet_id);
         for (int bit = 0; bit < 16; ++bit) {
             if (item.lost_bitmask & (1u << bit))
-                retransmit(static_cast<std::uint16_t>(item.packet_id + bit + 1));
+                want(static_cast<std::uint16_t>(item.packet_id + bit + 1));
         }
+        if (count == wanted.size()) break;
     }
+    for (std::size_t i = 0; i < count; ++i) retransmit(wanted[i], now);
 }
 
-void Consumer::retransmit(std::uint16_t output_sequence) noexcept {
+bool Consumer::resent_recently(std::uint16_t output_sequence,
+                               Clock::time_point now) const noexcept {
+    return std::any_of(resent_.begin(), resent_.end(), [&](const Resent& r) {
+        return r.at != Clock::time_point{} && r.sequence == output_sequence &&
+               now - r.at < kResendInterval;
+    });
+}
+
+void Consumer::retransmit(std::uint16_t output_sequence, Clock::time_point now) noexcept {
     const PacketCache* cache = producer_->cache();
     if (!cache) return;
+    if (resent_recently(output_sequence, now)) {
+        ++retransmissions_refused_;
+        return;
+    }
     auto input = rewriter_.input_sequence(output_sequence);
     if (!input) return;
     auto cached = cache->find(*input);
     if (!cached || cached->size() > PacketCache::kMaxPacket) return;
+    if (rtx_budget_ < static_cast<double>(cached->size())) {
+        ++retransmissions_refused_;
+        return;
+    }
     // RFC 4588 §4: the RTX packet is the original header with the RTX SSRC, payload type and
     // sequence, then the original sequence number, then the original payload.
     std::memcpy(rtx_buffer_.data(), cached->data(), cached->size());
@@ -78,7 +109,12 @@ void Consumer::retransmit(std::uint16_t output_sequence) noexcept {
     rtx->set_payload_type(spec_.rtx_payload_type);
     rtx->set_sequence(rtx_sequence_++);
     rtx->set_timestamp(*timestamp);
-    if (downstream_.send_rtp(rtx->bytes())) ++retransmissions_;
+    if (!downstream_.send_rtp(rtx->bytes())) return;
+    ++retransmissions_;
+    retransmission_bytes_ += rtx->bytes().size();
+    rtx_budget_ -= static_cast<double>(rtx->bytes().size());
+    resent_[resent_next_] = {output_sequence, now};
+    resent_next_ = (resent_next_ + 1) % resent_.size();
 }
 
 void Consumer::on_sender_report(const SenderReport& report) {

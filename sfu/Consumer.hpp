@@ -44,16 +44,29 @@ class Consumer {
     // for this subscriber; `sequence`, `timestamp` are the upstream values.
     void forward(transport::RtpPacket& packet, std::uint16_t sequence, std::uint32_t timestamp,
                  Clock::time_point now) noexcept;
-    // A NACK from the subscriber for this consumer's SSRC.
-    void on_nack(std::span<const transport::NackItem> items) noexcept;
+    // A NACK from the subscriber for this consumer's SSRC. Bounded, so a NACK cannot turn
+    // into a flood: the packets it names are deduplicated (at most kMaxNackedPerRequest), one
+    // resent within kResendInterval is not resent again, and retransmitted bytes come out of
+    // a budget earned by forwarding (kRtxShare of the bytes sent, at most kRtxBurst banked).
+    void on_nack(std::span<const transport::NackItem> items, Clock::time_point now) noexcept;
+
+    static constexpr std::size_t kMaxNackedPerRequest = 64;
+    static constexpr auto kResendInterval = std::chrono::milliseconds(100);
+    static constexpr double kRtxShare = 0.5;
+    static constexpr double kRtxBurst = 64 * 1024;
+    static constexpr double kRtxInitial = 16 * 1024;
     // The publisher's SR, translated onto this leg's timeline.
     void on_sender_report(const transport::SenderReport& report);
 
     std::uint64_t packets_sent() const noexcept { return packets_; }
     std::uint64_t retransmissions() const noexcept { return retransmissions_; }
+    std::uint64_t retransmission_bytes() const noexcept { return retransmission_bytes_; }
+    // Requests not answered: resent too recently, or over the budget.
+    std::uint64_t retransmissions_refused() const noexcept { return retransmissions_refused_; }
 
   private:
-    void retransmit(std::uint16_t output_sequence) noexcept;
+    void retransmit(std::uint16_t output_sequence, Clock::time_point now) noexcept;
+    bool resent_recently(std::uint16_t output_sequence, Clock::time_point now) const noexcept;
 
     Producer* producer_;
     Spec spec_;
@@ -65,6 +78,15 @@ class Consumer {
     std::uint64_t packets_ = 0;
     std::uint64_t octets_ = 0;
     std::uint64_t retransmissions_ = 0;
+    std::uint64_t retransmission_bytes_ = 0;
+    std::uint64_t retransmissions_refused_ = 0;
+    double rtx_budget_ = kRtxInitial;  // bytes
+    struct Resent {
+        std::uint16_t sequence = 0;
+        Clock::time_point at{};  // epoch: never used
+    };
+    std::array<Resent, kMaxNackedPerRequest> resent_{};  // the latest resends, a ring
+    std::size_t resent_next_ = 0;
     std::array<std::uint8_t, PacketCache::kMaxPacket + 2> rtx_buffer_{};
 };
 

@@ -247,7 +247,7 @@ void SubscriberPeer::on_rtcp(std::span<const std::uint8_t> compound) {
                 consumer->producer().request_keyframe(now);
         },
         [&](std::uint32_t ssrc, const std::vector<NackItem>& items) {
-            if (Consumer* consumer = consumer_by_ssrc(ssrc)) consumer->on_nack(items);
+            if (Consumer* consumer = consumer_by_ssrc(ssrc)) consumer->on_nack(items, now);
         });
 }
 

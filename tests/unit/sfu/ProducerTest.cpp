@@ -169,7 +169,7 @@ TEST(Consumer, NackIsAnsweredFromTheCacheOnRtxWithTheOriginalSequenceNumber) {
     const std::uint16_t lost = parsed(sink.rtp[2]).sequence();
 
     const transport::NackItem nack{lost, 0b1};  // `lost` and the one after it
-    consumer.on_nack(std::span(&nack, 1));
+    consumer.on_nack(std::span(&nack, 1), t0);
     ASSERT_EQ(sink.rtp.size(), 7u);
     EXPECT_EQ(consumer.retransmissions(), 2u);
     for (int i = 0; i < 2; ++i) {
@@ -200,12 +200,60 @@ TEST(Consumer, NoRetransmissionWithoutRtxOrForPacketsNoLongerCached) {
     const transport::NackItem old{parsed(with_rtx.rtp[0]).sequence(),
                                   0};  // evicted from the 512-slot cache
     const transport::NackItem recent{parsed(with_rtx.rtp[599]).sequence(), 0};
-    no_rtx.on_nack(std::span(&recent, 1));
-    rtx.on_nack(std::span(&old, 1));
+    no_rtx.on_nack(std::span(&recent, 1), t0);
+    rtx.on_nack(std::span(&old, 1), t0);
     EXPECT_EQ(plain.rtp.size(), 600u);
     EXPECT_EQ(with_rtx.rtp.size(), 600u);
-    rtx.on_nack(std::span(&recent, 1));
+    rtx.on_nack(std::span(&recent, 1), t0);
     EXPECT_EQ(with_rtx.rtp.size(), 601u);
+}
+
+// NACK amplification: ~400 identical FCI entries with every bit set, 100 times over, must not
+// make the server resend thousands of packets. Each packet is resent at most once per
+// interval, and what is resent comes out of a budget earned by forwarding.
+TEST(Consumer, ANackFloodIsBoundedByDedupResendIntervalAndBudget) {
+    FakeUpstream upstream;
+    Producer producer(video_spec(), 1, upstream);
+    FakeDownstream sink;
+    Consumer consumer(producer, consumer_spec(0xA0), sink);
+    const auto t0 = Clock::now();
+    consumer.activate(/*rtx=*/true, true, t0);
+    std::size_t forwarded_bytes = 0;
+    for (std::uint16_t seq = 0; seq < 400; ++seq) {
+        feed(producer, publisher_packet(seq, seq * 3000u, 0xAB, 1000), t0);
+        forwarded_bytes += sink.rtp.back().size();
+    }
+    const std::uint16_t first = parsed(sink.rtp[100]).sequence();
+    std::vector<transport::NackItem> flood(400, transport::NackItem{first, 0xFFFF});
+    for (int i = 0; i < 100; ++i) consumer.on_nack(flood, t0 + std::chrono::milliseconds(i / 10));
+    EXPECT_EQ(consumer.retransmissions(), 17u) << "17 distinct packets, each resent once";
+    EXPECT_GT(consumer.retransmissions_refused(), 0u);
+
+    // Many distinct packets at once: the budget caps the bytes, whatever is asked.
+    const auto later = t0 + std::chrono::seconds(1);
+    for (int round = 0; round < 20; ++round) {
+        std::vector<transport::NackItem> wide;
+        for (int i = 0; i < 4; ++i) {
+            wide.push_back(
+                {static_cast<std::uint16_t>(parsed(sink.rtp[0]).sequence() + (round * 4 + i) * 4),
+                 0x7});
+        }
+        consumer.on_nack(wide, later);
+    }
+    const double earned =
+        Consumer::kRtxInitial + Consumer::kRtxShare * static_cast<double>(forwarded_bytes);
+    EXPECT_LE(static_cast<double>(consumer.retransmission_bytes()),
+              std::min(earned, Consumer::kRtxBurst + Consumer::kRtxInitial));
+    EXPECT_LT(consumer.retransmissions(), 17u + 320u)
+        << "not every one of 320 asked-for packets was resent";
+
+    // After the interval, and with budget earned again by forwarding, a real loss is repaired.
+    for (std::uint16_t seq = 400; seq < 500; ++seq)
+        feed(producer, publisher_packet(seq, seq * 3000u, 0xAB, 1000), later);
+    const std::size_t before = consumer.retransmissions();
+    const transport::NackItem one{parsed(sink.rtp.back()).sequence(), 0};
+    consumer.on_nack(std::span(&one, 1), later + std::chrono::seconds(1));
+    EXPECT_EQ(consumer.retransmissions(), before + 1);
 }
 
 TEST(Consumer, PausingThenResumingContinuesTheSequenceWithoutAGap) {
