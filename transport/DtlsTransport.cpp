@@ -153,18 +153,46 @@ void DtlsTransport::start(DtlsRole role) {
     advance_handshake();
 }
 
+std::optional<std::size_t> dtls_record_count(std::span<const std::uint8_t> datagram) noexcept {
+    constexpr std::size_t kHeader = 13;
+    std::size_t count = 0;
+    std::size_t at = 0;
+    while (at < datagram.size()) {
+        if (datagram.size() - at < kHeader) return std::nullopt;
+        const std::uint8_t type = datagram[at];
+        if (type < 20 || type > 25 || datagram[at + 1] != 0xfe) return std::nullopt;
+        const std::size_t length = (std::size_t{datagram[at + 11]} << 8) | datagram[at + 12];
+        if (datagram.size() - at - kHeader < length) return std::nullopt;
+        at += kHeader + length;
+        ++count;
+    }
+    return count;
+}
+
 void DtlsTransport::receive(std::span<const std::uint8_t> datagram) {
     if (!ssl_ || (state_ != DtlsState::connecting && state_ != DtlsState::connected)) return;
     if (datagram.empty() || datagram.size() > 16384) return;
-    BIO_write(incoming_, datagram.data(), static_cast<int>(datagram.size()));
     if (state_ == DtlsState::connecting) {
+        BIO_write(incoming_, datagram.data(), static_cast<int>(datagram.size()));
         advance_handshake();
         return;
     }
-    // After the handshake only alerts (close_notify) matter: WebRTC media does not ride in DTLS.
+    // After the handshake only alerts (close_notify) matter: WebRTC media does not ride in
+    // DTLS. Records are checked before OpenSSL parses them, and all of them are read now.
+    const auto records = dtls_record_count(datagram);
+    if (!records || *records == 0 || *records > kMaxRecordsPerDatagram) {
+        ++datagrams_dropped_;
+        return;
+    }
+    BIO_write(incoming_, datagram.data(), static_cast<int>(datagram.size()));
+    read_records();
+}
+
+void DtlsTransport::read_records() {
     unsigned char sink[2048];
-    const int read = SSL_read(ssl_, sink, sizeof(sink));
-    if (read <= 0) {
+    for (std::size_t i = 0; i <= kMaxRecordsPerDatagram; ++i) {
+        const int read = SSL_read(ssl_, sink, sizeof(sink));
+        if (read > 0) continue;  // application data: nothing takes it yet
         const int error = SSL_get_error(ssl_, read);
         if (error == SSL_ERROR_ZERO_RETURN || (SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN)) {
             state_ = DtlsState::closed;
@@ -176,8 +204,24 @@ void DtlsTransport::receive(std::span<const std::uint8_t> datagram) {
             fail("DTLS error after the handshake");
             return;
         }
+        break;
     }
+    // Whatever OpenSSL did not take (a record it could not read) does not wait for the next one.
+    if (BIO_ctrl_pending(incoming_) > 0) (void)BIO_reset(incoming_);
     flush();
+}
+
+bool DtlsTransport::send(std::span<const std::uint8_t> data) {
+    if (!ssl_ || state_ != DtlsState::connected || data.empty() || data.size() > 16384)
+        return false;
+    const int written = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+    flush();
+    return written == static_cast<int>(data.size());
+}
+
+std::size_t DtlsTransport::buffered() const {
+    if (!ssl_) return 0;
+    return BIO_ctrl_pending(incoming_) + static_cast<std::size_t>(SSL_pending(ssl_));
 }
 
 void DtlsTransport::advance_handshake() {

@@ -71,7 +71,19 @@ class DtlsTransport {
     // or a malformed value; start() refuses to run without one.
     bool set_remote_fingerprint(const SdpFingerprint& fingerprint);
     void start(DtlsRole role);
+    // A datagram from the peer. After the handshake every record in it is read at once
+    // (application data is dropped until data channels exist), so nothing piles up; a
+    // datagram that is not a well-formed run of at most kMaxRecordsPerDatagram records is
+    // dropped before OpenSSL sees it.
     void receive(std::span<const std::uint8_t> datagram);
+    // Application data to the peer (one record), once connected; false otherwise.
+    bool send(std::span<const std::uint8_t> data);
+    // Bytes the peer sent that are not processed yet (OpenSSL's input buffer): stays 0
+    // between datagrams once connected.
+    std::size_t buffered() const;
+    std::uint64_t datagrams_dropped() const noexcept { return datagrams_dropped_; }
+
+    static constexpr std::size_t kMaxRecordsPerDatagram = 32;
     // Time until OpenSSL wants on_timeout() for a retransmission, while handshaking.
     std::optional<std::chrono::milliseconds> next_timeout() const;
     void on_timeout();
@@ -95,6 +107,7 @@ class DtlsTransport {
 
   private:
     void advance_handshake();
+    void read_records();
     void flush();
     void fail(std::string reason);
     bool export_keys();
@@ -109,7 +122,12 @@ class DtlsTransport {
     SdpFingerprint expected_;
     std::string peer_fingerprint_;
     std::string presented_fingerprint_;
+    std::uint64_t datagrams_dropped_ = 0;
 };
+
+// The number of DTLS records in `datagram` (RFC 6347 §4.1: 13-byte header, 16-bit length),
+// or nullopt when it is not a whole number of well-formed records.
+std::optional<std::size_t> dtls_record_count(std::span<const std::uint8_t> datagram) noexcept;
 
 // "AB:CD:..." of a DER certificate's digest with `algorithm` ("sha-256"), or "" if unknown.
 std::string certificate_fingerprint(::x509_st* certificate, std::string_view algorithm);

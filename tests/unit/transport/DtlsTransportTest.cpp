@@ -151,6 +151,62 @@ TEST_F(DtlsTransportTest, CloseNotifyReachesThePeer) {
     EXPECT_EQ(server_.state(), DtlsState::closed);
 }
 
+// Records after the handshake: a datagram of many one-byte application-data records is read
+// whole, so nothing piles up however many such datagrams come; one of more records than a
+// datagram may carry is dropped before OpenSSL sees it.
+TEST_F(DtlsTransportTest, RecordsAfterTheHandshakeNeverPileUp) {
+    ASSERT_TRUE(client_.set_remote_fingerprint(server_id_->fingerprint()));
+    ASSERT_TRUE(server_.set_remote_fingerprint(client_id_->fingerprint()));
+    handshake();
+    ASSERT_EQ(server_.state(), DtlsState::connected);
+    auto datagram_of = [&](std::size_t records) {
+        std::vector<std::uint8_t> datagram;
+        const std::uint8_t byte = 0x42;
+        for (std::size_t i = 0; i < records; ++i) {
+            EXPECT_TRUE(client_.send(std::span(&byte, 1)));
+            for (const auto& d : client_end_.outbox)
+                datagram.insert(datagram.end(), d.begin(), d.end());
+            client_end_.outbox.clear();
+        }
+        return datagram;
+    };
+    for (int i = 0; i < 2000; ++i) {  // fresh records each time
+        server_.receive(datagram_of(DtlsTransport::kMaxRecordsPerDatagram));
+        ASSERT_EQ(server_.buffered(), 0u) << "after datagram " << i;
+    }
+    const auto full = datagram_of(DtlsTransport::kMaxRecordsPerDatagram);
+    ASSERT_EQ(dtls_record_count(full), DtlsTransport::kMaxRecordsPerDatagram);
+    for (int i = 0; i < 20000; ++i) {
+        server_.receive(full);  // replays: refused, never kept
+        ASSERT_EQ(server_.buffered(), 0u) << "after replay " << i;
+    }
+    EXPECT_EQ(server_.state(), DtlsState::connected);
+    const auto oversized = datagram_of(DtlsTransport::kMaxRecordsPerDatagram + 1);
+    server_.receive(oversized);
+    EXPECT_EQ(server_.datagrams_dropped(), 1u);
+    EXPECT_EQ(server_.buffered(), 0u);
+    // And a close_notify still gets through.
+    client_.close();
+    pump(client_end_, client_, server_end_, server_);
+    EXPECT_TRUE(server_end_.closed);
+}
+
+TEST(DtlsRecords, CountsWellFormedRecordsAndRefusesTheRest) {
+    const std::vector<std::uint8_t> one = {23, 0xfe, 0xfd, 0, 1, 0,    0,   0,
+                                           0,  0,    1,    0, 2, 0xaa, 0xbb};
+    EXPECT_EQ(dtls_record_count(one), 1u);
+    std::vector<std::uint8_t> two = one;
+    two.insert(two.end(), one.begin(), one.end());
+    EXPECT_EQ(dtls_record_count(two), 2u);
+    EXPECT_EQ(dtls_record_count(std::span(one).first(14)),
+              std::nullopt);  // length runs past the end
+    EXPECT_EQ(dtls_record_count(std::span(one).first(5)), std::nullopt);  // a header cut short
+    std::vector<std::uint8_t> not_dtls = one;
+    not_dtls[0] = 0x80;  // RTP
+    EXPECT_EQ(dtls_record_count(not_dtls), std::nullopt);
+    EXPECT_EQ(dtls_record_count({}), 0u);
+}
+
 TEST_F(DtlsTransportTest, GarbageDuringTheHandshakeFailsOnlyThatTransport) {
     ASSERT_TRUE(server_.set_remote_fingerprint(client_id_->fingerprint()));
     server_.start(DtlsRole::server);
