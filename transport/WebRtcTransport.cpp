@@ -163,8 +163,15 @@ std::optional<std::size_t> WebRtcTransport::unprotect(std::span<const std::uint8
         ++counters_.dropped_malformed;
         return std::nullopt;
     }
-    // The SSRC is in the clear: refuse unnegotiated ones before libsrtp keeps state for them.
-    if (!rtcp && !allowed_ssrcs_.contains(load_u32(datagram.data() + 8))) {
+    // The SSRC is in the clear: refuse unnegotiated ones before libsrtp keeps state for
+    // them. SRTCP may also come from a few SSRCs that only report (a receiver's own).
+    if (datagram.size() < (rtcp ? 8u : 12u)) {
+        ++counters_.dropped_malformed;
+        return std::nullopt;
+    }
+    const std::uint32_t ssrc = load_u32(datagram.data() + (rtcp ? 4 : 8));
+    const bool known = allowed_ssrcs_.contains(ssrc) || (rtcp && rtcp_only_ssrcs_.contains(ssrc));
+    if (!known && (!rtcp || rtcp_only_ssrcs_.size() >= kMaxReceiverOnlySsrcs)) {
         ++counters_.dropped_unknown_ssrc;
         return std::nullopt;
     }
@@ -174,6 +181,7 @@ std::optional<std::size_t> WebRtcTransport::unprotect(std::span<const std::uint8
                                    : srtp_->unprotect_rtp(receive_buffer_.data(), size);
     switch (result) {
         case SrtpResult::ok:
+            if (!known) rtcp_only_ssrcs_.insert(ssrc);
             ice_.authenticated();  // its source is the media path now
             return size;
         case SrtpResult::replayed:

@@ -105,6 +105,12 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
     const DtlsTransport& dtls() const noexcept { return dtls_; }
     std::optional<SrtpProfile> srtp_profile() const;
     const TransportCounters& counters() const noexcept { return counters_; }
+    // The SSRCs whose SRTP or SRTCP state this transport may hold: what was signaled, plus
+    // up to kMaxReceiverOnlySsrcs that only send RTCP.
+    std::size_t srtp_ssrc_count() const noexcept {
+        return allowed_ssrcs_.size() + rtcp_only_ssrcs_.size();
+    }
+    static constexpr std::size_t kMaxReceiverOnlySsrcs = 4;
     // Where media goes: the authenticated path (IceAgent pins it).
     std::optional<std::string> remote_address() const { return ice_.remote_address(); }
 
@@ -137,6 +143,9 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
     std::unique_ptr<SrtpSession> srtp_;
     DtlsRole role_ = DtlsRole::server;
     std::set<std::uint32_t> allowed_ssrcs_;
+    // Sender SSRCs of SRTCP beyond the signaled ones (a receiver's own reports), first come,
+    // at most kMaxReceiverOnlySsrcs: libsrtp keeps a stream for each.
+    std::set<std::uint32_t> rtcp_only_ssrcs_;
     TransportCounters counters_;
     GlibTimer dtls_timer_;
     GlibTimer path_watch_;  // ICE failed but the media path is alive: watching it

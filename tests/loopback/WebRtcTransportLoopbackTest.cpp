@@ -223,6 +223,38 @@ TEST_F(WebRtcTransportLoopback, DropsSsrcsTheOfferDidNotSignalAndRefusesToResend
     EXPECT_EQ(answerer_->counters().dropped_unknown_ssrc, 1u);
 }
 
+// Authenticated SRTCP from ever new sender SSRCs (the peer holds the keys): libsrtp would keep
+// a stream for each. Only the signaled SSRCs and a few receiver-only ones get one.
+TEST_F(WebRtcTransportLoopback, SrtcpFromFreshSsrcsCreatesBoundedState) {
+    connect();
+    ASSERT_TRUE(run_until([&] { return offerer_peer_.connected && answerer_peer_.connected; }));
+    const std::size_t signaled = answerer_->srtp_ssrc_count();
+    for (std::uint32_t i = 0; i < 10000; ++i) {
+        const auto pli = write_pli(0x50000000 + i, kAnswererSsrc);
+        ASSERT_TRUE(offerer_->send_rtcp(pli));
+        if (i % 50 == 49) run_until([] { return false; }, std::chrono::milliseconds(2));
+    }
+    // Loopback UDP may drop some of a burst; nearly all must have arrived and been judged.
+    run_until(
+        [&] {
+            const auto& c = answerer_->counters();
+            return c.rtcp_received + c.dropped_unknown_ssrc >= 10000;
+        },
+        std::chrono::seconds(5));
+    const auto& counted = answerer_->counters();
+    EXPECT_GE(counted.rtcp_received + counted.dropped_unknown_ssrc, 9000u)
+        << "received " << counted.rtcp_received << ", refused " << counted.dropped_unknown_ssrc;
+    EXPECT_EQ(answerer_->counters().rtcp_received, WebRtcTransport::kMaxReceiverOnlySsrcs);
+    EXPECT_EQ(answerer_->srtp_ssrc_count(), signaled + WebRtcTransport::kMaxReceiverOnlySsrcs);
+    // The signaled stream is undisturbed.
+    ASSERT_TRUE(offerer_->send_rtp(rtp_packet(kOffererSsrc, 7, 0x07)));
+    ASSERT_TRUE(run_until([&] { return !answerer_peer_.rtp.empty(); }));
+    const auto pli = write_pli(kOffererSsrc, kAnswererSsrc);
+    const auto before = answerer_->counters().rtcp_received;
+    ASSERT_TRUE(offerer_->send_rtcp(pli));
+    ASSERT_TRUE(run_until([&] { return answerer_->counters().rtcp_received > before; }));
+}
+
 TEST_F(WebRtcTransportLoopback, AForgedFingerprintFailsClosed) {
     auto stranger = DtlsIdentity::generate();
     connect(&stranger->fingerprint());  // the answerer is told the wrong fingerprint
