@@ -122,7 +122,9 @@ int print_token(const ServerConfig& config, const TokenOptions& t) {
     claims.grants.can_subscribe = t.subscribe;
     claims.grants.can_publish_data = t.data;
     claims.grants.room_admin = t.admin;
-    claims.grants.room_list = t.list || t.admin;
+    // A room's admin reads and kicks in that room only; listing every room, the audit log
+    // and /metrics takes --list, or an admin token for every room.
+    claims.grants.room_list = t.list || (t.admin && t.room == "*");
     claims.expires_at = static_cast<std::int64_t>(std::time(nullptr)) + parse_duration(t.ttl);
     std::cerr << "token for " << (t.identity.empty() ? "(no identity)" : t.identity) << " in room "
               << t.room << ", key " << api_key << ", valid " << t.ttl << "\n";
@@ -242,7 +244,7 @@ int main(int argc, char** argv) {
     token->add_flag("--publish", t.publish, "grant canPublish");
     token->add_flag("--subscribe", t.subscribe, "grant canSubscribe");
     token->add_flag("--data", t.data, "grant canPublishData");
-    token->add_flag("--admin", t.admin, "grant roomAdmin and roomList");
+    token->add_flag("--admin", t.admin, "grant roomAdmin (with --room '*' also roomList)");
     token->add_flag("--list", t.list, "grant roomList");
     token->add_option("--ttl", t.ttl, "lifetime: 90s, 30m, 1h, 2d (default 1h)");
     token->add_option("--api-key", t.api_key, "which configured key signs");

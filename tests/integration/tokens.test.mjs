@@ -62,6 +62,25 @@ describe('tokens', () => {
     client.close();
   });
 
+  test('`rollcall token --admin --room A` administers room A and nothing else', async () => {
+    const mint = async (...args) => {
+      const { stdout } = await promisify(execFile)(rollcallBin, ['token', '--dev', '--admin', ...args]);
+      return stdout.trim().split('\n').at(-1);
+    };
+    const roomAdmin = await mint('--room', 'r1');
+    const claims = JSON.parse(Buffer.from(roomAdmin.split('.')[1], 'base64url').toString());
+    assert.equal(claims.video.roomAdmin, true);
+    assert.notEqual(claims.video.roomList, true, 'a room admin does not list every room');
+    assert.equal((await request(server, 'GET', '/admin/v1/rooms', { token: roomAdmin })).status, 403);
+    assert.equal((await request(server, 'GET', '/admin/v1/audit', { token: roomAdmin })).status, 403);
+    assert.equal((await request(server, 'GET', '/metrics', { token: roomAdmin })).status, 403);
+    assert.notEqual((await request(server, 'GET', '/admin/v1/rooms/r1', { token: roomAdmin })).status, 403);
+    assert.equal((await request(server, 'GET', '/admin/v1/rooms/other', { token: roomAdmin })).status, 403);
+    // Every room: lists too.
+    const everyRoom = await mint('--room', '*');
+    assert.equal((await request(server, 'GET', '/admin/v1/rooms', { token: everyRoom })).status, 200);
+  });
+
   const cases = [
     ['alg none', async () => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(payload())}.`, 'token_unsupported_algorithm'],
     ['alg none with a fake signature', async () => `${b64({ alg: 'none' })}.${b64(payload())}.AAAA`, 'token_unsupported_algorithm'],
