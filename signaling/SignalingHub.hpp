@@ -127,6 +127,10 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     // The offer in `message`, planned by the media layer; on failure the error is sent.
     std::optional<sfu::OfferPlan> plan_offer(Connection& connection, const ClientMessage& message,
                                              sfu::OfferMode mode = sfu::OfferMode::echo);
+    // Records a refused description that would have weakened the media's protection (SDES,
+    // no fingerprint, not DTLS-SRTP) in the audit trail.
+    void record_refusal(const Connection& connection, sfu::PeerRole role,
+                        const sfu::MediaResult& error);
     // The fingerprint bound to the connection in `role`, or a refusal sent (and recorded).
     bool check_fingerprint(Connection& connection, sfu::PeerRole role,
                            const transport::SdpFingerprint& offered, const nlohmann::json* ref);

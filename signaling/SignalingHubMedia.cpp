@@ -175,153 +175,6 @@ void SignalingHub::publish_done(SessionId session, const json& reference,
     if (!added.empty()) sync_room_subscriptions(connection.room, session);
 }
 
-void SignalingHub::remove_tracks(Connection& connection,
-                                 const std::vector<std::string>& track_ids) {
-    const room::Participant* self = roster_.find(connection.room, connection.identity);
-    if (!self) return;
-    const json who = {{"id", self->id}, {"identity", self->identity}};
-    for (const auto& id : track_ids) {
-        auto removed = roster_.remove_track(connection.room, connection.identity, id);
-        if (!removed) continue;
-        std::erase_if(connection.published, [&](const auto& entry) { return entry.second == id; });
-        broadcast(connection.room,
-                  {{"type", "track_unpublished"}, {"participant", who}, {"track", {{"id", id}}}},
-                  connection.id);
-    }
-}
-
-void SignalingHub::auto_subscribe(std::string_view room_name, const room::Participant& publisher,
-                                  const room::Track& track) {
-    const room::Room* room = roster_.find(room_name);
-    if (!room) return;
-    std::vector<std::string> subscribers;
-    for (const auto& [identity, participant] : room->participants) {
-        if (participant.session != publisher.session && participant.auto_subscribe &&
-            participant.grants.can_subscribe) {
-            subscribers.push_back(identity);
-        }
-    }
-    for (const auto& identity : subscribers) roster_.subscribe(room_name, identity, track.id);
-}
-
-void SignalingHub::sync_subscriptions(std::string_view room_name, std::string_view identity) {
-    if (!media_) return;
-    const room::Participant* participant = roster_.find(room_name, identity);
-    if (!participant || !participant->grants.can_subscribe) return;
-    auto it = connections_.find(participant->session);
-    if (it == connections_.end() || it->second.state != State::joined || it->second.echo) return;
-    std::set<std::string> ids(participant->subscriptions.begin(), participant->subscriptions.end());
-    media_->set_subscriptions(participant->session, std::string(room_name), std::move(ids));
-}
-
-void SignalingHub::sync_room_subscriptions(std::string_view room_name, SessionId except) {
-    const room::Room* room = roster_.find(room_name);
-    if (!room) return;
-    std::vector<std::string> identities;
-    for (const auto& [identity, participant] : room->participants) {
-        if (participant.session != except) identities.push_back(identity);
-    }
-    for (const auto& identity : identities) sync_subscriptions(room_name, identity);
-}
-
-void SignalingHub::handle_unpublish(Connection& connection, const ClientMessage& message) {
-    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
-    auto track = message.body.find("track");
-    if (track == message.body.end() || !track->is_string()) {
-        send_error(connection, "malformed_message", "unpublish needs a string \"track\"", ref);
-        return;
-    }
-    const std::string& id = track->get_ref<const std::string&>();
-    const room::Participant* self = roster_.find(connection.room, connection.identity);
-    if (!self || !self->tracks.contains(id)) {
-        send_error(connection, "track_not_found", "you publish no track with that id", ref);
-        return;
-    }
-    if (media_) media_->unpublish(connection.id, id);
-    remove_tracks(connection, {id});
-    json reply = {{"type", "unpublished"}, {"track", id}};
-    if (ref) reply["ref"] = *ref;
-    send(connection, reply);
-}
-
-void SignalingHub::handle_mute(Connection& connection, const ClientMessage& message) {
-    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
-    auto track = message.body.find("track");
-    auto muted = message.body.find("muted");
-    if (track == message.body.end() || !track->is_string() || muted == message.body.end() ||
-        !muted->is_boolean()) {
-        send_error(connection, "malformed_message",
-                   "mute needs a string \"track\" and a boolean \"muted\"", ref);
-        return;
-    }
-    const std::string& id = track->get_ref<const std::string&>();
-    if (!roster_.set_muted(connection.room, connection.identity, id, muted->get<bool>())) {
-        send_error(connection, "track_not_found", "you publish no track with that id", ref);
-        return;
-    }
-    const room::Participant* self = roster_.find(connection.room, connection.identity);
-    broadcast(connection.room,
-              {{"type", "track_muted"},
-               {"participant", {{"id", self->id}, {"identity", self->identity}}},
-               {"track", id},
-               {"muted", muted->get<bool>()}},
-              connection.id);
-    json reply = {{"type", "muted"}, {"track", id}, {"muted", muted->get<bool>()}};
-    if (ref) reply["ref"] = *ref;
-    send(connection, reply);
-}
-
-void SignalingHub::handle_subscribe(Connection& connection, const ClientMessage& message,
-                                    bool subscribe) {
-    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
-    const char* verb = subscribe ? "subscribe" : "unsubscribe";
-    const room::Participant* self = roster_.find(connection.room, connection.identity);
-    if (!self || !self->grants.can_subscribe) {
-        send_error(connection, "permission_denied", "the token does not grant canSubscribe", ref);
-        return;
-    }
-    if (connection.echo) {
-        send_error(connection, "not_supported", "an echo session cannot subscribe", ref);
-        return;
-    }
-    auto tracks = message.body.find("tracks");
-    constexpr std::size_t kMaxTracksPerRequest = 64;
-    if (tracks == message.body.end() || !tracks->is_array() || tracks->empty() ||
-        tracks->size() > kMaxTracksPerRequest) {
-        send_error(connection, "malformed_message",
-                   std::string(verb) + " needs \"tracks\": 1 to 64 track ids", ref);
-        return;
-    }
-    for (const auto& id : *tracks) {
-        if (!id.is_string()) {
-            send_error(connection, "malformed_message", "track ids are strings", ref);
-            return;
-        }
-        auto [owner, track] = roster_.find_track(connection.room, id.get_ref<const std::string&>());
-        if (!track || owner == self) {
-            send_error(connection, "track_not_found",
-                       "no other participant in the room publishes track " +
-                           id.get<std::string>().substr(0, 64),
-                       ref);
-            return;
-        }
-    }
-    for (const auto& id : *tracks) {
-        if (subscribe)
-            roster_.subscribe(connection.room, connection.identity,
-                              id.get_ref<const std::string&>());
-        else
-            roster_.unsubscribe(connection.room, connection.identity,
-                                id.get_ref<const std::string&>());
-    }
-    sync_subscriptions(connection.room, connection.identity);
-    self = roster_.find(connection.room, connection.identity);
-    json reply = {{"type", subscribe ? "subscribed" : "unsubscribed"},
-                  {"subscriptions", self->subscriptions}};
-    if (ref) reply["ref"] = *ref;
-    send(connection, reply);
-}
-
 void SignalingHub::handle_subscribe_answer(Connection& connection, const ClientMessage& message) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto sdp = message.body.find("sdp");
@@ -335,6 +188,7 @@ void SignalingHub::handle_subscribe_answer(Connection& connection, const ClientM
     sfu::MediaResult error;
     auto answer = sfu::plan_subscriber_answer(sdp->get_ref<const std::string&>(), error);
     if (!answer) {
+        record_refusal(connection, sfu::PeerRole::subscriber, error);
         send_error(connection, sfu::to_string(error.code), error.message, ref);
         return;
     }
@@ -399,8 +253,30 @@ std::optional<sfu::OfferPlan> SignalingHub::plan_offer(Connection& connection,
     }
     sfu::MediaResult error;
     auto plan = sfu::plan_offer(sdp->get_ref<const std::string&>(), mode, error);
-    if (!plan) send_error(connection, sfu::to_string(error.code), error.message, ref);
+    if (!plan) {
+        record_refusal(connection, sfu::PeerRole::publisher, error);
+        send_error(connection, sfu::to_string(error.code), error.message, ref);
+    }
     return plan;
+}
+
+void SignalingHub::record_refusal(const Connection& connection, sfu::PeerRole role,
+                                  const sfu::MediaResult& error) {
+    // Offers that would weaken the media's protection are evidence, not just mistakes.
+    const bool unprotected = error.code == sfu::MediaError::sdes_not_supported ||
+                             error.code == sfu::MediaError::fingerprint_missing ||
+                             error.code == sfu::MediaError::unsupported_transport;
+    if (!unprotected) return;
+    room::AuditEvent event;
+    event.room = connection.room;
+    event.participant = connection.identity;
+    event.audit_class = std::string(sfu::to_string(error.code));
+    event.action = "refused";
+    event.detected_after_ms = 0;
+    event.evidence = {{"session", std::to_string(connection.id)},
+                      {"role", std::string(sfu::to_string(role))},
+                      {"detail", error.message}};
+    roll_call_.record(std::move(event));
 }
 
 bool SignalingHub::check_fingerprint(Connection& connection, sfu::PeerRole role,

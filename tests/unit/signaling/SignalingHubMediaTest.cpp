@@ -115,6 +115,16 @@ TEST_F(HubMediaTest, SdpIsRefusedBeforeTheMediaPlaneSeesIt) {
     say(alice, {{"type", "publish"}, {"sdp", sdes}, {"id", 2}});
     EXPECT_EQ(alice.link.last()["code"], "sdes_not_supported");
     EXPECT_TRUE(media().publishes.empty());
+    // A malformed SDP is a mistake; an offer to weaken the keying is recorded.
+    EXPECT_EQ(stats_.audit_events, 1u);
+    std::string without;
+    std::istringstream lines(sample("chromium-156-offer.sdp"));
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("a=fingerprint", 0) != 0) without += line + "\n";
+    }
+    say(alice, {{"type", "publish"}, {"sdp", without}, {"id", 3}});
+    EXPECT_EQ(alice.link.last()["code"], "fingerprint_missing");
+    EXPECT_EQ(stats_.audit_events, 2u);
 }
 
 TEST_F(HubMediaTest, MediaPlaneErrorsReachTheClientWithTheirCodes) {
