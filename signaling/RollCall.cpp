@@ -222,11 +222,17 @@ void RollCall::send_audiences(const sfu::RoomTruth& truth) {
     std::map<SessionId, const room::Participant*> by_session;
     for (const auto& [identity, participant] : room->participants)
         by_session[participant.session] = &participant;
+    std::set<sfu::TransportId> connected;
+    for (const sfu::TransportFact& fact : truth.transports) {
+        if (fact.connected) connected.insert(fact.id);
+    }
     for (const auto& [identity, publisher] : room->participants) {
-        // Who the media plane forwards this publisher's tracks to, whoever the roster says.
+        // Who the media plane forwards this publisher's tracks to, whoever the roster says:
+        // only sinks that forward on a connected transport, since media really goes there.
         std::map<SessionId, std::set<std::string>> sinks;
         for (const sfu::ConsumerFact& consumer : truth.consumers) {
-            if (consumer.publisher == publisher.session)
+            if (consumer.publisher == publisher.session && consumer.active &&
+                connected.contains(consumer.transport))
                 sinks[consumer.subscriber].insert(consumer.track_id);
         }
         json audience = json::array();

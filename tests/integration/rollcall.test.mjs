@@ -84,7 +84,7 @@ describe('roll call', () => {
     assert.equal((await roomMedia(server)).transports[0].id, own);
   });
 
-  test('a planted ghost consumer is dropped, and its publisher saw it in its audience', async () => {
+  test('a planted ghost consumer is dropped; an audience lists only sinks that really forward', async () => {
     const client = await Client.open(server);
     const joined = await client.join(await token({ identity: 'bob', room: ROOM, name: 'Bob' }), { autoSubscribe: false });
     assert.equal(joined.type, 'joined');
@@ -95,8 +95,9 @@ describe('roll call', () => {
     await bob.next((m) => m.ref === 's1');
     const first = await bob.next('subscribe_offer');
     bob.send({ type: 'subscribe_answer', sdp: answerFor(first.sdp), version: first.version });
-    const heard = await alice.next((m) => m.type === 'audience' && m.audience.length === 1);
-    assert.deepEqual(heard.audience, [{ identity: 'bob', name: 'Bob', tracks: [audio.id] }]);
+    // Bob answered but his transport never connects here (no ICE in this suite): the media
+    // plane holds his consumer, yet nothing reaches him, so alice's audience does not name him.
+    await waitFor(async () => (await roomMedia(server)).consumers.length === 1, 'bob\'s consumer');
 
     await plant(server, { kind: 'ghost_consumer', room: ROOM, identity: 'bob', track: video.id });
     const told = await bob.next('roll_call');
@@ -108,12 +109,9 @@ describe('roll call', () => {
     assert.equal(dropped.evidence.track, video.id);
     assert.equal(dropped.evidence.publisher, 'alice');
     console.log(`# ghost consumer (class 4) detected ${dropped.detected_after_ms.toFixed(1)} ms after it was planted`);
-    // People could see it: alice's audience listed bob with the video he never asked for.
-    const ghost = await alice.next((m) => m.type === 'audience' && m.audience.some((a) => a.tracks.includes(video.id)));
-    assert.equal(ghost.audience[0].identity, 'bob');
-    const healed = await alice.next((m) => m.type === 'audience' && m.audience.length === 1 &&
-      !m.audience[0].tracks.includes(video.id));
-    assert.deepEqual(healed.audience[0].tracks, [audio.id]);
+    // Nothing was forwarding to a connected transport, so no audience ever named bob.
+    assert.ok(!alice.messages.some((m) => m.type === 'audience' && m.audience.some((a) => a.identity === 'bob')),
+      'an audience named a receiver that never connected');
     const media = await waitFor(async () => {
       const m = await roomMedia(server);
       return m.consumers.length === 1 ? m : null;

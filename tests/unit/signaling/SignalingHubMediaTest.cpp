@@ -286,6 +286,27 @@ TEST_F(HubMediaTest, IncidentsAreRecordedAndAHeldPathIsTold) {
     EXPECT_EQ(stats_.audit_events, 1u);
 }
 
+TEST_F(HubMediaTest, TheAudienceListsOnlySinksThatReallyForward) {
+    Client& alice = join("alice");
+    Client& bob = join("bob");
+    Client& carol = join("carol");
+    const std::string track = publish(alice)["tracks"][0]["id"];
+    auto bobs = transport(40, bob.session, sfu::PeerRole::subscriber);
+    bobs.connected = true;
+    auto carols = transport(41, carol.session, sfu::PeerRole::subscriber);  // never connected
+    auto audience = [&] { return alice.link.of_type("audience").back()["audience"]; };
+    // Bob has not answered yet (his consumer is not forwarding); Carol's transport never connected.
+    hub().on_media_truth(
+        truth({bobs, carols}, {{40, bob.session, track, alice.session, false, {}},
+                               {41, carol.session, track, alice.session, true, {}}}));
+    EXPECT_EQ(audience(), json::array());
+    hub().on_media_truth(
+        truth({bobs, carols}, {{40, bob.session, track, alice.session, true, {}},
+                               {41, carol.session, track, alice.session, true, {}}}));
+    ASSERT_EQ(audience().size(), 1u);
+    EXPECT_EQ(audience()[0]["identity"], "bob");
+}
+
 TEST_F(HubMediaTest, KickGoesThroughRollCall) {
     Client& alice = join("alice");
     Client& bob = join("bob");
