@@ -8,6 +8,7 @@
 #include "signaling/ClientMessage.hpp"
 #include "signaling/Random.hpp"
 #include "signaling/SignalingHub.hpp"
+#include "transport/AddressPolicy.hpp"
 #include "transport/Sdp.hpp"
 
 namespace rollcall::signaling {
@@ -342,6 +343,12 @@ void SignalingHub::handle_trickle(Connection& connection, const ClientMessage& m
     auto parsed = sfu::parse_remote_candidate(candidate->get_ref<const std::string&>());
     if (!parsed) {
         send_error(connection, "bad_candidate", "not an ICE candidate line", ref);
+        return;
+    }
+    if (!transport::candidate_address_allowed(parsed->address, config_.media_addresses)) {
+        const std::string scope(transport::to_string(transport::address_scope(parsed->address)));
+        send_error(connection, "candidate_refused",
+                   "the server does not send to " + scope + " addresses it has none of", ref);
         return;
     }
     auto role = sfu::PeerRole::publisher;

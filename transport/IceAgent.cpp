@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 
+#include "transport/AddressPolicy.hpp"
 #include "transport/MainLoop.hpp"
 
 namespace rollcall::transport {
@@ -291,6 +292,8 @@ bool IceAgent::set_remote_credentials(const std::string& ufrag, const std::strin
 bool IceAgent::add_remote_candidate(const SdpCandidate& candidate) {
     if (!agent_ || candidate.transport != "udp" || candidate.component != kComponent) return false;
     if (remote_candidates_ >= kMaxRemoteCandidates) return false;
+    // Never probe where a participant points us unless the server's own addresses are there.
+    if (!candidate_address_allowed(candidate.address, local_addresses_)) return false;
     NiceAddress address;
     nice_address_init(&address);
     if (!nice_address_set_from_string(&address, candidate.address.c_str()))
@@ -334,6 +337,7 @@ bool IceAgent::send(std::span<const std::uint8_t> datagram) {
 
 bool IceAgent::restart() {
     if (!agent_ || !nice_agent_restart_stream(agent_, stream_)) return false;
+    remote_candidates_ = 0;  // the restart dropped the peer's candidates
     paths_->restarting = true;
     read_credentials();
     state_ = IceState::checking;

@@ -257,6 +257,9 @@ function wire() {
   client.addEventListener('subscribe_offer', ({ detail }) => subscriber.offer(detail));
   acceptCandidates(client, (target) => (target === 'subscriber' ? subscriber?.pc : publisher?.pc));
   client.addEventListener('error', ({ detail }) => {
+    // A host candidate outside the server's reach (a home network behind NAT) is expected:
+    // the server says so and ICE goes on with the others.
+    if (detail.code === 'candidate_refused') return;
     dispatch(detail);
     if (room.self) logEvent(`error: ${explain(detail.code, detail.message)}`);
   });

@@ -52,6 +52,20 @@ describe('media signaling', () => {
     assert.equal((await publish({ echo: 'yes', sdp: offer })).code, 'malformed_message');
   });
 
+  test('trickle: candidates the server must not probe are refused', async () => {
+    const refused = ['10.0.0.5', '192.168.1.20', '169.254.3.3', '0.0.0.0', '224.0.0.251', 'fe80::1', 'x.local'];
+    for (const [i, address] of refused.entries()) {
+      client.send({ type: 'trickle', candidate: `candidate:1 1 udp 1 ${address} 6379 typ host`, id: `r${i}` });
+      const reply = await client.next((m) => m.ref === `r${i}`);
+      assert.equal(reply.code, 'candidate_refused', `${address}: ${JSON.stringify(reply)}`);
+    }
+    // Allowed (loopback, as the server's own address, and public) get as far as the transport check.
+    for (const [i, address] of ['127.0.0.1', '203.0.113.9'].entries()) {
+      client.send({ type: 'trickle', candidate: `candidate:1 1 udp 1 ${address} 6379 typ host`, id: `a${i}` });
+      assert.equal((await client.next((m) => m.ref === `a${i}`)).code, 'no_transport', address);
+    }
+  });
+
   test('trickle: bad candidates and trickling before publish are refused', async () => {
     client.send({ type: 'trickle', candidate: 'candidate:garbage', id: 'c1' });
     assert.equal((await client.next((m) => m.ref === 'c1')).code, 'bad_candidate');

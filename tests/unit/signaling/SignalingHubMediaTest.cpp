@@ -146,6 +146,11 @@ TEST_F(HubMediaTest, TrickleIsCheckedThenHandedToTheRightTransport) {
     EXPECT_EQ(alice.link.last()["code"], "bad_candidate");
     say(alice, {{"type", "trickle"}, {"candidate", line}, {"id", 2}});
     EXPECT_EQ(alice.link.last()["code"], "no_transport");
+    // A loopback server never probes a private network on a participant's say-so.
+    say(alice, {{"type", "trickle"},
+                {"candidate", "candidate:1 1 udp 1 10.0.0.5 6379 typ host"},
+                {"id", 9}});
+    EXPECT_EQ(alice.link.last()["code"], "candidate_refused");
     publish(alice);
     say(alice, {{"type", "trickle"}, {"candidate", line}, {"target", "sideways"}, {"id", 3}});
     EXPECT_EQ(alice.link.last()["code"], "malformed_message");
