@@ -40,6 +40,10 @@ struct Participant {
     // The DTLS fingerprints it signaled, per connection; the first one binds (roll call).
     std::optional<transport::SdpFingerprint> publisher_fingerprint;
     std::optional<transport::SdpFingerprint> subscriber_fingerprint;
+    // A digest of the token it joined with, and that token's expiry: an administrator's
+    // removal revokes it.
+    std::string credential;
+    std::int64_t credential_expires_unix = 0;
     // Its signaling socket dropped at this time; media lives on for the reconnect grace.
     std::optional<Clock::time_point> disconnected_since;
 };

@@ -1,5 +1,6 @@
 #include "signaling/AdminApi.hpp"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -16,6 +17,7 @@ namespace {
 constexpr std::size_t kMaxTrackedClients = 10000;
 constexpr std::size_t kMaxAdminBody = 4096;
 constexpr std::size_t kMaxKickReason = 256;
+constexpr long long kMaxBanSeconds = 7 * 24 * 3600;
 
 HttpResponse method_not_allowed(std::string_view allow) {
     HttpResponse response =
@@ -272,10 +274,20 @@ HttpResponse AdminApi::kick(const TokenClaims& claims, const std::string& room,
             reason = it->get<std::string>();
         }
     }
-    if (reason.empty()) reason = query_param(split_target(request.target).second, "reason");
+    const std::string query = std::string(split_target(request.target).second);
+    if (reason.empty()) reason = query_param(query, "reason");
     if (reason.size() > kMaxKickReason)
         return error_response(400, "bad_reason", "reason must be at most 256 bytes");
-    switch (hub_.kick(room, identity, reason, now)) {
+    // ?ban=SECONDS keeps the identity out of the room for that long (at most a week).
+    long long ban = 0;
+    if (const std::string text = query_param(query, "ban"); !text.empty()) {
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), ban);
+        if (error != std::errc() || end != text.data() + text.size() || ban < 0 ||
+            ban > kMaxBanSeconds) {
+            return error_response(400, "bad_ban", "ban is a number of seconds from 0 to 604800");
+        }
+    }
+    switch (hub_.kick(room, identity, reason, now, std::chrono::seconds(ban))) {
         case SignalingHub::KickResult::room_not_found:
             return error_response(404, "room_not_found", "no such room");
         case SignalingHub::KickResult::participant_not_found:
@@ -283,7 +295,9 @@ HttpResponse AdminApi::kick(const TokenClaims& claims, const std::string& room,
         case SignalingHub::KickResult::kicked:
             break;
     }
-    return json_response(200, {{"kicked", {{"room", room}, {"identity", identity}}}});
+    json kicked = {{"room", room}, {"identity", identity}};
+    if (ban > 0) kicked["banned_s"] = ban;
+    return json_response(200, {{"kicked", kicked}});
 }
 
 HttpResponse AdminApi::delete_room(const TokenClaims& claims, const std::string& room) {

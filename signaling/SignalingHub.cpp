@@ -189,6 +189,13 @@ std::optional<room::Participant> SignalingHub::admit(Connection& connection,
         return std::nullopt;
     }
     const TokenClaims& claims = verified.claims;
+    const std::string credential = Revocations::digest(token->get_ref<const std::string&>());
+    if (revocations_.revoked(credential, unix_now)) {
+        fail(connection, "token_revoked",
+             "this token's session was removed by an administrator; join with a new token",
+             CloseCode::policy_violation, ref);
+        return std::nullopt;
+    }
     if (claims.identity.empty()) {
         fail(connection, "token_missing_claim", "joining needs a token with a sub (identity)",
              CloseCode::policy_violation, ref);
@@ -222,8 +229,17 @@ std::optional<room::Participant> SignalingHub::admit(Connection& connection,
         }
         auto_subscribe = asked->get<bool>();
     }
+    if (auto until = revocations_.banned_until(room_name, claims.identity, unix_now)) {
+        fail(connection, "banned",
+             "removed from this room by an administrator for another " +
+                 std::to_string(*until - unix_now) + " s",
+             CloseCode::policy_violation, ref);
+        return std::nullopt;
+    }
     room::Participant participant;
     participant.id = random_id("PA_");
+    participant.credential = credential;
+    participant.credential_expires_unix = claims.expires_at;
     participant.auto_subscribe = auto_subscribe;
     participant.identity = claims.identity;
     participant.name = claims.name.empty() ? claims.identity : claims.name;
@@ -336,11 +352,20 @@ void SignalingHub::tick(Clock::time_point now) {
 }
 
 SignalingHub::KickResult SignalingHub::kick(std::string_view room, std::string_view identity,
-                                            std::string_view reason, Clock::time_point now) {
+                                            std::string_view reason, Clock::time_point now,
+                                            std::chrono::seconds ban) {
     if (!roster_.find(room)) return KickResult::room_not_found;
     auto removed = roster_.remove(room, identity, now);
     if (!removed) return KickResult::participant_not_found;
     ++stats_.kicks;
+    // Kicked means gone: the token it joined with no longer joins, and a ban keeps the
+    // identity out of the room for a while whatever token it brings.
+    const std::int64_t unix_now = std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+    revocations_.revoke(removed->credential, removed->credential_expires_unix);
+    if (ban.count() > 0)
+        revocations_.ban(std::string(room), removed->identity, unix_now + ban.count());
     const std::string why = reason.empty() ? "removed by an administrator" : std::string(reason);
     Ejection ejection = participant_ejection(*removed, room, "kicked", "kicked", why);
     ejection.evidence.insert(ejection.evidence.begin(), {"reason", why});
@@ -354,6 +379,7 @@ std::optional<std::size_t> SignalingHub::close_room(std::string_view room) {
     if (!removed) return std::nullopt;
     for (const auto& participant : *removed) {
         ++stats_.leaves_by_reason["room_closed"];
+        revocations_.revoke(participant.credential, participant.credential_expires_unix);
         Ejection ejection = participant_ejection(participant, room, "room_closed", "room_closed",
                                                  "the room was closed by an administrator");
         ejection.close_reason = "room closed";

@@ -17,6 +17,7 @@
 #include "sfu/OfferPlan.hpp"
 #include "signaling/ClientLink.hpp"
 #include "signaling/RateLimiter.hpp"
+#include "signaling/Revocations.hpp"
 #include "signaling/RollCall.hpp"
 #include "signaling/ServerConfig.hpp"
 #include "signaling/SignalingStats.hpp"
@@ -55,8 +56,10 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     void tick(Clock::time_point now);
 
     enum class KickResult { kicked, room_not_found, participant_not_found };
+    // Removes the participant; the token its session joined with is refused from then on
+    // (until it expires), and with a `ban` the identity may not rejoin the room for that long.
     KickResult kick(std::string_view room, std::string_view identity, std::string_view reason,
-                    Clock::time_point now);
+                    Clock::time_point now, std::chrono::seconds ban = std::chrono::seconds(0));
     // Closes a room, telling everyone in it; nullopt if there is no such room.
     std::optional<std::size_t> close_room(std::string_view room);
     // Tells every client the server is going away.
@@ -174,6 +177,7 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     SignalingStats& stats_;
     sfu::MediaControl* media_;
     RollCall roll_call_;
+    Revocations revocations_;
     std::unordered_map<SessionId, Connection> connections_;
     SessionId next_session_ = 1;
 };

@@ -10,6 +10,8 @@ export const MESSAGES = {
   token_unsupported_algorithm: 'Your access token uses a signature algorithm this server refuses.',
   token_missing_claim: 'Your access token lacks a required field (identity, expiry or grant).',
   token_hidden_not_supported: 'rollcall does not admit hidden participants.',
+  token_revoked: 'An administrator removed the session this access token was used for. Ask for a new one.',
+  banned: 'An administrator removed you from this room for a while.',
   permission_denied: 'Your access token does not allow joining rooms.',
   room_not_allowed: 'Your access token is not for this room.',
   room_not_found: 'There is no such room.',

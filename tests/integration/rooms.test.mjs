@@ -99,6 +99,48 @@ describe('rooms over WSS', () => {
     carol.close();
   });
 
+  test('kicked means gone: the kicked token no longer joins, a new one does, and a ban keeps the identity out', async () => {
+    const admin = await adminToken('gone-room', { roomAdmin: true });
+    const first = await token({ identity: 'eve', room: 'gone-room' });
+    const eve = await Client.open(server);
+    assert.equal((await eve.join(first)).type, 'joined');
+    const kick = await request(server, 'DELETE', '/admin/v1/rooms/gone-room/participants/eve', { token: admin });
+    assert.equal(kick.status, 200, kick.text);
+    await eve.closed;
+    const again = await Client.open(server);
+    const refused = await again.join(first);
+    assert.equal(refused.code, 'token_revoked', JSON.stringify(refused));
+    const fresh = await Client.open(server);
+    assert.equal((await fresh.join(await token({ identity: 'eve', room: 'gone-room', ttl: '2h' }))).type, 'joined');
+
+    // Kicked with a ban: any token for that identity and room is refused for its length.
+    const banned = await request(server, 'DELETE', '/admin/v1/rooms/gone-room/participants/eve?ban=2', { token: admin });
+    assert.equal(banned.status, 200, banned.text);
+    assert.equal(banned.body.kicked.banned_s, 2);
+    const during = await Client.open(server);
+    const out = await during.join(await token({ identity: 'eve', room: 'gone-room', ttl: '3h' }));
+    assert.equal(out.code, 'banned', JSON.stringify(out));
+    const elsewhere = await Client.open(server);
+    assert.equal((await elsewhere.join(await token({ identity: 'eve', room: 'other-room' }))).type, 'joined');
+    await new Promise((r) => setTimeout(r, 2100));
+    const after = await Client.open(server);
+    assert.equal((await after.join(await token({ identity: 'eve', room: 'gone-room', ttl: '4h' }))).type, 'joined');
+    for (const bad of ['-1', 'x', '604801', '1.5']) {
+      const res = await request(server, 'DELETE', `/admin/v1/rooms/gone-room/participants/eve?ban=${bad}`, { token: admin });
+      assert.equal(res.status, 400, bad);
+      assert.equal(res.body.code, 'bad_ban');
+    }
+    for (const c of [elsewhere, after]) c.close();
+
+    // A deleted room's members cannot walk back in with the same tokens.
+    const member = await token({ identity: 'frank', room: 'gone-room' });
+    const frank = await Client.open(server);
+    assert.equal((await frank.join(member)).type, 'joined');
+    assert.equal((await request(server, 'DELETE', '/admin/v1/rooms/gone-room', { token: await adminToken() })).status, 200);
+    const back = await Client.open(server);
+    assert.equal((await back.join(member)).code, 'token_revoked');
+  });
+
   test('deleting a room ends every session in it and nothing else', async () => {
     const a = await joinAs(server, 'a', 'doomed');
     const b = await joinAs(server, 'b', 'doomed');
