@@ -1,5 +1,6 @@
 #include "signaling/HttpMessage.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "signaling/ClientMessage.hpp"
@@ -81,6 +82,14 @@ std::string_view bearer_token(std::string_view authorization) noexcept {
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
     while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
     return token;
+}
+
+bool origin_allowed(std::string_view origin, std::string_view host, bool tls,
+                    const std::vector<std::string>& allowed) {
+    if (origin.empty()) return true;
+    if (!host.empty() && origin == std::string(tls ? "https://" : "http://") + std::string(host))
+        return true;
+    return std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
 }
 
 }  // namespace rollcall::signaling

@@ -16,7 +16,14 @@ struct HttpRequest {
     std::string content_type;
     std::string body;
     std::string remote_address;
+    std::string origin;  // the Origin header, "" when absent
+    std::string host;    // the Host header
 };
+
+// Whether a request's Origin may use the signaling endpoints: absent (not a page), the
+// server's own origin (`tls` says its scheme; `host` is the Host header), or one in `allowed`.
+bool origin_allowed(std::string_view origin, std::string_view host, bool tls,
+                    const std::vector<std::string>& allowed);
 
 struct HttpResponse {
     int status = 200;

@@ -42,6 +42,12 @@ HttpResponse HttpRouter::handle(const HttpRequest& request, Clock::time_point no
         if (!config_.dev) return error_response(404, "not_found", "no such resource");
         if (request.method != "POST")
             return error_response(405, "method_not_allowed", "allowed: POST");
+        // Another site's page must not mint dev tokens in a visitor's browser.
+        if (!origin_allowed(request.origin, request.host, !config_.insecure_dev,
+                            config_.signaling.allowed_origins)) {
+            return error_response(403, "origin_not_allowed",
+                                  "tokens are minted only for this server's own pages");
+        }
         return dev_token(request, unix_now);
     }
     if (path == "/rtc")

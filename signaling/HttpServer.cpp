@@ -20,14 +20,19 @@ void HttpServer::Impl::accept() {
             return;
         }
         if (stopping) return;
-        if (open_connections >= options.signaling.max_connections) {
+        std::string address = remote_of(socket);
+        auto held = connections_by_address.find(address);
+        const bool host_full = held != connections_by_address.end() &&
+                               held->second >= options.signaling.max_connections_per_address;
+        if (open_connections >= options.signaling.max_connections || host_full) {
             ++stats.connections_refused;
             beast::error_code ignored;
-            socket.close(ignored);  // over the connection limit: refuse before any work
+            socket.close(ignored);  // over a connection limit: refuse before any work
             accept();
             return;
         }
-        auto slot = std::make_unique<ConnectionSlot>(open_connections);
+        auto slot = std::make_unique<ConnectionSlot>(open_connections, connections_by_address,
+                                                     std::move(address));
         if (options.tls) {
             auto stream = std::make_shared<TlsStream>(std::move(socket), tls);
             beast::get_lowest_layer(*stream).expires_after(options.http.request_timeout);

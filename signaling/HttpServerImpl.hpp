@@ -11,6 +11,8 @@
 #include <chrono>
 #include <ctime>
 #include <memory>
+#include <string>
+#include <unordered_map>
 
 #include "signaling/HttpServer.hpp"
 #include "signaling/SignalingStats.hpp"
@@ -32,13 +34,26 @@ inline std::int64_t unix_now() {
 // Counts an open TCP connection for as long as it lives.
 class ConnectionSlot {
   public:
-    explicit ConnectionSlot(std::size_t& counter) : counter_(&counter) { ++*counter_; }
-    ~ConnectionSlot() { --*counter_; }
+    ConnectionSlot(std::size_t& counter, std::unordered_map<std::string, std::size_t>& per_address,
+                   std::string address)
+        : counter_(&counter), per_address_(&per_address), address_(std::move(address)) {
+        ++*counter_;
+        ++(*per_address_)[address_];
+    }
+    ~ConnectionSlot() {
+        --*counter_;
+        if (auto it = per_address_->find(address_);
+            it != per_address_->end() && --it->second == 0) {
+            per_address_->erase(it);
+        }
+    }
     ConnectionSlot(const ConnectionSlot&) = delete;
     ConnectionSlot& operator=(const ConnectionSlot&) = delete;
 
   private:
     std::size_t* counter_;
+    std::unordered_map<std::string, std::size_t>* per_address_;
+    std::string address_;
 };
 
 inline std::string remote_of(const tcp::socket& socket) {
@@ -55,6 +70,7 @@ struct HttpServer::Impl {
     HttpRouter& router;
     SignalingStats& stats;
     std::size_t open_connections = 0;
+    std::unordered_map<std::string, std::size_t> connections_by_address;
 
     ssl::context tls{ssl::context::tls_server};
     net::io_context ioc{1};

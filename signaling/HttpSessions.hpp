@@ -217,6 +217,18 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
         }
         http::request<http::string_body> request = parser_->release();
         const auto [path, query] = split_target(request.target());
+        const std::string origin(request[http::field::origin]);
+        const std::string host(request[http::field::host]);
+        if (path == "/rtc" && websocket::is_upgrade(request) &&
+            !origin_allowed(origin, host, server_.options.tls,
+                            server_.options.signaling.allowed_origins)) {
+            ++server_.stats.connections_refused;
+            respond(error_response(
+                        403, "origin_not_allowed",
+                        "pages from " + origin.substr(0, 128) + " may not open signaling here"),
+                    request.version(), false);
+            return;
+        }
         if (path == "/rtc" && websocket::is_upgrade(request)) {
             beast::get_lowest_layer(stream_)
                 .expires_never();  // the WebSocket sets its own timeouts
@@ -232,6 +244,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
         plain.content_type = std::string(request[http::field::content_type]);
         plain.body = std::move(request.body());
         plain.remote_address = remote_;
+        plain.origin = origin;
+        plain.host = host;
         HttpResponse response = server_.router.handle(plain, SteadyClock::now(), unix_now());
         respond(std::move(response), request.version(), request.keep_alive(),
                 request.method() == http::verb::head);

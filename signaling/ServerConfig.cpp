@@ -118,6 +118,16 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
         read_path(*server, "tls_cert", config.tls_cert_file);
         read_path(*server, "tls_key", config.tls_key_file);
         read_string(*server, "log_level", config.log_level);
+        if (const toml::node* node = server->get("allowed_origins")) {
+            const toml::array* list = node->as_array();
+            if (!list) throw ConfigError("[server] allowed_origins must be an array of origins");
+            config.signaling.allowed_origins.clear();
+            for (const auto& item : *list) {
+                if (!item.is_string())
+                    throw ConfigError("[server] allowed_origins must be strings");
+                config.signaling.allowed_origins.push_back(*item.value<std::string>());
+            }
+        }
     }
     read_credentials(root, path, config);
     if (const auto* auth = sub_table(root, "auth")) {
@@ -156,6 +166,8 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
         read_number(*limits, "messages_per_second", s.messages_per_second, 1, 10000);
         read_number(*limits, "message_burst", s.message_burst, 1, 100000);
         read_integer(*limits, "max_connections", s.max_connections, 1, 1000000);
+        read_integer(*limits, "max_connections_per_address", s.max_connections_per_address, 1,
+                     1000000);
         std::int64_t join_timeout_ms = s.join_timeout.count();
         read_integer(*limits, "join_timeout_ms", join_timeout_ms, 100, 600000);
         s.join_timeout = std::chrono::milliseconds(join_timeout_ms);

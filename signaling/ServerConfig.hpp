@@ -24,6 +24,10 @@ struct SignalingLimits {
     std::size_t flood_drops_before_close = 200;    // dropped messages before the flooder is closed
     std::chrono::milliseconds join_timeout{5000};  // first message must be a join by then
     std::size_t max_connections = 2000;
+    std::size_t max_connections_per_address = 128;  // one host cannot hold every slot
+    // Origins (scheme://host[:port]) whose pages may open /rtc and /dev/token besides the
+    // server's own; a request without Origin (not a browser) is not a page's and passes.
+    std::vector<std::string> allowed_origins;
     std::size_t max_outgoing_queue = 512;  // messages queued to a slow client before it is closed
     std::chrono::milliseconds close_grace{1000};  // time to flush a final error before closing
 };

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
+import WebSocket from 'ws';
 import { adminToken, Client, joinAs, request, startServer, token } from './lib/server.mjs';
 
 describe('bad input', () => {
@@ -179,5 +180,66 @@ describe('bad input', () => {
     assert.equal(limited[0].headers['retry-after'], '1');
     await alice.ping();
     await bob.ping();
+  });
+});
+
+describe('connections from other pages and other hosts', () => {
+  let server;
+  before(async () => {
+    server = await startServer({
+      config: '[server]\nallowed_origins = ["https://app.example"]\n[limits]\nmax_connections_per_address = 3\n',
+    });
+  });
+  after(async () => { await server?.stop(); });
+
+  // Opens /rtc with `origin` (none when undefined); resolves 'open' or the HTTP status.
+  function openWith(origin) {
+    return new Promise((resolve) => {
+      const ws = new WebSocket(server.wsUrl, { ca: server.ca, ...(origin ? { origin } : {}) });
+      ws.once('open', () => { ws.close(); resolve('open'); });
+      ws.once('unexpected-response', (req, res) => { resolve(res.statusCode); req.destroy(); });
+      ws.once('error', () => resolve('error'));
+    });
+  }
+
+  test('a page from another origin cannot open signaling or mint dev tokens', async () => {
+    const own = new URL(server.url).origin;
+    assert.equal(await openWith(undefined), 'open', 'no Origin: not a page');
+    assert.equal(await openWith(own), 'open', 'the server\'s own pages');
+    assert.equal(await openWith('https://app.example'), 'open', 'an allowed origin');
+    assert.equal(await openWith('https://evil.example'), 403);
+    assert.equal(await openWith('null'), 403);
+    const body = { room: 'r1', identity: 'x', name: 'x' };
+    const foreign = await request(server, 'POST', '/dev/token', { body, headers: { Origin: 'https://evil.example' } });
+    assert.equal(foreign.status, 403);
+    assert.equal(foreign.body.code, 'origin_not_allowed');
+    assert.equal((await request(server, 'POST', '/dev/token', { body, headers: { Origin: own } })).status, 200);
+  });
+
+  test('one address holds at most its share of connections; others are unaffected by it', async () => {
+    // Earlier requests' keep-alive sockets may still hold some of this address's 3 slots.
+    const held = [];
+    let refused = 0;
+    for (let i = 0; i < 6; ++i) {
+      const client = await Client.open(server).catch(() => null);
+      if (client) held.push(client);
+      else ++refused;
+    }
+    assert.ok(held.length >= 1 && held.length <= 3, `held ${held.length}`);
+    assert.equal(held.length + refused, 6);
+    assert.ok(refused >= 3, 'connections past the share are refused');
+    const leaving = held.pop();
+    leaving.close();
+    await leaving.closed;
+    // A slot freed is a slot to take (once the server has let the socket go).
+    const deadline = Date.now() + 5000;
+    let again = null;
+    while (!again && Date.now() < deadline) {
+      again = await Client.open(server).catch(() => null);
+      if (!again) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(again, 'a freed slot could be taken again');
+    assert.equal((await again.join(await token({ identity: 'again', room: 'hosts' }))).type, 'joined');
+    for (const c of [...held, again]) c.close();
   });
 });

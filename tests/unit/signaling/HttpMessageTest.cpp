@@ -50,5 +50,19 @@ TEST(HttpMessage, ErrorsHaveJsonBodies) {
     EXPECT_EQ(r.body, R"({"code":"room_not_found","message":"no such room"})");
 }
 
+TEST(OriginAllowed, SameOriginListedOrNoneOnly) {
+    const std::vector<std::string> allowed{"https://app.example"};
+    EXPECT_TRUE(origin_allowed("", "rollcall.example", true, allowed));  // not a page
+    EXPECT_TRUE(origin_allowed("https://rollcall.example", "rollcall.example", true, allowed));
+    EXPECT_TRUE(origin_allowed("https://127.0.0.1:7880", "127.0.0.1:7880", true, {}));
+    EXPECT_FALSE(origin_allowed("http://rollcall.example", "rollcall.example", true, allowed))
+        << "scheme counts";
+    EXPECT_TRUE(origin_allowed("https://app.example", "rollcall.example", true, allowed));
+    EXPECT_FALSE(origin_allowed("https://evil.example", "rollcall.example", true, allowed));
+    EXPECT_FALSE(origin_allowed("null", "rollcall.example", true, allowed));
+    EXPECT_FALSE(
+        origin_allowed("https://rollcall.example.evil", "rollcall.example", true, allowed));
+}
+
 }  // namespace
 }  // namespace rollcall::signaling
