@@ -75,6 +75,12 @@ HttpServer::HttpServer(ServerOptions options, SignalingHub& hub, HttpRouter& rou
                        SignalingStats& stats)
     : impl_(std::make_unique<Impl>(std::move(options), hub, router, stats)) {}
 
+namespace {
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+}  // namespace
+
 HttpServer::~HttpServer() {
     impl_->detached = true;  // sessions destroyed from here on must not call into the hub
 }
@@ -85,6 +91,12 @@ std::uint16_t HttpServer::listen() {
         s.tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                           ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+        // TLS 1.2: forward secrecy and AEAD only, in our order (TLS 1.3's suites all are).
+        SSL_CTX_set_options(s.tls.native_handle(),
+                            SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+        if (SSL_CTX_set_cipher_list(s.tls.native_handle(), kTls12Ciphers) != 1) {
+            throw std::runtime_error("cannot set the TLS cipher list");
+        }
         try {
             s.tls.use_certificate_chain_file(s.options.certificate_file.string());
             s.tls.use_private_key_file(s.options.private_key_file.string(), ssl::context::pem);

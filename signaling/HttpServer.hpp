@@ -18,6 +18,7 @@ struct ServerOptions {
     std::string bind;
     std::uint16_t port = 0;  // 0 picks a free port
     bool tls = true;
+    bool hsts = false;  // Strict-Transport-Security on every response (TLS outside dev mode)
     std::filesystem::path certificate_file;
     std::filesystem::path private_key_file;
     SignalingLimits signaling;

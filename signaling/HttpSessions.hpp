@@ -258,6 +258,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
         res->set(http::field::content_type, response.content_type);
         res->set("X-Content-Type-Options", "nosniff");
         res->set("Referrer-Policy", "no-referrer");
+        if (server_.options.hsts)
+            res->set(http::field::strict_transport_security, "max-age=31536000");
         bool cache_set = false;
         for (auto& [name, value] : response.headers) {
             cache_set = cache_set || beast::iequals(name, "Cache-Control");

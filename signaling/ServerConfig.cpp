@@ -208,9 +208,9 @@ void finalize_config(ServerConfig& config) {
         throw ConfigError("plain http/ws (--insecure-dev) needs --dev and a loopback bind address");
     }
     for (const auto& [key, secret] : config.api_keys) {
-        if (secret == kDevApiSecret && !loopback) {
-            throw ConfigError("the documented dev secret is refused on a server that binds " +
-                              config.bind);
+        if (secret == kDevApiSecret && !config.dev) {
+            throw ConfigError("the documented dev secret is refused outside dev mode (key '" + key +
+                              "')");
         }
         if (!config.dev && secret.size() < 32) {
             throw ConfigError("the secret of API key '" + key + "' is shorter than 32 bytes");

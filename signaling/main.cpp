@@ -138,6 +138,7 @@ int serve(const ServerConfig& config) {
     options.bind = config.bind;
     options.port = config.port;
     options.tls = !config.insecure_dev;
+    options.hsts = options.tls && !config.dev;
     options.signaling = config.signaling;
     options.http = config.http;
     if (options.tls) {

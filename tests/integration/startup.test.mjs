@@ -3,7 +3,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Client, request, rollcallBin, startServer, token } from './lib/server.mjs';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import tls from 'node:tls';
+import { Client, DEV_SECRET, request, rollcallBin, startServer, token } from './lib/server.mjs';
 
 const run = promisify(execFile);
 
@@ -28,6 +31,41 @@ describe('startup', () => {
     await assert.rejects(run(rollcallBin, ['--port', '0'], {
       env: { ...process.env, ROLLCALL_API_KEY: 'k', ROLLCALL_API_SECRET: 'short' },
     }), (error) => /shorter than 32 bytes/.test(error.stderr));
+  });
+
+  test('outside dev mode: HSTS, and TLS 1.2 only with forward-secret AEAD suites', async () => {
+    // A certificate to serve: the one a dev server makes.
+    const dev = await startServer({ keepData: true });
+    const { dataDir } = dev;
+    await dev.stop();
+    const config = `[server]\ntls_cert = "${dataDir}/dev-cert.pem"\ntls_key = "${dataDir}/dev-key.pem"\n` +
+      `[keys]\nprod = "${'s'.repeat(40)}"\n`;
+    const server = await startServer({ dev: false, config, ca: readFileSync(path.join(dataDir, 'dev-cert.pem')) });
+    try {
+      const health = await request(server, 'GET', '/healthz');
+      assert.equal(health.status, 200);
+      assert.equal(health.headers['strict-transport-security'], 'max-age=31536000');
+      const { port } = new URL(server.url);
+      const handshake = (options) => new Promise((resolve) => {
+        const socket = tls.connect({ host: '127.0.0.1', port: Number(port), ca: server.ca, ...options }, () => {
+          const cipher = socket.getCipher().name;
+          socket.end();
+          resolve(cipher);
+        });
+        socket.once('error', () => resolve('refused'));
+      });
+      assert.equal(await handshake({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA' }), 'refused', 'CBC');
+      assert.equal(await handshake({ maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' }), 'refused', 'no forward secrecy');
+      assert.equal(await handshake({ maxVersion: 'TLSv1.1' }), 'refused', 'TLS 1.1');
+      assert.equal(await handshake({ maxVersion: 'TLSv1.2' }), 'ECDHE-ECDSA-AES128-GCM-SHA256');
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    // The documented dev secret does not start a server outside dev mode, even on loopback.
+    await assert.rejects(run(rollcallBin, ['--port', '0', '--bind', '127.0.0.1'], {
+      env: { ...process.env, ROLLCALL_API_KEY: 'k', ROLLCALL_API_SECRET: DEV_SECRET },
+    }), (error) => /dev secret/.test(error.stderr));
   });
 
   test('--insecure-dev serves plain http and ws on loopback', async () => {

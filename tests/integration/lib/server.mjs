@@ -18,9 +18,10 @@ export const DEV_SECRET = 'rollcall-dev-secret-not-for-production-use';
 
 // Starts `rollcall --dev --port 0` (plus `args`), resolves once it prints its URL. A given
 // `dataDir` is reused (and kept by stop() when `keepData`), e.g. to restart on the same state.
-export async function startServer({ args = [], config = null, env = {}, dataDir: reuse = null, keepData = false } = {}) {
+export async function startServer({ args = [], config = null, env = {}, dataDir: reuse = null, keepData = false,
+  dev = true, ca = null } = {}) {
   const dataDir = reuse ?? mkdtempSync(path.join(tmpdir(), 'rollcall-it-'));
-  const fullArgs = ['--dev', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...args];
+  const fullArgs = [...(dev ? ['--dev'] : []), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...args];
   if (config !== null) {
     const file = path.join(dataDir, 'rollcall.toml');
     writeFileSync(file, config);
@@ -43,11 +44,11 @@ export async function startServer({ args = [], config = null, env = {}, dataDir:
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}:\n${output}`)); });
   });
   const tls = url.startsWith('https');
-  const ca = tls ? readFileSync(path.join(dataDir, 'dev-cert.pem')) : undefined;
+  const trusted = tls ? (ca ?? readFileSync(path.join(dataDir, 'dev-cert.pem'))) : undefined;
   return {
     url,
     wsUrl: `${url.replace(/^http/, 'ws')}/rtc`,
-    ca,
+    ca: trusted,
     proc,
     dataDir,
     output: () => output,

@@ -103,6 +103,15 @@ TEST_F(ServerConfigTest, TheDevSecretIsRefusedOffLoopbackEvenOutsideDevMode) {
     EXPECT_THROW(finalize_config(config), ConfigError);
 }
 
+TEST_F(ServerConfigTest, TheDevSecretIsRefusedOutsideDevModeWhateverTheBind) {
+    ServerConfig config;
+    config.bind = "127.0.0.1";
+    config.tls_cert_file = "c";
+    config.tls_key_file = "k";
+    config.api_keys["other"] = kDevApiSecret;
+    EXPECT_THROW(finalize_config(config), ConfigError);
+}
+
 TEST_F(ServerConfigTest, ShortSecretsAreRefusedOutsideDevMode) {
     ServerConfig config;
     config.tls_cert_file = "c";
