@@ -179,6 +179,17 @@ void Router::on_peer_connected(const Peer& peer) {
 }
 
 void Router::on_peer_failed(const Peer& peer, std::string_view reason) {
+    // A failed publisher's tracks end now, before anything else runs on this worker: a
+    // subscriber offer made after the failure (an answer queued behind it, say) must never
+    // name a track signaling is about to announce gone. The peer itself goes on a later turn.
+    if (peer.role() == PeerRole::publisher) {
+        if (auto it = publishers_.find(peer.session());
+            it != publishers_.end() && it->second.get() == &peer) {
+            for (const std::string& track_id : it->second->release_tracks())
+                discard_producer(track_id);
+            reconcile_subscribers();
+        }
+    }
     listener_.on_failed(peer.session(), peer.role(), peer.id(), reason);
 }
 

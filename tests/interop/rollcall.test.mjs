@@ -8,7 +8,7 @@
 // Latencies are printed for the notes, never asserted tightly (these machines are noisy).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adminToken, request, startServer, token, waitFor } from '../integration/lib/server.mjs';
+import { adminToken, answerFor, Client, request, startServer, token, waitFor } from '../integration/lib/server.mjs';
 import { aiortc, auditOf as audit, flowing, lastFrom, roomMedia as media } from './lib/aiortc.mjs';
 
 const GRACE_MS = 1500;
@@ -100,6 +100,15 @@ describe('roll call with real media (aiortc)', () => {
 
   test('a DTLS certificate other than the signaled one is refused and recorded; a new connection then publishes', async () => {
     const room = 'rc-fingerprint';
+    // A watcher answers every offer it gets and notes, in order, what it was told.
+    const watcher = await Client.open(server);
+    assert.equal((await watcher.join(await token({ identity: 'watcher', room }))).type, 'joined');
+    const seen = [];
+    watcher.ws.on('message', (data) => {
+      const m = JSON.parse(data);
+      seen.push(m);
+      if (m.type === 'subscribe_offer') watcher.send({ type: 'subscribe_answer', sdp: answerFor(m.sdp), version: m.version });
+    });
     const running = aiortc(server, await token({ identity: 'liar', room }), '--publish', '--wrong-fingerprint',
       '--republish-after-failure', '--seconds', '15');
     const events = await waitFor(async () => {
@@ -123,5 +132,18 @@ describe('roll call with real media (aiortc)', () => {
     assert.ok(!liar.result.errors.some((e) => e.code === 'fingerprint_changed'), JSON.stringify(liar.result.errors));
     const metrics = (await request(server, 'GET', '/metrics', { token: await adminToken() })).text;
     assert.match(metrics, /rollcall_audit_ejections_total\{reason="fingerprint_mismatch"\} [1-9]/);
+    // No offer ever named a track the watcher had been told was gone.
+    const gone = new Set();
+    let unpublished = 0;
+    for (const m of seen) {
+      if (m.type === 'track_unpublished') {
+        gone.add(m.track.id);
+        ++unpublished;
+      }
+      if (m.type !== 'subscribe_offer') continue;
+      for (const t of m.tracks) assert.ok(!t.track || !gone.has(t.track), `offer ${m.version} names ${t.track}, announced gone`);
+    }
+    assert.ok(unpublished > 0, 'the failed connection\'s tracks were announced gone');
+    watcher.close();
   });
 });
