@@ -31,7 +31,7 @@ struct SubscriberOffer {
 // the answer came back and something changed meanwhile.
 class SubscriberPeer final : public Peer, public ConsumerDownstream {
   public:
-    static constexpr std::size_t kMaxSlots = 64;
+    static constexpr std::size_t kMaxSlots = transport::kMaxMediaSections;
 
     SubscriberPeer(PeerHost& host, const TransportSetup& setup, std::string room,
                    SessionId session);

@@ -137,6 +137,7 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
     if (const auto* rooms = sub_table(root, "rooms")) {
         read_integer(*rooms, "max_rooms", config.max_rooms, 1, 1000000);
         read_integer(*rooms, "max_participants", config.max_participants_per_room, 1, 100000);
+        read_integer(*rooms, "max_received_tracks", config.max_received_tracks, 1, 64);
         read_bool(*rooms, "auto_create", config.auto_create_rooms);
         read_seconds(*rooms, "empty_timeout_s", config.empty_room_timeout, 86400);
     }

@@ -67,6 +67,8 @@ struct ServerConfig {
 
     std::size_t max_rooms = 1000;
     std::size_t max_participants_per_room = 100;
+    // Tracks one participant receives at most (one m= section each; at most 64).
+    std::size_t max_received_tracks = 64;
     bool auto_create_rooms = true;
     std::chrono::seconds empty_room_timeout{300};
 

@@ -293,7 +293,7 @@ void SignalingHub::handle_join(Connection& connection, const ClientMessage& mess
             if (other.session == session) continue;
             for (const auto& [id, track] : other.tracks) ids.push_back(id);
         }
-        for (const auto& id : ids) roster_.subscribe(room_name, self, id);
+        subscribe_within_limit(room_name, self, ids);
         sync_subscriptions(room_name, self);
     }
 }

@@ -139,6 +139,9 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
                            const transport::SdpFingerprint& offered, const nlohmann::json* ref);
     // Tells the media plane what `identity` should receive (its roster subscriptions).
     void sync_subscriptions(std::string_view room, std::string_view identity);
+    // Subscribes as far as the participant's receive limit allows; tells it of the rest.
+    void subscribe_within_limit(std::string_view room, std::string_view identity,
+                                const std::vector<std::string>& track_ids);
     // Auto-subscribes the room's other participants to a new track.
     void auto_subscribe(std::string_view room, const room::Participant& publisher,
                         const room::Track& track);

@@ -36,7 +36,33 @@ void SignalingHub::auto_subscribe(std::string_view room_name, const room::Partic
             subscribers.push_back(identity);
         }
     }
-    for (const auto& identity : subscribers) roster_.subscribe(room_name, identity, track.id);
+    for (const auto& identity : subscribers)
+        subscribe_within_limit(room_name, identity, {track.id});
+}
+
+void SignalingHub::subscribe_within_limit(std::string_view room_name, std::string_view identity,
+                                          const std::vector<std::string>& track_ids) {
+    const room::Participant* participant = roster_.find(room_name, identity);
+    if (!participant) return;
+    std::vector<std::string> skipped;
+    for (const auto& id : track_ids) {
+        if (participant->subscriptions.contains(id)) continue;
+        if (participant->subscriptions.size() >= config_.max_received_tracks) {
+            skipped.push_back(id);
+            continue;
+        }
+        roster_.subscribe(room_name, identity, id);
+    }
+    if (skipped.empty()) return;
+    // Never silently: the participant learns which tracks it does not receive, and why.
+    if (Connection* connection = joined(participant->session)) {
+        send(*connection,
+             {{"type", "error"},
+              {"code", "too_many_subscriptions"},
+              {"message", "you receive at most " + std::to_string(config_.max_received_tracks) +
+                              " tracks; unsubscribe from some to receive these"},
+              {"tracks", skipped}});
+    }
 }
 
 void SignalingHub::sync_subscriptions(std::string_view room_name, std::string_view identity) {
@@ -137,6 +163,17 @@ void SignalingHub::handle_subscribe(Connection& connection, const ClientMessage&
             send_error(connection, "track_not_found",
                        "no other participant in the room publishes track " +
                            id.get<std::string>().substr(0, 64),
+                       ref);
+            return;
+        }
+    }
+    if (subscribe) {
+        std::set<std::string> wanted(self->subscriptions.begin(), self->subscriptions.end());
+        for (const auto& id : *tracks) wanted.insert(id.get<std::string>());
+        if (wanted.size() > config_.max_received_tracks) {
+            send_error(connection, "too_many_subscriptions",
+                       "you receive at most " + std::to_string(config_.max_received_tracks) +
+                           " tracks; unsubscribe from some first",
                        ref);
             return;
         }

@@ -109,9 +109,13 @@ struct SessionDescription {
     bool is_stopped(const SdpMedia& m) const;
 };
 
+// The most m= sections a description may carry: as many as the server ever offers a
+// subscriber (one per received track), so a full offer's answer always parses.
+inline constexpr std::size_t kMaxMediaSections = 64;
+
 struct SdpLimits {
     std::size_t max_bytes = 64 * 1024;
-    std::size_t max_media = 32;
+    std::size_t max_media = kMaxMediaSections;
     std::size_t max_codecs = 64;
     std::size_t max_candidates = 32;
     std::size_t max_ssrcs = 64;

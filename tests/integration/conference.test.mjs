@@ -210,3 +210,37 @@ describe('conference signaling', () => {
     await bob.ping();
   });
 });
+
+describe('receive limits', () => {
+  let server;
+  before(async () => { server = await startServer({ config: '[rooms]\nmax_received_tracks = 3\n' }); });
+  after(async () => { await server.stop(); });
+
+  test('a participant past its receive limit is told which tracks it does not get, and keeps working', async () => {
+    const publishers = [];
+    for (const name of ['pia', 'quin']) {
+      const c = await joinAs(server, name, 'limits');
+      c.send({ type: 'publish', sdp: offer, id: 'p' });
+      assert.equal((await c.next((m) => m.ref === 'p')).type, 'answer');
+      publishers.push(c);
+    }
+    const rex = await joinAs(server, 'rex', 'limits');
+    const told = await rex.next((m) => m.type === 'error' && m.code === 'too_many_subscriptions');
+    assert.equal(told.tracks.length, 1, JSON.stringify(told));
+    const offered = await rex.next('subscribe_offer');
+    assert.equal(offered.tracks.filter((t) => t.track).length, 3);
+    // Explicitly asking for more is refused whole; dropping one makes room for it.
+    rex.send({ type: 'subscribe', tracks: told.tracks, id: 's1' });
+    assert.equal((await rex.next((m) => m.ref === 's1')).code, 'too_many_subscriptions');
+    const room = await request(server, 'GET', '/admin/v1/rooms/limits', { token: await adminToken() });
+    const current = room.body.room.participants.find((p) => p.identity === 'rex').subscriptions;
+    rex.send({ type: 'unsubscribe', tracks: [current[0]], id: 'u1' });
+    assert.equal((await rex.next((m) => m.ref === 'u1')).type, 'unsubscribed');
+    rex.send({ type: 'subscribe', tracks: told.tracks, id: 's2' });
+    const subscribed = await rex.next((m) => m.ref === 's2');
+    assert.equal(subscribed.type, 'subscribed', JSON.stringify(subscribed));
+    assert.equal(subscribed.subscriptions.length, 3);
+    await rex.ping();
+    for (const c of [...publishers, rex]) c.close();
+  });
+});

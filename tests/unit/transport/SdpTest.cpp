@@ -178,9 +178,11 @@ TEST(Sdp, RefusesMalformedInput) {
 
 TEST(Sdp, EnforcesLimits) {
     std::string error;
-    std::string many = "v=0\r\n";
-    for (int i = 0; i < 40; ++i) many += "m=audio 9 X 0\r\n";
-    EXPECT_FALSE(parse_sdp(many, error));
+    // As many sections as the server ever offers a subscriber parse; one more does not.
+    std::string full = "v=0\r\n";
+    for (std::size_t i = 0; i < kMaxMediaSections; ++i) full += "m=audio 9 X 0\r\n";
+    EXPECT_TRUE(parse_sdp(full, error)) << error;
+    EXPECT_FALSE(parse_sdp(full + "m=audio 9 X 0\r\n", error));
     EXPECT_FALSE(parse_sdp("v=0\r\n" + std::string(70000, 'x'), error));
     std::string candidates = "v=0\r\nm=audio 9 X 0\r\n";
     for (int i = 0; i < 40; ++i)
