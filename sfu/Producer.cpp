@@ -1,6 +1,7 @@
 #include "sfu/Producer.hpp"
 
 #include <algorithm>
+#include <new>
 
 #include "sfu/Consumer.hpp"
 
@@ -70,8 +71,17 @@ ReportBlock ReceiveStatistics::report(std::uint32_t ssrc, Clock::time_point now)
 }
 
 Producer::Producer(Spec spec, SessionId publisher, ProducerUpstream& upstream)
-    : spec_(std::move(spec)), publisher_(publisher), upstream_(upstream) {
-    if (spec_.kind == MediaKind::video) cache_ = std::make_unique<PacketCache>(512);
+    : spec_(std::move(spec)), publisher_(publisher), upstream_(upstream) {}
+
+void Producer::ensure_cache() noexcept {
+    // Only once video flows to someone who could ask for a resend: an idle or unwatched
+    // track holds no ~770 KB cache.
+    if (cache_ || spec_.kind != MediaKind::video || consumers_.empty()) return;
+    try {
+        cache_ = std::make_unique<PacketCache>(512);
+    } catch (const std::bad_alloc&) {
+        // No cache: NACKs go unanswered, forwarding goes on.
+    }
 }
 
 void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
@@ -89,6 +99,7 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
         ++dropped_;
         return;
     }
+    ensure_cache();
     if (cache_) cache_->store(sequence, stripped->bytes());
     for (Consumer* consumer : consumers_) consumer->forward(*stripped, sequence, timestamp, now);
 }

@@ -104,7 +104,9 @@ class Producer {
     Spec spec_;
     SessionId publisher_;
     ProducerUpstream& upstream_;
-    std::unique_ptr<PacketCache> cache_;  // video only
+    void ensure_cache() noexcept;
+
+    std::unique_ptr<PacketCache> cache_;  // video with consumers only, from its first packet
     KeyframeRequestPacer pacer_;
     ReceiveStatistics stats_;
     std::vector<Consumer*> consumers_;

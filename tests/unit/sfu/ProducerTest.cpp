@@ -156,6 +156,21 @@ TEST(Producer, AudioProducersNeverAskForKeyframesAndKeepNoCache) {
     EXPECT_EQ(producer.cache(), nullptr);
 }
 
+TEST(Producer, AllocatesItsNackCacheOnlyOnceVideoFlowsToSomeone) {
+    FakeUpstream upstream;
+    Producer producer(video_spec(), 1, upstream);
+    EXPECT_EQ(producer.cache(), nullptr) << "published, nothing received yet";
+    const auto t0 = Clock::now();
+    feed(producer, publisher_packet(1, 3000), t0);
+    EXPECT_EQ(producer.cache(), nullptr) << "nobody watches";
+    FakeDownstream sink;
+    Consumer consumer(producer, consumer_spec(0xA0), sink);
+    consumer.activate(true, true, t0);
+    feed(producer, publisher_packet(2, 6000), t0);
+    ASSERT_NE(producer.cache(), nullptr);
+    EXPECT_TRUE(producer.cache()->find(2).has_value());
+}
+
 TEST(Consumer, NackIsAnsweredFromTheCacheOnRtxWithTheOriginalSequenceNumber) {
     FakeUpstream upstream;
     Producer producer(video_spec(), 1, upstream);
