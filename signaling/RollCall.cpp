@@ -81,6 +81,47 @@ bool RollCall::eject(const Ejection& e) {
 }
 
 void RollCall::record(room::AuditEvent event) {
+    // Refusals repeat as fast as a client can retry: the first is written, repeats within
+    // kRepeatWindow only counted, and one event with the count closes the window (tick()).
+    if (event.action == "refused") {
+        const auto now = Clock::now();
+        const std::string key = event.room + '\n' + event.participant + '\n' + event.audit_class;
+        auto it = repeats_.find(key);
+        if (it != repeats_.end() && now - it->second.opened < kRepeatWindow) {
+            ++it->second.count;
+            return;
+        }
+        if (it != repeats_.end()) close_window(it->second);
+        if (repeats_.size() >= kMaxRepeatWindows)
+            tick(now + kRepeatWindow);  // bounded: close them all
+        repeats_[key] = {now, 0, event};
+    }
+    write(std::move(event));
+}
+
+void RollCall::close_window(Repeats& window) {
+    if (window.count == 0) return;
+    room::AuditEvent summary = window.first;
+    summary.evidence.emplace_back("repeats", std::to_string(window.count));
+    summary.evidence.emplace_back(
+        "within_s",
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(kRepeatWindow).count()));
+    window.count = 0;
+    write(std::move(summary));
+}
+
+void RollCall::tick(Clock::time_point now) {
+    for (auto it = repeats_.begin(); it != repeats_.end();) {
+        if (now - it->second.opened < kRepeatWindow) {
+            ++it;
+            continue;
+        }
+        close_window(it->second);
+        it = repeats_.erase(it);
+    }
+}
+
+void RollCall::write(room::AuditEvent event) {
     ++stats_.audit_events;
     spdlog::warn("roll call: {} {} in room '{}'{}{}", event.action, event.audit_class, event.room,
                  event.participant.empty() ? "" : " participant ", event.participant);

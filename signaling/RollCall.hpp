@@ -91,6 +91,8 @@ class RollCall {
     // eject(); refusals that eject nothing come directly.
     void record(room::AuditEvent event);
 
+    // Periodic: closes windows of repeated refusals (one event with the count each).
+    void tick(Clock::time_point now);
     void on_media_truth(const sfu::MediaTruth& truth);
     // Ends participants whose reconnect grace has run out.
     void expire_disconnected(Clock::time_point now);
@@ -115,7 +117,17 @@ class RollCall {
     std::string plant_fingerprint_swap(std::string_view room, std::string_view identity,
                                        sfu::PeerRole role);
 
+    static constexpr auto kRepeatWindow = std::chrono::seconds(10);
+    static constexpr std::size_t kMaxRepeatWindows = 1024;
+
   private:
+    struct Repeats {
+        Clock::time_point opened;
+        std::size_t count = 0;  // suppressed since the window opened
+        room::AuditEvent first;
+    };
+    void close_window(Repeats& window);
+    void write(room::AuditEvent event);
     void act_on(const std::string& room, const room::Finding& finding, Clock::time_point now);
     void record_incident(const sfu::MediaIncident& incident, Clock::time_point now);
     void send_audiences(const sfu::RoomTruth& truth);
@@ -129,6 +141,7 @@ class RollCall {
     std::map<std::string, sfu::RoomTruth, std::less<>> media_truth_;  // by room, the latest
     std::set<std::pair<sfu::TransportId, std::string>> acted_on_;     // ejections recorded
     std::unordered_map<SessionId, std::string> audience_sent_;        // the last "audience" sent
+    std::map<std::string, Repeats> repeats_;  // refusals by room, participant and class
 };
 
 }  // namespace rollcall::signaling

@@ -348,6 +348,7 @@ void SignalingHub::tick(Clock::time_point now) {
         }
     }
     roll_call_.expire_disconnected(now);
+    roll_call_.tick(now);
     roster_.expire_empty_rooms(now);
 }
 

@@ -272,6 +272,20 @@ TEST_F(HubMediaTest, ARenegotiationWithAnotherFingerprintIsRefusedAndRecorded) {
               0u);  // refused, not ejected
 }
 
+TEST_F(HubMediaTest, RepeatedRefusalsAreOneEventWithACount) {
+    Client& alice = join("alice");
+    const std::string sdes =
+        replace(sample("chromium-156-offer.sdp"), "a=rtcp-mux\r\n",
+                "a=rtcp-mux\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAAA\r\n");
+    for (int i = 0; i < 20; ++i) say(alice, {{"type", "publish"}, {"sdp", sdes}, {"id", i}});
+    EXPECT_EQ(alice.link.of_type("error").size(), 20u) << "each still gets its answer";
+    EXPECT_EQ(stats_.audit_events, 1u) << "the first is written at once";
+    hub().tick(Clock::now() + RollCall::kRepeatWindow + std::chrono::seconds(1));
+    EXPECT_EQ(stats_.audit_events, 2u) << "then one event counting the 19 repeats";
+    hub().tick(Clock::now() + 3 * RollCall::kRepeatWindow);
+    EXPECT_EQ(stats_.audit_events, 2u);
+}
+
 TEST_F(HubMediaTest, IncidentsAreRecordedAndAHeldPathIsTold) {
     Client& alice = join("alice");
     publish(alice);
