@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startServer, repoRoot } from '../integration/lib/server.mjs';
-import { launchChromium, waitInPage } from './lib/browser.mjs';
+import { launchChromium, restartIceAndKeepDecoding, waitInPage } from './lib/browser.mjs';
 
 const artifacts = path.join(repoRoot, 'tests/e2e/artifacts');
 
@@ -53,14 +53,7 @@ describe('echo through the web client', () => {
       assert.doesNotMatch(remote, /a=crypto/);
       await page.screenshot({ path: path.join(artifacts, 'echo-chromium.png') });
 
-      // ICE restart: new server credentials, and the echoed video keeps decoding.
-      const restart = await page.evaluate(() => window.rollcallEcho.restartIce());
-      assert.ok(restart.after && restart.after !== restart.before, JSON.stringify(restart));
-      const framesAtRestart = (await page.evaluate(() => window.rollcallEcho.stats())).video.framesDecoded;
-      await waitInPage(page, async (n) => {
-        const s = await window.rollcallEcho.stats();
-        return s.video.framesDecoded > n + 15 && window.rollcallEcho.pc.iceConnectionState === 'connected';
-      }, framesAtRestart, 15000);
+      await restartIceAndKeepDecoding(page);
     } catch (error) {
       await page.screenshot({ path: path.join(artifacts, 'echo-chromium-failure.png') }).catch(() => {});
       throw new Error(`${error.message}\npage console:\n${logs.join('\n')}\nserver:\n${server.output()}`);

@@ -1,5 +1,6 @@
 // Debian's Chromium, headless, driven by playwright-core, for tests that run inside a
 // loopback-only network namespace (tests/e2e/run-in-netns.sh).
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -47,6 +48,18 @@ export async function waitInPage(page, fn, arg, timeoutMs = 20000) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+// On the echo page: an ICE restart gets new server credentials, and the echoed video goes on
+// decoding over the restarted connection.
+export async function restartIceAndKeepDecoding(page) {
+  const restart = await page.evaluate(() => window.rollcallEcho.restartIce());
+  assert.ok(restart.after && restart.after !== restart.before, JSON.stringify(restart));
+  const framesAtRestart = (await page.evaluate(() => window.rollcallEcho.stats())).video.framesDecoded;
+  await waitInPage(page, async (n) => {
+    const s = await window.rollcallEcho.stats();
+    return s.video.framesDecoded > n + 15 && window.rollcallEcho.pc.iceConnectionState === 'connected';
+  }, framesAtRestart, 15000);
 }
 
 // Debian's Firefox ESR, headless, driven by puppeteer-core over WebDriver BiDi. In a
