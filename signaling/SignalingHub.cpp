@@ -364,12 +364,15 @@ SignalingHub::KickResult SignalingHub::kick(std::string_view room, std::string_v
     const std::int64_t unix_now = std::chrono::duration_cast<std::chrono::seconds>(
                                       std::chrono::system_clock::now().time_since_epoch())
                                       .count();
-    revocations_.revoke(removed->credential, removed->credential_expires_unix);
+    if (!removed->credential.empty()) {
+        revocations_.revoke(removed->credential, removed->credential_expires_unix);
+    }
     if (ban.count() > 0)
         revocations_.ban(std::string(room), removed->identity, unix_now + ban.count());
     const std::string why = reason.empty() ? "removed by an administrator" : std::string(reason);
     Ejection ejection = participant_ejection(*removed, room, "kicked", "kicked", why);
     ejection.evidence.insert(ejection.evidence.begin(), {"reason", why});
+    if (ban.count() > 0) ejection.evidence.emplace_back("ban_s", std::to_string(ban.count()));
     roll_call_.eject(ejection);
     announce_left(*removed, room, "kicked");
     return KickResult::kicked;
@@ -380,7 +383,9 @@ std::optional<std::size_t> SignalingHub::close_room(std::string_view room) {
     if (!removed) return std::nullopt;
     for (const auto& participant : *removed) {
         ++stats_.leaves_by_reason["room_closed"];
-        revocations_.revoke(participant.credential, participant.credential_expires_unix);
+        if (!participant.credential.empty()) {
+            revocations_.revoke(participant.credential, participant.credential_expires_unix);
+        }
         Ejection ejection = participant_ejection(participant, room, "room_closed", "room_closed",
                                                  "the room was closed by an administrator");
         ejection.close_reason = "room closed";
