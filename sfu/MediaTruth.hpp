@@ -56,6 +56,7 @@ struct MediaIncident {
     enum class Kind : std::uint8_t {
         fingerprint_refused,  // the DTLS peer presented a certificate other than the signaled one
         path_change,          // ICE selected a new remote address; media stays on the old one
+        credential_reuse,     // checks with the transport's ICE credentials from a stranger
     };
     Kind kind = Kind::fingerprint_refused;
     std::string room;

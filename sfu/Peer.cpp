@@ -11,7 +11,15 @@ std::string_view to_string(PeerRole role) noexcept {
 }
 
 std::string_view to_string(MediaIncident::Kind kind) noexcept {
-    return kind == MediaIncident::Kind::fingerprint_refused ? "fingerprint_refused" : "path_change";
+    switch (kind) {
+        case MediaIncident::Kind::fingerprint_refused:
+            return "fingerprint_refused";
+        case MediaIncident::Kind::path_change:
+            return "path_change";
+        case MediaIncident::Kind::credential_reuse:
+            return "credential_reuse";
+    }
+    return "unknown";
 }
 
 TransportId next_transport_id() noexcept {
@@ -78,6 +86,10 @@ void Peer::on_transport_unverified_path(const std::string& established,
                                         const std::string& unverified) {
     // ICE moved to an address nothing authenticated from: media was held on the established one.
     report(MediaIncident::Kind::path_change, established, unverified);
+}
+
+void Peer::on_transport_credential_reuse(const std::string& established, const std::string& other) {
+    report(MediaIncident::Kind::credential_reuse, established, other);
 }
 
 void Peer::report(MediaIncident::Kind kind, std::string expected, std::string observed) {

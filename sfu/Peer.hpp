@@ -91,6 +91,8 @@ class Peer : protected transport::WebRtcTransport::Listener {
     void on_transport_failed(std::string_view reason) final;
     void on_transport_unverified_path(const std::string& established,
                                       const std::string& unverified) final;
+    void on_transport_credential_reuse(const std::string& established,
+                                       const std::string& other) final;
     void report(MediaIncident::Kind kind, std::string expected, std::string observed);
 
     std::string room_;

@@ -169,34 +169,43 @@ void RollCall::record_incident(const sfu::MediaIncident& incident, Clock::time_p
             if (p.session == incident.session) participant = &p;
         }
     }
-    const bool refused = incident.kind == sfu::MediaIncident::Kind::fingerprint_refused;
-    // A refused certificate is an ejection (its handshake failed closed); a held path is not.
+    using Kind = sfu::MediaIncident::Kind;
+    const bool refused = incident.kind == Kind::fingerprint_refused;
+    const bool reuse = incident.kind == Kind::credential_reuse;
+    // A refused certificate is an ejection (its handshake failed closed); a held path and a
+    // stranger using the credentials are observations: nobody's media moved.
     Ejection e;
     e.target = Ejection::Target::nothing;
     e.room = incident.room;
     e.identity = participant ? participant->identity : "";
     e.session = incident.session;
     e.audit_class = refused ? std::string(room::to_string(room::AuditClass::fingerprint_mismatch))
-                            : "path_change";
-    e.action = refused ? "refused" : "held";  // media stayed on the established path
+                            : std::string(sfu::to_string(incident.kind));
+    e.action = refused ? "refused" : reuse ? "observed" : "held";
     e.counts = refused;
     e.detected_after_ms = milliseconds_since(incident.at, now);
     e.evidence = {{"transport", std::to_string(incident.transport)},
                   {"session", std::to_string(incident.session)},
                   {"role", std::string(sfu::to_string(incident.role))},
                   {refused ? "signaled" : "established_address", incident.expected},
-                  {refused ? "presented" : "new_address", incident.observed}};
+                  {refused ? "presented"
+                   : reuse ? "other_address"
+                           : "new_address",
+                   incident.observed}};
     eject(e);
     if (refused || !participant) return;
     // Its ICE credentials are in someone else's hands; it may want new ones (an ICE restart)
     // even though its media never moved.
-    host_.tell(incident.session, {{"type", "roll_call"},
-                                  {"class", "path_change"},
-                                  {"action", "path_held"},
-                                  {"target", sfu::to_string(incident.role)},
-                                  {"message",
-                                   "another address took over your connection's ICE checks without "
-                                   "being able to authenticate; your media stayed where it was"}});
+    host_.tell(
+        incident.session,
+        {{"type", "roll_call"},
+         {"class", std::string(sfu::to_string(incident.kind))},
+         {"action", reuse ? "observed" : "path_held"},
+         {"target", sfu::to_string(incident.role)},
+         {"message", reuse ? "another address sent checks with your connection's ICE credentials; "
+                             "your media stayed where it was (an ICE restart gives you new ones)"
+                           : "another address took over your connection's ICE checks without "
+                             "being able to authenticate; your media stayed where it was"}});
 }
 
 void RollCall::act_on(const std::string& room_name, const room::Finding& finding,

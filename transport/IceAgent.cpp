@@ -48,6 +48,9 @@ struct IceAgent::Paths {
     bool restarting = false;            // a signaled ICE restart: the next change is expected
     std::vector<NiceAddress> verified;  // addresses that authenticated, newest last (bounded)
     std::vector<std::string> reported;
+    // Peer-reflexive sources seen while connected, and when they are due to be judged.
+    std::vector<std::pair<NiceAddress, std::int64_t>> strangers;
+    std::vector<std::string> reused;  // reported as credential reuse (bounded)
 
     bool was_verified(const NiceAddress& address) const {
         return std::any_of(verified.begin(), verified.end(),
@@ -98,6 +101,8 @@ bool IceAgent::start(bool controlling) {
     g_signal_connect(agent_, "new-candidate-full", G_CALLBACK(&IceAgent::on_candidate), this);
     g_signal_connect(agent_, "component-state-changed", G_CALLBACK(&IceAgent::on_state_changed),
                      this);
+    g_signal_connect(agent_, "new-remote-candidate-full",
+                     G_CALLBACK(&IceAgent::on_remote_candidate), this);
     g_signal_connect(agent_, "new-selected-pair-full", G_CALLBACK(&IceAgent::on_selected_pair),
                      this);
     if (!nice_agent_gather_candidates(agent_, stream_)) return false;
@@ -235,6 +240,56 @@ void IceAgent::report_unverified_path() {
     listener_.on_ice_unverified_path(to_string(paths.pinned), unverified);
 }
 
+void IceAgent::on_remote_candidate(NiceAgent*, void* candidate, void* self_ptr) {
+    auto* self = static_cast<IceAgent*>(self_ptr);
+    auto* nice = static_cast<NiceCandidate*>(candidate);
+    Paths& paths = *self->paths_;
+    // Only a check from an address the peer never signaled, once the path is established.
+    if (self->state_ != IceState::connected || !paths.pinned_set || paths.restarting) return;
+    if (nice->type != NICE_CANDIDATE_TYPE_PEER_REFLEXIVE || paths.was_verified(nice->addr)) return;
+    if (nice_address_equal(&nice->addr, &paths.pinned) ||
+        paths.strangers.size() >= kMaxReportedPaths)
+        return;
+    paths.strangers.emplace_back(nice->addr,
+                                 g_get_monotonic_time() + kCredentialReuseReportMs * 1000);
+    if (!self->stranger_timer_.active()) {
+        self->stranger_timer_.start(self->context_, std::chrono::milliseconds(50),
+                                    [self] { return self->report_strangers(); });
+    }
+}
+
+bool IceAgent::report_strangers() {
+    Paths& paths = *paths_;
+    if (!agent_) return false;
+    const std::int64_t now = g_get_monotonic_time();
+    GSList* remotes = nice_agent_get_remote_candidates(agent_, stream_, kComponent);
+    for (auto it = paths.strangers.begin(); it != paths.strangers.end();) {
+        if (it->second > now) {
+            ++it;
+            continue;
+        }
+        const NiceAddress address = it->first;
+        it = paths.strangers.erase(it);
+        // Authenticated media came from it (a NAT rebinding), or the peer signaled it since.
+        bool known = paths.was_verified(address);
+        for (GSList* i = remotes; i && !known; i = i->next) {
+            auto* c = static_cast<NiceCandidate*>(i->data);
+            known = c->type != NICE_CANDIDATE_TYPE_PEER_REFLEXIVE &&
+                    nice_address_equal(&c->addr, &address);
+        }
+        const std::string text = to_string(address);
+        if (known ||
+            std::find(paths.reused.begin(), paths.reused.end(), text) != paths.reused.end() ||
+            paths.reused.size() >= kMaxReportedPaths) {
+            continue;
+        }
+        paths.reused.push_back(text);
+        listener_.on_ice_credential_reuse(to_string(paths.pinned), text);
+    }
+    g_slist_free_full(remotes, reinterpret_cast<GDestroyNotify>(&nice_candidate_free));
+    return !paths.strangers.empty();
+}
+
 void IceAgent::read_credentials() {
     gchar* ufrag = nullptr;
     gchar* pwd = nullptr;
@@ -350,6 +405,7 @@ void IceAgent::close() {
     for (GSource*& source : socket_sources_) destroy_source(source);
     socket_sources_.clear();
     unverified_timer_.cancel();
+    stranger_timer_.cancel();
     paths_->release();
     paths_->pinned_set = false;
     paths_->diverted = false;

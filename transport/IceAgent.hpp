@@ -42,7 +42,16 @@ class IceAgent {
         // and media stays on `established`.
         virtual void on_ice_unverified_path(const std::string& established,
                                             const std::string& unverified) = 0;
+        // Checks authenticated with our credentials came from `other` ("address:port"), an
+        // address the peer never signaled and nothing authenticated from, while connected on
+        // `established`: someone else holds the credentials, even if ICE never selects them.
+        virtual void on_ice_credential_reuse(const std::string& /*established*/,
+                                             const std::string& /*other*/) {}
     };
+
+    // How long a stranger's checks may wait for authenticated media from their address (a
+    // NAT rebinding brings it at once) before they are reported as credential reuse.
+    static constexpr unsigned kCredentialReuseReportMs = 200;
 
     // How long a newly selected pair may take to authenticate before it is reported.
     static constexpr unsigned kUnverifiedPathReportMs = 2000;
@@ -84,6 +93,9 @@ class IceAgent {
                                  unsigned state, void* self);
     static void on_selected_pair(NiceAgent* agent, unsigned stream, unsigned component, void* local,
                                  void* remote, void* self);
+    static void on_remote_candidate(NiceAgent* agent, void* candidate, void* self);
+    // Reports the strangers whose wait is over; true while some still wait.
+    bool report_strangers();
     struct Paths;  // libnice-typed path state, kept out of this header
     bool watch_sockets();
     void receive_ready();
@@ -103,6 +115,7 @@ class IceAgent {
     std::size_t remote_candidates_ = 0;
     std::vector<GSource*> socket_sources_;
     GlibTimer unverified_timer_;
+    GlibTimer stranger_timer_;
     std::unique_ptr<Paths> paths_;
 };
 

@@ -63,6 +63,9 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
         // `established` (see IceAgent). Evidence for roll call; nothing to do by default.
         virtual void on_transport_unverified_path(const std::string& /*established*/,
                                                   const std::string& /*unverified*/) {}
+        // Someone else sent checks with this transport's ICE credentials (see IceAgent).
+        virtual void on_transport_credential_reuse(const std::string& /*established*/,
+                                                   const std::string& /*other*/) {}
     };
 
     WebRtcTransport(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
@@ -121,6 +124,10 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
     void on_ice_data(std::span<const std::uint8_t> datagram) override;
     void on_ice_unverified_path(const std::string& established,
                                 const std::string& unverified) override;
+    void on_ice_credential_reuse(const std::string& established,
+                                 const std::string& other) override {
+        listener_.on_transport_credential_reuse(established, other);
+    }
     // DtlsTransport::Listener
     void on_dtls_send(std::span<const std::uint8_t> datagram) override;
     void on_dtls_connected(const DtlsKeys& keys) override;

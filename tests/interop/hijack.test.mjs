@@ -86,4 +86,43 @@ describe('leaked ICE credentials', () => {
     const metrics = (await request(server, 'GET', '/metrics', { token: await adminToken() })).text;
     assert.match(metrics, /rollcall_audit_events_total [1-9]/);
   });
+
+  // Credentials used by a stranger that never wins ICE: nothing moves, but it is recorded.
+  test('checks with leaked credentials that never win ICE are recorded as credential reuse', async () => {
+    const room = 'rc-reuse';
+    const leakFile = path.join(server.dataDir, 'reuse-sdp.json');
+    const victim = aiortc(server, await token({ identity: 'victim2', room }), '--publish', '--expect-remote', '1',
+      '--seconds', '25', '--hold', '12', '--leak-sdp', leakFile);
+    const witness = aiortc(server, await token({ identity: 'witness2', room }), '--publish', '--expect-remote', '1',
+      '--seconds', '25', '--hold', '12');
+    await flowing(server, room);
+    const leaked = await waitFor(() => {
+      if (!existsSync(leakFile)) return null;
+      const sdp = JSON.parse(readFileSync(leakFile, 'utf8'));
+      return sdp.publisher ? sdp : null;
+    }, 'the victim\'s SDP', 10000, 100);
+    const server_ = iceOf(leaked.publisher.remote);
+    const client = iceOf(leaked.publisher.local);
+    const attackedAt = Date.now();
+    const r = await hijack({ target: server_.candidate, server: server_, client, durationMs: 1500, nominate: false });
+    assert.ok(r.stun_responses > 0, 'the server answered the stranger\'s checks');
+    assert.equal(r.dtls + r.srtp, 0);
+    const events = await waitFor(async () => {
+      const all = await auditOf(server, room);
+      return all.some((e) => e.class === 'credential_reuse') ? all : null;
+    }, 'a credential_reuse audit event', 5000, 100);
+    const reuse = events.find((e) => e.class === 'credential_reuse');
+    assert.equal(reuse.participant, 'victim2');
+    assert.equal(reuse.action, 'observed');
+    assert.equal(reuse.evidence.other_address, r.local);
+    assert.ok(!events.some((e) => e.class === 'path_change'), 'it never took the path');
+    console.log(`# credential_reuse recorded ${reuse.time_ms - attackedAt} ms after the first check`);
+    const [v, w] = await Promise.all([victim, witness]);
+    assert.ok(v.result && w.result, v.stderr + w.stderr);
+    assert.ok((v.result.told ?? []).some((m) => m.type === 'roll_call' && m.class === 'credential_reuse'), JSON.stringify(v.result.told));
+    // Nobody was ejected and media went on both ways.
+    assert.ok(lastFrom(v.result, 'witness2').last > attackedAt + 5000);
+    assert.ok(lastFrom(w.result, 'victim2').last > attackedAt + 5000);
+    assert.ok(!events.some((e) => e.action === 'ejected'), JSON.stringify(events));
+  });
 });

