@@ -71,12 +71,14 @@ SdpMedia rejected(const SdpMedia& offered) {
 }
 
 std::string offered_codecs(const SdpMedia& m) {
+    std::vector<std::string_view> seen;
     std::string names;
     for (const auto& c : m.codecs) {
         if (iequals(c.name, "rtx") || iequals(c.name, "red") || iequals(c.name, "ulpfec") ||
-            names.find(c.name) != std::string::npos) {
+            std::find(seen.begin(), seen.end(), c.name) != seen.end()) {
             continue;
         }
+        seen.push_back(c.name);
         names += (names.empty() ? "" : ", ") + c.name;
     }
     return names.empty() ? "none" : names;

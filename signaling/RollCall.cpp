@@ -42,7 +42,7 @@ Ejection participant_ejection(const room::Participant& participant, std::string_
     e.identity = participant.identity;
     e.session = participant.session;
     e.audit_class = std::string(audit_class);
-    e.action = std::string(audit_class == "reconnect_grace_expired" ? "ejected" : audit_class);
+    e.action = std::string(audit_class);
     e.counts = false;
     e.evidence = {{"session", std::to_string(participant.session)}};
     if (!kicked_reason.empty()) {
@@ -254,6 +254,7 @@ void RollCall::expire_disconnected(Clock::time_point now) {
         auto removed = roster_.remove(room_name, identity, now);
         if (!removed) continue;
         Ejection e = participant_ejection(*removed, room_name, "reconnect_grace_expired", "", "");
+        e.action = "ejected";
         e.counts = true;
         e.detected_after_ms = milliseconds_since(since + grace, now);
         e.evidence.emplace_back("grace_ms", std::to_string(grace.count()));

@@ -62,9 +62,9 @@ struct Ejection {
     std::string close_reason;
 };
 
-// An ejection of a whole participant already removed from the roster: recorded as
-// `audit_class` (not counted as an audit ejection), told `kicked` with `kicked_reason` and
-// `message` unless the reason is empty, its link (or grace media) closed.
+// An ejection of a whole participant already removed from the roster: recorded with
+// `audit_class` as class and action (not counted as an audit ejection), told `kicked` with
+// `kicked_reason` and `message` unless the reason is empty, its link (or grace media) closed.
 Ejection participant_ejection(const room::Participant& participant, std::string_view room,
                               std::string_view audit_class, std::string_view kicked_reason,
                               std::string_view message);

@@ -21,19 +21,25 @@ describe('leaked ICE credentials', () => {
   before(async () => { server = await startServer(); });
   after(async () => { await server?.stop(); });
 
-  test('a second socket with the participant\'s ICE credentials gets no media and is recorded', async () => {
-    const room = 'rc-hijack';
-    const leakFile = path.join(server.dataDir, 'victim-sdp.json');
-    const victim = aiortc(server, await token({ identity: 'victim', room }), '--publish', '--expect-remote', '1',
-      '--seconds', '50', '--hold', '30', '--leak-sdp', leakFile);
-    const witness = aiortc(server, await token({ identity: 'witness', room }), '--publish', '--expect-remote', '1',
-      '--seconds', '50', '--hold', '30');
+  // Two aiortc participants sending real media to each other; the victim's SDP (both
+  // connections, local and remote) leaks to a file, as it would to anyone who saw it.
+  async function victimAndWitness(room, victimName, witnessName, seconds, hold) {
+    const leakFile = path.join(server.dataDir, `${room}-sdp.json`);
+    const args = ['--publish', '--expect-remote', '1', '--seconds', String(seconds), '--hold', String(hold)];
+    const victim = aiortc(server, await token({ identity: victimName, room }), ...args, '--leak-sdp', leakFile);
+    const witness = aiortc(server, await token({ identity: witnessName, room }), ...args);
     await flowing(server, room);
     const leaked = await waitFor(() => {
       if (!existsSync(leakFile)) return null;
       const sdp = JSON.parse(readFileSync(leakFile, 'utf8'));
       return sdp.publisher && sdp.subscriber ? sdp : null;
     }, 'the victim\'s SDP', 10000, 100);
+    return { victim, witness, leaked };
+  }
+
+  test('a second socket with the participant\'s ICE credentials gets no media and is recorded', async () => {
+    const room = 'rc-hijack';
+    const { victim, witness, leaked } = await victimAndWitness(room, 'victim', 'witness', 50, 30);
 
     // The server's end is the remote description of the publisher connection (its answer) and
     // of the subscriber connection (its offer); the victim's end is the local one.
@@ -90,17 +96,7 @@ describe('leaked ICE credentials', () => {
   // Credentials used by a stranger that never wins ICE: nothing moves, but it is recorded.
   test('checks with leaked credentials that never win ICE are recorded as credential reuse', async () => {
     const room = 'rc-reuse';
-    const leakFile = path.join(server.dataDir, 'reuse-sdp.json');
-    const victim = aiortc(server, await token({ identity: 'victim2', room }), '--publish', '--expect-remote', '1',
-      '--seconds', '25', '--hold', '12', '--leak-sdp', leakFile);
-    const witness = aiortc(server, await token({ identity: 'witness2', room }), '--publish', '--expect-remote', '1',
-      '--seconds', '25', '--hold', '12');
-    await flowing(server, room);
-    const leaked = await waitFor(() => {
-      if (!existsSync(leakFile)) return null;
-      const sdp = JSON.parse(readFileSync(leakFile, 'utf8'));
-      return sdp.publisher ? sdp : null;
-    }, 'the victim\'s SDP', 10000, 100);
+    const { victim, witness, leaked } = await victimAndWitness(room, 'victim2', 'witness2', 25, 12);
     const server_ = iceOf(leaked.publisher.remote);
     const client = iceOf(leaked.publisher.local);
     const attackedAt = Date.now();
