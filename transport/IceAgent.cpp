@@ -2,6 +2,7 @@
 
 #include <gio/gio.h>
 #include <nice/agent.h>
+#include <openssl/rand.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 
 #include "transport/AddressPolicy.hpp"
 #include "transport/MainLoop.hpp"
+#include "transport/StunCheck.hpp"
 
 namespace rollcall::transport {
 
@@ -20,6 +22,15 @@ constexpr std::size_t kReceiveBuffer = 2048;  // libnice wants at least 1280 (ST
 constexpr int kReceiveRounds = 4;             // then the next main-loop turn: fairness
 constexpr std::size_t kMaxReportedPaths = 8;
 constexpr std::size_t kMaxVerifiedPaths = 8;
+// Consent checks (RFC 7675) to an address the media path would move to: a few at a time, a
+// few tries each; an answer stands for the RFC's 30 s; one that never came holds for a while.
+constexpr std::size_t kMaxProbes = 4;
+constexpr int kProbeAttempts = 5;
+constexpr unsigned kProbeIntervalMs = 200;
+constexpr std::int64_t kConsentLifetimeUs = 30'000'000;
+constexpr std::int64_t kRefusedHoldUs = 5'000'000;
+constexpr std::size_t kMaxRemembered = 8;
+constexpr std::uint32_t kProbePriority = (110u << 24) | (65535u << 8) | 255u;  // prflx, comp. 1
 
 std::string to_string(const NiceAddress& address) {
     char text[NICE_ADDRESS_STRING_LEN];
@@ -34,6 +45,12 @@ bool is_ipv6(const NiceAddress& address) {
 // One worker thread receives for all its agents, one datagram batch at a time.
 thread_local std::array<std::array<std::uint8_t, kReceiveBuffer>, kReceiveBatch> receive_buffers;
 }  // namespace
+
+struct IceAgent::Probe {
+    NiceAddress to{};
+    StunTransactionId id{};
+    int sent = 0;
+};
 
 struct IceAgent::Paths {
     NiceAddress from{};  // source of the datagram being delivered
@@ -51,10 +68,31 @@ struct IceAgent::Paths {
     // Peer-reflexive sources seen while connected, and when they are due to be judged.
     std::vector<std::pair<NiceAddress, std::int64_t>> strangers;
     std::vector<std::string> reused;  // reported as credential reuse (bounded)
+    // Consent checks in flight, addresses that answered one and ones that never did, with
+    // when (bounded).
+    std::vector<Probe> probes;
+    std::vector<std::pair<NiceAddress, std::int64_t>> consented;
+    std::vector<std::pair<NiceAddress, std::int64_t>> refused;
+    std::string remote_ufrag;
+    std::string remote_pwd;
+    std::uint64_t tie_breaker = 0;
 
     bool was_verified(const NiceAddress& address) const {
         return std::any_of(verified.begin(), verified.end(),
                            [&](const NiceAddress& v) { return nice_address_equal(&v, &address); });
+    }
+    // Whether `address` is in `list` with a time after `since`.
+    static bool listed(const std::vector<std::pair<NiceAddress, std::int64_t>>& list,
+                       const NiceAddress& address, std::int64_t since) {
+        return std::any_of(list.begin(), list.end(), [&](const auto& entry) {
+            return entry.second > since && nice_address_equal(&entry.first, &address);
+        });
+    }
+    static void remember(std::vector<std::pair<NiceAddress, std::int64_t>>& list,
+                         const NiceAddress& address, std::int64_t when) {
+        std::erase_if(list, [&](const auto& e) { return nice_address_equal(&e.first, &address); });
+        if (list.size() >= kMaxRemembered) list.erase(list.begin());
+        list.emplace_back(address, when);
     }
 
     ~Paths() { release(); }
@@ -71,7 +109,9 @@ IceAgent::IceAgent(GMainContext* context, std::vector<std::string> local_address
     : context_(context),
       local_addresses_(std::move(local_addresses)),
       listener_(listener),
-      paths_(std::make_unique<Paths>()) {}
+      paths_(std::make_unique<Paths>()) {
+    RAND_bytes(reinterpret_cast<unsigned char*>(&paths_->tie_breaker), sizeof(std::uint64_t));
+}
 
 IceAgent::~IceAgent() {
     close();
@@ -118,12 +158,12 @@ bool IceAgent::watch_sockets() {
     for (guint i = 0; i < sockets->len; ++i) {
         GSource* source = g_socket_create_source(
             static_cast<GSocket*>(g_ptr_array_index(sockets, i)), G_IO_IN, nullptr);
-        g_source_set_callback(source,
-                              G_SOURCE_FUNC(+[](GSocket*, GIOCondition, gpointer self) -> gboolean {
-                                  static_cast<IceAgent*>(self)->receive_ready();
-                                  return G_SOURCE_CONTINUE;
-                              }),
-                              this, nullptr);
+        g_source_set_callback(
+            source, G_SOURCE_FUNC(+[](GSocket* socket, GIOCondition, gpointer self) -> gboolean {
+                static_cast<IceAgent*>(self)->receive_ready(socket);
+                return G_SOURCE_CONTINUE;
+            }),
+            this, nullptr);
         g_source_attach(source, context_);
         socket_sources_.push_back(source);
     }
@@ -131,19 +171,23 @@ bool IceAgent::watch_sockets() {
     return !socket_sources_.empty();
 }
 
-void IceAgent::receive_ready() {
+void IceAgent::receive_ready(GSocket* socket) {
     for (int round = 0; round < kReceiveRounds && agent_; ++round) {
+        // While consent checks are out, their answers are taken off the socket before libnice,
+        // which would drop them as strangers: one datagram at a time, the next one peeked.
+        const guint batch = paths_->probes.empty() ? kReceiveBatch : 1;
+        if (batch == 1) take_probe_answers(socket);
         std::array<GInputVector, kReceiveBatch> vectors{};
         std::array<NiceAddress, kReceiveBatch> from{};
         std::array<NiceInputMessage, kReceiveBatch> messages{};
-        for (guint i = 0; i < kReceiveBatch; ++i) {
+        for (guint i = 0; i < batch; ++i) {
             vectors[i] = {receive_buffers[i].data(), receive_buffers[i].size()};
             messages[i] = {&vectors[i], 1, &from[i], 0};
         }
         GError* error = nullptr;
         // STUN is consumed inside; only DTLS, SRTP and the like come out.
         const gint received = nice_agent_recv_messages_nonblocking(
-            agent_, stream_, kComponent, messages.data(), kReceiveBatch, nullptr, &error);
+            agent_, stream_, kComponent, messages.data(), batch, nullptr, &error);
         if (error) g_error_free(error);
         if (received <= 0) return;
         for (gint i = 0; i < received && state_ != IceState::closed; ++i) {
@@ -153,52 +197,166 @@ void IceAgent::receive_ready() {
                 std::span<const std::uint8_t>(receive_buffers[i].data(), messages[i].length));
             paths_->delivering = false;
         }
-        if (received < static_cast<gint>(kReceiveBatch)) return;
+        if (received < static_cast<gint>(batch)) return;
+    }
+}
+
+void IceAgent::take_probe_answers(GSocket* socket) {
+    Paths& paths = *paths_;
+    const int fd = g_socket_get_fd(socket);
+    std::array<std::uint8_t, kReceiveBuffer>& buffer = receive_buffers[0];
+    for (std::size_t i = 0; i < kReceiveBatch && !paths.probes.empty(); ++i) {
+        sockaddr_storage source{};
+        socklen_t length = sizeof(source);
+        const ssize_t peeked = ::recvfrom(fd, buffer.data(), buffer.size(), MSG_PEEK | MSG_DONTWAIT,
+                                          reinterpret_cast<sockaddr*>(&source), &length);
+        if (peeked <= 0) return;
+        const auto datagram = std::span<const std::uint8_t>(buffer.data(), std::size_t(peeked));
+        const auto id = binding_success_id(datagram);
+        auto probe = std::find_if(paths.probes.begin(), paths.probes.end(),
+                                  [&](const Probe& p) { return id && p.id == *id; });
+        if (probe == paths.probes.end()) return;  // libnice's
+        ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
+        NiceAddress answered;
+        nice_address_init(&answered);
+        nice_address_set_from_sockaddr(&answered, reinterpret_cast<const sockaddr*>(&source));
+        if (!nice_address_equal(&answered, &probe->to) ||
+            !is_binding_success(datagram, probe->id, paths.remote_pwd))
+            continue;  // forged or from elsewhere: the check stays open
+        const NiceAddress to = probe->to;
+        paths.probes.erase(probe);
+        Paths::remember(paths.consented, to, g_get_monotonic_time());
+        move_path(to);
     }
 }
 
 void IceAgent::authenticated() {
     Paths& paths = *paths_;
     if (!agent_ || !paths.delivering) return;
-    paths.authenticated_at_us = g_get_monotonic_time();
     if (paths.pinned_set && nice_address_equal(&paths.pinned, &paths.from)) {
+        paths.authenticated_at_us = g_get_monotonic_time();
         paths.restarting = false;
         return;
     }
-    // Our socket toward the new path: the selected pair's when it leads there, else one of
-    // the address family (all ours are host candidates, so either reaches the peer).
-    GSocket* socket = nullptr;
+    // A new address. The peer holds the keys but may forge its source address, so media moves
+    // there only once the address has answered a check of ours (RFC 7675 consent): libnice's,
+    // when it selected the pair, or ours.
+    if (has_consented(paths.from)) {
+        move_path(paths.from);
+        return;
+    }
+    probe(paths.from);
+}
+
+bool IceAgent::has_consented(const NiceAddress& address) const {
     NiceCandidate* local = nullptr;
     NiceCandidate* remote = nullptr;
     if (nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) && remote &&
-        nice_address_equal(&remote->addr, &paths.from)) {
-        socket = nice_agent_get_selected_socket(agent_, stream_, kComponent);
+        nice_address_equal(&remote->addr, &address))
+        return true;
+    return Paths::listed(paths_->consented, address, g_get_monotonic_time() - kConsentLifetimeUs);
+}
+
+GSocket* IceAgent::socket_toward(const NiceAddress& address) const {
+    // The selected pair's socket when it leads there, else one of the address family (all
+    // ours are host candidates, so either reaches the peer). A new reference.
+    NiceCandidate* local = nullptr;
+    NiceCandidate* remote = nullptr;
+    if (nice_agent_get_selected_pair(agent_, stream_, kComponent, &local, &remote) && remote &&
+        nice_address_equal(&remote->addr, &address)) {
+        if (GSocket* socket = nice_agent_get_selected_socket(agent_, stream_, kComponent))
+            return socket;
     }
-    if (!socket) {
-        GPtrArray* sockets = nice_agent_get_sockets(agent_, stream_, kComponent);
-        for (guint i = 0; sockets && i < sockets->len && !socket; ++i) {
-            auto* candidate = static_cast<GSocket*>(g_ptr_array_index(sockets, i));
-            const bool v6 = g_socket_get_family(candidate) == G_SOCKET_FAMILY_IPV6;
-            if (v6 == is_ipv6(paths.from)) socket = static_cast<GSocket*>(g_object_ref(candidate));
-        }
-        if (sockets) g_ptr_array_unref(sockets);
+    GSocket* socket = nullptr;
+    GPtrArray* sockets = nice_agent_get_sockets(agent_, stream_, kComponent);
+    for (guint i = 0; sockets && i < sockets->len && !socket; ++i) {
+        auto* candidate = static_cast<GSocket*>(g_ptr_array_index(sockets, i));
+        const bool v6 = g_socket_get_family(candidate) == G_SOCKET_FAMILY_IPV6;
+        if (v6 == is_ipv6(address)) socket = static_cast<GSocket*>(g_object_ref(candidate));
     }
+    if (sockets) g_ptr_array_unref(sockets);
+    return socket;
+}
+
+void IceAgent::move_path(const NiceAddress& address) {
+    Paths& paths = *paths_;
+    GSocket* socket = socket_toward(address);
     if (!socket) return;  // nothing to send on: the old path stays
     sockaddr_storage native{};
-    nice_address_copy_to_sockaddr(&paths.from, reinterpret_cast<sockaddr*>(&native));
-    const gsize length = is_ipv6(paths.from) ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    nice_address_copy_to_sockaddr(&address, reinterpret_cast<sockaddr*>(&native));
+    const gsize length = is_ipv6(address) ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     paths.release();
     paths.socket = socket;
     paths.destination = g_socket_address_new_from_native(&native, length);
-    paths.pinned = paths.from;
+    paths.pinned = address;
     paths.pinned_set = true;
-    if (!paths.was_verified(paths.from)) {
+    paths.authenticated_at_us = g_get_monotonic_time();
+    if (!paths.was_verified(address)) {
         if (paths.verified.size() >= kMaxVerifiedPaths)
             paths.verified.erase(paths.verified.begin());
-        paths.verified.push_back(paths.from);
+        paths.verified.push_back(address);
     }
     paths.restarting = false;
     selected_pair_changed();
+}
+
+void IceAgent::probe(const NiceAddress& address) {
+    Paths& paths = *paths_;
+    const std::int64_t now = g_get_monotonic_time();
+    const bool probing = std::any_of(paths.probes.begin(), paths.probes.end(), [&](const auto& p) {
+        return nice_address_equal(&p.to, &address);
+    });
+    if (probing || paths.probes.size() >= kMaxProbes || paths.remote_pwd.empty() ||
+        Paths::listed(paths.refused, address, now - kRefusedHoldUs))
+        return;
+    Probe probe;
+    probe.to = address;
+    if (RAND_bytes(probe.id.data(), static_cast<int>(probe.id.size())) != 1) return;
+    paths.probes.push_back(probe);
+    send_probe(paths.probes.back());
+    if (!probe_timer_.active()) {
+        probe_timer_.start(context_, std::chrono::milliseconds(kProbeIntervalMs),
+                           [this] { return retry_probes(); });
+    }
+}
+
+void IceAgent::send_probe(Probe& probe) {
+    Paths& paths = *paths_;
+    GSocket* socket = socket_toward(probe.to);
+    if (!socket) return;
+    gboolean controlling = FALSE;
+    g_object_get(agent_, "controlling-mode", &controlling, nullptr);
+    const auto request = write_binding_request(
+        probe.id, ConsentCheck{paths.remote_ufrag + ":" + local_ufrag_, paths.remote_pwd,
+                               controlling != FALSE, paths.tie_breaker, kProbePriority});
+    sockaddr_storage native{};
+    nice_address_copy_to_sockaddr(&probe.to, reinterpret_cast<sockaddr*>(&native));
+    GSocketAddress* destination = g_socket_address_new_from_native(
+        &native, is_ipv6(probe.to) ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+    g_socket_send_to(socket, destination, reinterpret_cast<const gchar*>(request.data()),
+                     request.size(), nullptr, nullptr);
+    g_object_unref(destination);
+    g_object_unref(socket);
+    ++probe.sent;
+}
+
+bool IceAgent::retry_probes() {
+    Paths& paths = *paths_;
+    if (!agent_) return false;
+    for (auto it = paths.probes.begin(); it != paths.probes.end();) {
+        if (it->sent < kProbeAttempts) {
+            send_probe(*it);
+            ++it;
+            continue;
+        }
+        // Authenticated media came from there, and it never answered: a forged source address,
+        // most likely. Media stays where it is.
+        const NiceAddress silent = it->to;
+        it = paths.probes.erase(it);
+        Paths::remember(paths.refused, silent, g_get_monotonic_time());
+        report_path(to_string(silent));
+    }
+    return !paths.probes.empty();
 }
 
 void IceAgent::on_selected_pair(NiceAgent*, unsigned, unsigned, void*, void*, void* self_ptr) {
@@ -231,8 +389,13 @@ void IceAgent::report_unverified_path() {
         paths.was_verified(remote->addr)) {
         return;
     }
-    std::string unverified = to_string(remote->addr);
-    if (std::find(paths.reported.begin(), paths.reported.end(), unverified) != paths.reported.end())
+    report_path(to_string(remote->addr));
+}
+
+void IceAgent::report_path(const std::string& unverified) {
+    Paths& paths = *paths_;
+    if (!paths.pinned_set ||
+        std::find(paths.reported.begin(), paths.reported.end(), unverified) != paths.reported.end())
         return;
     if (paths.reported.size() >= kMaxReportedPaths)
         return;  // a flood of addresses: the first ones tell the story
@@ -341,7 +504,11 @@ bool IceAgent::set_remote_credentials(const std::string& ufrag, const std::strin
     // RFC 8839 §5.4: ufrag 4..256 and pwd 22..256 ice-chars.
     if (!agent_ || ufrag.size() < 4 || ufrag.size() > 256 || pwd.size() < 22 || pwd.size() > 256)
         return false;
-    return nice_agent_set_remote_credentials(agent_, stream_, ufrag.c_str(), pwd.c_str());
+    if (!nice_agent_set_remote_credentials(agent_, stream_, ufrag.c_str(), pwd.c_str()))
+        return false;
+    paths_->remote_ufrag = ufrag;
+    paths_->remote_pwd = pwd;
+    return true;
 }
 
 bool IceAgent::add_remote_candidate(const SdpCandidate& candidate) {
@@ -394,6 +561,10 @@ bool IceAgent::restart() {
     if (!agent_ || !nice_agent_restart_stream(agent_, stream_)) return false;
     remote_candidates_ = 0;  // the restart dropped the peer's candidates
     paths_->restarting = true;
+    // Consent given under the old credentials vouches for nothing under the new ones.
+    paths_->probes.clear();
+    paths_->consented.clear();
+    paths_->refused.clear();
     read_credentials();
     state_ = IceState::checking;
     return true;
@@ -406,6 +577,8 @@ void IceAgent::close() {
     socket_sources_.clear();
     unverified_timer_.cancel();
     stranger_timer_.cancel();
+    probe_timer_.cancel();
+    paths_->probes.clear();
     paths_->release();
     paths_->pinned_set = false;
     paths_->diverted = false;

@@ -13,6 +13,8 @@
 
 using GMainContext = struct _GMainContext;
 using GSource = struct _GSource;
+using GSocket = struct _GSocket;
+using NiceAddress = struct _NiceAddress;
 using NiceAgent = struct _NiceAgent;
 
 namespace rollcall::transport {
@@ -28,8 +30,11 @@ enum class IceState : std::uint8_t { idle, checking, connected, failed, closed }
 // So once the owner says a datagram authenticated (the DTLS handshake finished, SRTP/SRTCP passed),
 // its source address becomes the media path, and everything we send goes there even if ICE selects
 // another pair, and whatever state ICE is in. Only an authenticated datagram from a new address
-// moves the path. A selected pair that leads elsewhere and does not authenticate within a few
-// seconds is reported (on_ice_unverified_path), once per address.
+// moves the path, and only once that address has consented (RFC 7675): it answered a STUN check
+// of ours (libnice's, which selected the pair, or a consent check sent for the purpose), so a
+// peer forging its source address cannot aim our media at someone else. A selected pair that
+// leads elsewhere and does not authenticate within a few seconds, and an address that
+// authenticated but never answered, are reported (on_ice_unverified_path), once per address.
 class IceAgent {
   public:
     class Listener {
@@ -38,8 +43,9 @@ class IceAgent {
         virtual void on_ice_candidate(const SdpCandidate& candidate) = 0;
         virtual void on_ice_state(IceState state) = 0;
         virtual void on_ice_data(std::span<const std::uint8_t> datagram) = 0;
-        // ICE selected a pair to `unverified` ("address:port"), nothing from it authenticated,
-        // and media stays on `established`.
+        // ICE selected a pair to `unverified` ("address:port") and nothing from it authenticated,
+        // or media authenticated from it but it never answered a consent check; media stays on
+        // `established`.
         virtual void on_ice_unverified_path(const std::string& established,
                                             const std::string& unverified) = 0;
         // Checks authenticated with our credentials came from `other` ("address:port"), an
@@ -97,10 +103,19 @@ class IceAgent {
     // Reports the strangers whose wait is over; true while some still wait.
     bool report_strangers();
     struct Paths;  // libnice-typed path state, kept out of this header
+    struct Probe;  // a consent check in flight
     bool watch_sockets();
-    void receive_ready();
+    void receive_ready(GSocket* socket);
+    void take_probe_answers(GSocket* socket);
+    bool has_consented(const NiceAddress& address) const;
+    GSocket* socket_toward(const NiceAddress& address) const;
+    void move_path(const NiceAddress& address);
+    void probe(const NiceAddress& address);
+    void send_probe(Probe& probe);
+    bool retry_probes();
     void selected_pair_changed();
     void report_unverified_path();
+    void report_path(const std::string& unverified);
     void read_credentials();
 
     GMainContext* context_;
@@ -116,6 +131,7 @@ class IceAgent {
     std::vector<GSource*> socket_sources_;
     GlibTimer unverified_timer_;
     GlibTimer stranger_timer_;
+    GlibTimer probe_timer_;
     std::unique_ptr<Paths> paths_;
 };
 

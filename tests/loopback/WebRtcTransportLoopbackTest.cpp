@@ -49,16 +49,25 @@ struct Peer : WebRtcTransport::Listener {
 // A NAT in front of a client, on 127.0.0.1: the client sends to `front`; the NAT forwards
 // from its current mapping (one of two sockets) to the server and back. rebind() moves the
 // client to the other mapping and forgets the old one, as a NAT that rebinds does.
+// forge(true) makes it a client that forges its source address: its media and checks leave
+// from 127.0.0.5, a host that answers nothing and only counts what it gets, while its answers
+// to the server's checks keep leaving from the real mapping.
 class Nat {
   public:
     Nat() {
         front_ = open_socket();
         for (int& s : mappings_) s = open_socket();
+        forged_ = open_socket("127.0.0.5");
     }
     ~Nat() {
         ::close(front_);
         for (int s : mappings_) ::close(s);
+        ::close(forged_);
     }
+    void forge(bool on) { forging_ = on; }
+    std::string forged_address() const { return "127.0.0.5:" + std::to_string(port_of(forged_)); }
+    std::size_t forged_stun_received() const { return forged_stun_; }
+    std::size_t forged_other_received() const { return forged_other_; }
     void set_server(const std::string& address, std::uint16_t port) {
         server_.sin_family = AF_INET;
         server_.sin_port = htons(port);
@@ -78,9 +87,13 @@ class Nat {
                                         reinterpret_cast<sockaddr*>(&from), &length)) > 0;
              length = sizeof(from)) {
             client_ = from;
-            ::sendto(mappings_[current_], buffer.data(), static_cast<std::size_t>(n), 0,
-                     reinterpret_cast<sockaddr*>(&server_), sizeof(server_));
+            const bool stun_answer = buffer[0] == 0x01;
+            ::sendto(forging_ && !stun_answer ? forged_ : mappings_[current_], buffer.data(),
+                     static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&server_),
+                     sizeof(server_));
         }
+        for (ssize_t n; (n = ::recv(forged_, buffer.data(), buffer.size(), 0)) > 0;)
+            ++(buffer[0] < 4 ? forged_stun_ : forged_other_);
         for (int i = 0; i < 2; ++i) {
             for (ssize_t n; (n = ::recv(mappings_[i], buffer.data(), buffer.size(), 0)) > 0;) {
                 if (i != current_) continue;  // the old mapping is gone
@@ -91,11 +104,11 @@ class Nat {
     }
 
   private:
-    static int open_socket() {
+    static int open_socket(const char* address = "127.0.0.1") {
         const int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
         sockaddr_in any{};
         any.sin_family = AF_INET;
-        any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::inet_pton(AF_INET, address, &any.sin_addr);
         ::bind(s, reinterpret_cast<sockaddr*>(&any), sizeof(any));
         return s;
     }
@@ -109,6 +122,10 @@ class Nat {
     int front_ = -1;
     std::array<int, 2> mappings_{-1, -1};
     int current_ = 0;
+    int forged_ = -1;
+    bool forging_ = false;
+    std::size_t forged_stun_ = 0;
+    std::size_t forged_other_ = 0;
     sockaddr_in server_{};
     sockaddr_in client_{};
 };
@@ -180,6 +197,30 @@ class WebRtcTransportLoopback : public ::testing::Test {
         ASSERT_EQ(offerer_->set_remote(
                       parameters_of(*answerer_, answerer_->local_setup(), {kAnswererSsrc})),
                   "");
+    }
+
+    // The offerer (the client) reaches the answerer only through a NAT.
+    void connect_through_nat() {
+        nat_ = std::make_unique<Nat>();
+        offerer_ = std::make_unique<WebRtcTransport>(
+            context_, offerer_identity_, std::vector<std::string>{"127.0.0.1"}, offerer_peer_);
+        answerer_ = std::make_unique<WebRtcTransport>(
+            context_, answerer_identity_, std::vector<std::string>{"127.0.0.1"}, answerer_peer_);
+        ASSERT_EQ(offerer_->prepare_offer(), "");
+        RemoteTransportParameters offer = parameters_of(*offerer_, "actpass", {kOffererSsrc});
+        // The answerer learns the client's (mapped) address from its checks.
+        offer.candidates.clear();
+        ASSERT_EQ(answerer_->start(offer), "");
+        RemoteTransportParameters answer =
+            parameters_of(*answerer_, answerer_->local_setup(), {kAnswererSsrc});
+        ASSERT_FALSE(answer.candidates.empty());
+        nat_->set_server(answer.candidates[0].address, answer.candidates[0].port);
+        answer.candidates.resize(1);
+        answer.candidates[0].port = nat_->front_port();  // the client talks to the NAT
+        ASSERT_EQ(offerer_->set_remote(answer), "");
+        ASSERT_TRUE(run_until([&] { return offerer_peer_.connected && answerer_peer_.connected; }))
+            << "offerer: " << offerer_peer_.failure << " answerer: " << answerer_peer_.failure;
+        EXPECT_EQ(answerer_->remote_address(), nat_->mapped_address());
     }
 
     static constexpr std::uint32_t kOffererSsrc = 0x11111111;
@@ -273,26 +314,7 @@ TEST_F(WebRtcTransportLoopback, AForgedFingerprintFailsClosed) {
 // through a NAT, which rebinds mid-call. The answerer's media path must follow the client to
 // its new mapping on the first authenticated packet from there, and report nothing.
 TEST_F(WebRtcTransportLoopback, MediaFollowsTheClientAcrossANatRebindingOnceItAuthenticates) {
-    nat_ = std::make_unique<Nat>();
-    offerer_ = std::make_unique<WebRtcTransport>(
-        context_, offerer_identity_, std::vector<std::string>{"127.0.0.1"}, offerer_peer_);
-    answerer_ = std::make_unique<WebRtcTransport>(
-        context_, answerer_identity_, std::vector<std::string>{"127.0.0.1"}, answerer_peer_);
-    ASSERT_EQ(offerer_->prepare_offer(), "");
-    RemoteTransportParameters offer = parameters_of(*offerer_, "actpass", {kOffererSsrc});
-    offer.candidates.clear();  // the answerer learns the client's (mapped) address from its checks
-    ASSERT_EQ(answerer_->start(offer), "");
-    RemoteTransportParameters answer =
-        parameters_of(*answerer_, answerer_->local_setup(), {kAnswererSsrc});
-    ASSERT_FALSE(answer.candidates.empty());
-    nat_->set_server(answer.candidates[0].address, answer.candidates[0].port);
-    answer.candidates.resize(1);
-    answer.candidates[0].port = nat_->front_port();  // the client talks to the NAT
-    ASSERT_EQ(offerer_->set_remote(answer), "");
-    ASSERT_TRUE(run_until([&] { return offerer_peer_.connected && answerer_peer_.connected; }))
-        << "offerer: " << offerer_peer_.failure << " answerer: " << answerer_peer_.failure;
-    EXPECT_EQ(answerer_->remote_address(), nat_->mapped_address());
-
+    ASSERT_NO_FATAL_FAILURE(connect_through_nat());
     nat_->rebind();
     std::uint16_t sequence = 1;
     // The client keeps sending. libnice passes on data only from addresses ICE has validated,
@@ -313,6 +335,58 @@ TEST_F(WebRtcTransportLoopback, MediaFollowsTheClientAcrossANatRebindingOnceItAu
     EXPECT_TRUE(answerer_peer_.unverified_paths.empty()) << answerer_peer_.unverified_paths[0];
     // The client's new mapping authenticated at once: a rebinding, not someone else's checks.
     EXPECT_TRUE(answerer_peer_.reused_by.empty()) << answerer_peer_.reused_by[0];
+    EXPECT_TRUE(answerer_peer_.failure.empty()) << answerer_peer_.failure;
+}
+
+// The client holds the keys and forges its source address: its SRTP, SRTCP and checks arrive
+// from 127.0.0.5, a host that never answers STUN, while it keeps answering the server's checks
+// from its real mapping. Media must never go to 127.0.0.5: the path moves only to an address
+// that answered a consent check. A real rebinding, which answers, still takes the path over.
+TEST_F(WebRtcTransportLoopback, MediaNeverMovesToAnAddressThatDoesNotAnswerAConsentCheck) {
+    ASSERT_NO_FATAL_FAILURE(connect_through_nat());
+    const std::string established = nat_->mapped_address();
+    ASSERT_EQ(answerer_->remote_address(), established);
+
+    nat_->forge(true);
+    // libnice passes data from 127.0.0.5 once a check of the client's came from there.
+    std::uint16_t sequence = 1;
+    std::size_t forged_seen = 0;
+    ASSERT_TRUE(run_until([&] {
+        answerer_peer_.rtp.clear();
+        offerer_->send_rtp(rtp_packet(kOffererSsrc, sequence++, 0xab));
+        offerer_->send_rtcp(write_pli(kOffererSsrc, kAnswererSsrc));
+        run_until([] { return false; }, std::chrono::milliseconds(5));
+        forged_seen += answerer_peer_.rtp.size();
+        return forged_seen >= 20 && nat_->forged_stun_received() > 0;
+    })) << "nothing from 127.0.0.5 authenticated, or no check went there";
+    // Longer than the consent checks' tries: the silent address is given up on and reported.
+    run_until(
+        [&] {
+            offerer_->send_rtp(rtp_packet(kOffererSsrc, sequence++, 0xab));
+            answerer_->send_rtp(rtp_packet(kAnswererSsrc, sequence, 0xcd));
+            return !answerer_peer_.unverified_paths.empty();
+        },
+        std::chrono::seconds(5));
+    EXPECT_EQ(answerer_->remote_address(), established);
+    EXPECT_EQ(nat_->forged_other_received(), 0u) << "media went to the address that never answered";
+    ASSERT_EQ(answerer_peer_.unverified_paths.size(), 1u);
+    EXPECT_EQ(answerer_peer_.unverified_paths[0], nat_->forged_address());
+    offerer_peer_.rtp.clear();
+    ASSERT_TRUE(answerer_->send_rtp(rtp_packet(kAnswererSsrc, 60000, 0xcd)));
+    ASSERT_TRUE(run_until([&] { return !offerer_peer_.rtp.empty(); }))
+        << "the established path lost the media";
+    EXPECT_EQ(nat_->forged_other_received(), 0u) << "media went to the address that never answered";
+    EXPECT_GE(nat_->forged_stun_received(), 3u);  // the consent checks it never answered
+
+    // Now a real rebinding: the new mapping answers the server's check and takes the path.
+    nat_->forge(false);
+    nat_->rebind();
+    ASSERT_TRUE(run_until([&] {
+        offerer_->send_rtp(rtp_packet(kOffererSsrc, sequence++, 0xab));
+        return answerer_->remote_address() == nat_->mapped_address();
+    })) << "the answerer still sends to "
+        << answerer_->remote_address().value_or("nowhere");
+    EXPECT_EQ(nat_->forged_other_received(), 0u);
     EXPECT_TRUE(answerer_peer_.failure.empty()) << answerer_peer_.failure;
 }
 
