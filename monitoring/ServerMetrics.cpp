@@ -11,7 +11,8 @@
 namespace rollcall::monitoring {
 
 std::string render_server_metrics(const signaling::SignalingStats& stats,
-                                  const room::Roster& roster, std::size_t signaling_connections) {
+                                  const room::Roster& roster, std::size_t signaling_connections,
+                                  std::uint64_t audit_write_errors) {
     PrometheusText out;
     out.family("rollcall_build_info", "gauge", "Build information.");
     out.sample("rollcall_build_info", 1, {{"version", ROLLCALL_VERSION}});
@@ -61,6 +62,9 @@ std::string render_server_metrics(const signaling::SignalingStats& stats,
     out.family("rollcall_audit_events_total", "counter",
                "Audit events recorded (ejections, refusals, kicks, discrepancies).");
     out.sample("rollcall_audit_events_total", static_cast<double>(stats.audit_events));
+    out.family("rollcall_audit_write_errors_total", "counter",
+               "Audit events that did not reach the disk (kept in memory only).");
+    out.sample("rollcall_audit_write_errors_total", static_cast<double>(audit_write_errors));
     out.family("rollcall_audit_room_checks_total", "counter",
                "Rooms compared with an up-to-date media-plane truth.");
     out.sample("rollcall_audit_room_checks_total", static_cast<double>(stats.audit_sweeps));

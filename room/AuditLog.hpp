@@ -1,9 +1,11 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,52 +27,62 @@ struct AuditEvent {
     std::vector<std::pair<std::string, std::string>> evidence;
 };
 
-// The durable, append-only audit trail: one JSON object per line in `<data_dir>/audit.log`,
-// flushed to disk (fdatasync) before append() returns, so an event survives a crash or a
-// restart. Reopening reads the file back (a torn last line is skipped). Bounded: past
-// `max_file_bytes` the file rotates to audit.log.1 (one generation kept), and the last
-// `keep_in_memory` events answer queries. Single-threaded (the signaling thread's).
+// The durable, append-only audit trail: one JSON object per line in `<data_dir>/audit.log`.
+// append() keeps the event in memory (queries see it at once) and hands its line to a writer
+// thread, which writes and syncs (fdatasync, one per batch) in order, so the signaling thread
+// never waits for the disk. A write that fails (a full disk, say) is counted, logged once per
+// run of failures, and never leaves a torn line behind: the partial line is cut off again, or,
+// if that fails too, the next line starts on a fresh one. Reopening reads the files back (torn
+// lines are skipped). Bounded: past `max_file_bytes` the file rotates (audit.log.1 …
+// audit.log.<keep_files>, the oldest dropped); a rotation that fails keeps appending to the
+// live file, never truncating it; at most `max_pending_bytes` wait for the disk (past that an
+// event is kept in memory only, and counted); the last `keep_in_memory` events answer queries.
+// append(), query() and size() belong to one thread (the signaling thread's).
 class AuditLog {
   public:
     struct Options {
         std::size_t max_file_bytes = 16u << 20;
+        std::size_t keep_files = 4;  // rotated generations kept besides the live file
         std::size_t keep_in_memory = 10000;
+        std::size_t max_pending_bytes = 4u << 20;
     };
 
     explicit AuditLog(std::filesystem::path directory, Options options);
     AuditLog(std::filesystem::path directory) : AuditLog(std::move(directory), Options{}) {}
-    ~AuditLog();
+    ~AuditLog();  // writes what is pending first
     AuditLog(const AuditLog&) = delete;
     AuditLog& operator=(const AuditLog&) = delete;
 
-    // Loads what earlier runs wrote and opens the file for appending; "" or the error.
+    // Loads what earlier runs wrote, opens the file for appending and starts the writer;
+    // "" or the error.
     std::string open();
-    // Stamps id (and time, if 0), writes and syncs; false if the write failed (the event is
-    // still kept in memory and counted).
+    // Stamps id (and time, if 0), keeps the event and queues its line; false when it cannot
+    // reach the disk (not open, or too much already waiting), which counts as a write failure.
     bool append(AuditEvent event);
+    // Waits until everything appended so far was written and synced, or failed.
+    void flush();
 
     // Newest last; `room` empty means every room; at most `limit` (the newest ones).
     std::vector<AuditEvent> query(std::string_view room, std::int64_t since_ms,
                                   std::size_t limit) const;
     std::size_t size() const noexcept { return events_.size(); }
-    std::uint64_t write_failures() const noexcept { return write_failures_; }
+    // Events that did not reach the disk; any thread.
+    std::uint64_t write_failures() const noexcept { return write_failures_.load(); }
 
     static std::string to_json_line(const AuditEvent& event);
     static std::optional<AuditEvent> from_json_line(std::string_view line);
 
   private:
+    class Writer;  // the writer thread and everything only it touches
     void load(const std::filesystem::path& file);
     void remember(AuditEvent event);
-    bool rotate_if_needed(std::size_t incoming);
 
     std::filesystem::path directory_;
-    std::filesystem::path file_;
     Options options_;
-    int fd_ = -1;
-    std::size_t file_bytes_ = 0;
     std::uint64_t next_id_ = 1;
-    std::uint64_t write_failures_ = 0;
+    std::atomic<std::uint64_t> write_failures_{0};
     std::deque<AuditEvent> events_;
+    std::unique_ptr<Writer> writer_;
 };
 
 }  // namespace rollcall::room

@@ -96,6 +96,18 @@ void read_credentials(const toml::table& root, const std::filesystem::path& path
     }
 }
 
+void read_roll_call(const toml::table& root, RollCallConfig& config) {
+    const auto* roll_call = sub_table(root, "roll_call");
+    if (!roll_call) return;
+    std::int64_t grace_ms = config.reconnect_grace.count();
+    read_integer(*roll_call, "reconnect_grace_ms", grace_ms, 0, 600000);
+    config.reconnect_grace = std::chrono::milliseconds(grace_ms);
+    read_bool(*roll_call, "test_hooks", config.test_hooks);
+    read_integer(*roll_call, "audit_max_file_bytes", config.audit_max_file_bytes, 4096,
+                 std::int64_t{1} << 32);
+    read_integer(*roll_call, "audit_keep_files", config.audit_keep_files, 1, 100);
+}
+
 }  // namespace
 
 void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
@@ -154,12 +166,7 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
             }
         }
     }
-    if (const auto* roll_call = sub_table(root, "roll_call")) {
-        std::int64_t grace_ms = config.roll_call.reconnect_grace.count();
-        read_integer(*roll_call, "reconnect_grace_ms", grace_ms, 0, 600000);
-        config.roll_call.reconnect_grace = std::chrono::milliseconds(grace_ms);
-        read_bool(*roll_call, "test_hooks", config.roll_call.test_hooks);
-    }
+    read_roll_call(root, config.roll_call);
     if (const auto* limits = sub_table(root, "limits")) {
         SignalingLimits& s = config.signaling;
         read_integer(*limits, "max_message_bytes", s.max_message_bytes, 1024, 1 << 20);

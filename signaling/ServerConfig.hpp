@@ -46,6 +46,9 @@ struct RollCallConfig {
     std::chrono::milliseconds reconnect_grace{5000};
     // Test builds only: the admin API may plant ghost consumers and stray transports.
     bool test_hooks = false;
+    // The audit log rotates past this size, keeping this many older files.
+    std::size_t audit_max_file_bytes = 16u << 20;
+    std::size_t audit_keep_files = 4;
 };
 
 struct ServerConfig {

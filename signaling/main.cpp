@@ -164,7 +164,8 @@ int serve(const ServerConfig& config) {
                           [&server_ptr](std::function<void()> task) {
                               if (server_ptr) server_ptr->post(std::move(task));
                           });
-    room::AuditLog audit(config.data_dir);
+    room::AuditLog audit(config.data_dir, {.max_file_bytes = config.roll_call.audit_max_file_bytes,
+                                           .keep_files = config.roll_call.audit_keep_files});
     if (std::string error = audit.open(); !error.empty()) {
         std::cerr << "rollcall: the audit log cannot be opened: " << error << "\n";
         return 1;
@@ -172,7 +173,8 @@ int serve(const ServerConfig& config) {
     signaling::SignalingHub hub(config, verifier, roster, stats, &media, &audit);
     media.set_events(&hub);
     signaling::HttpRouter router(config, verifier, hub, [&] {
-        return monitoring::render_server_metrics(stats, roster, hub.connection_count());
+        return monitoring::render_server_metrics(stats, roster, hub.connection_count(),
+                                                 audit.write_failures());
     });
     signaling::HttpServer server(options, hub, router, stats);
     server_ptr = &server;
