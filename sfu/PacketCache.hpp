@@ -10,16 +10,30 @@
 
 namespace rollcall::sfu {
 
-// The last `capacity` packets of one RTP stream, by sequence number, for answering NACKs
-// (RFC 4585 §6.2.1). Slots are allocated once: storing a packet copies it, never allocates.
+// Recent packets of one RTP stream, by sequence number, for answering NACKs (RFC 4585
+// §6.2.1). Sized to the stream: it starts with `initial` slots and doubles, up to `max`,
+// whenever a packet would push out one younger than `retention` (a NACK for it could still
+// come); a 30-packet/s low-resolution stream keeps 32 slots (~48 KB), a 2.5 Mbit/s one 256.
+// Storing copies the packet; only those few doublings allocate.
 class PacketCache {
   public:
+    using Clock = std::chrono::steady_clock;
     static constexpr std::size_t kMaxPacket = 1500;
 
-    explicit PacketCache(std::size_t capacity = 512);
+    struct Sizing {
+        std::size_t initial = 32;
+        std::size_t max = 512;
+        std::chrono::milliseconds retention{1000};
+    };
 
-    // Stores a plain RTP packet; packets larger than kMaxPacket are not kept.
-    void store(std::uint16_t sequence, std::span<const std::uint8_t> packet) noexcept;
+    explicit PacketCache(Sizing sizing);
+    // A fixed number of slots.
+    explicit PacketCache(std::size_t capacity) : PacketCache(Sizing{capacity, capacity}) {}
+
+    // Stores a plain RTP packet received at `now`; packets larger than kMaxPacket are not kept.
+    void store(std::uint16_t sequence, std::span<const std::uint8_t> packet,
+               Clock::time_point now = {}) noexcept;
+    std::size_t capacity() const noexcept { return slots_.size(); }
     // The packet with exactly this sequence number, if still held.
     std::optional<std::span<const std::uint8_t>> find(std::uint16_t sequence) const noexcept;
     void clear() noexcept;
@@ -29,8 +43,12 @@ class PacketCache {
         bool used = false;
         std::uint16_t sequence = 0;
         std::uint16_t size = 0;
+        Clock::time_point stored_at;
         std::array<std::uint8_t, kMaxPacket> bytes;
     };
+    void grow() noexcept;
+
+    Sizing sizing_;
     std::vector<Slot> slots_;
 };
 

@@ -75,10 +75,10 @@ Producer::Producer(Spec spec, SessionId publisher, ProducerUpstream& upstream)
 
 void Producer::ensure_cache() noexcept {
     // Only once video flows to someone who could ask for a resend: an idle or unwatched
-    // track holds no ~770 KB cache.
+    // track holds no cache; a watched one holds about a second of its packets.
     if (cache_ || spec_.kind != MediaKind::video || consumers_.empty()) return;
     try {
-        cache_ = std::make_unique<PacketCache>(512);
+        cache_ = std::make_unique<PacketCache>(PacketCache::Sizing{});
     } catch (const std::bad_alloc&) {
         // No cache: NACKs go unanswered, forwarding goes on.
     }
@@ -100,7 +100,7 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
         return;
     }
     ensure_cache();
-    if (cache_) cache_->store(sequence, stripped->bytes());
+    if (cache_) cache_->store(sequence, stripped->bytes(), now);
     for (Consumer* consumer : consumers_) consumer->forward(*stripped, sequence, timestamp, now);
 }
 

@@ -53,6 +53,44 @@ TEST(PacketCache, RefusesOversizedPacketsAndClears) {
     EXPECT_FALSE(cache.find(2));
 }
 
+// A second of packets at the stream's own rate, then the next second: what it holds after.
+std::size_t capacity_for(int packets_per_second) {
+    PacketCache cache(PacketCache::Sizing{});
+    auto now = PacketCache::Clock::now();
+    const auto gap = std::chrono::microseconds(1000000 / packets_per_second);
+    std::uint16_t sequence = 65000;  // across the wrap
+    for (int i = 0; i < 3 * packets_per_second; ++i, now += gap) {
+        cache.store(sequence, packet(sequence), now);
+        ++sequence;
+    }
+    // Everything of the last second is still there.
+    for (int back = 1; back <= std::min(packets_per_second, 512); ++back) {
+        const auto s = static_cast<std::uint16_t>(sequence - back);
+        EXPECT_TRUE(cache.find(s)) << packets_per_second << " packets/s, " << back << " back";
+    }
+    return cache.capacity();
+}
+
+TEST(PacketCache, IsSizedToAboutASecondOfItsStream) {
+    EXPECT_EQ(capacity_for(15), 32u);  // low-resolution video: ~48 KB
+    EXPECT_EQ(capacity_for(30), 32u);
+    EXPECT_EQ(capacity_for(100), 128u);   // ~1 Mbit/s
+    EXPECT_EQ(capacity_for(250), 256u);   // ~2.5 Mbit/s
+    EXPECT_EQ(capacity_for(2000), 512u);  // never past the maximum
+}
+
+TEST(PacketCache, GrowingKeepsWhatItHeld) {
+    PacketCache cache(PacketCache::Sizing{4, 16, std::chrono::milliseconds(1000)});
+    const auto now = PacketCache::Clock::now();
+    for (std::uint16_t s = 10; s < 20; ++s) cache.store(s, packet(s), now);
+    EXPECT_EQ(cache.capacity(), 16u);
+    for (std::uint16_t s = 10; s < 20; ++s) {
+        auto found = cache.find(s);
+        ASSERT_TRUE(found) << s;
+        EXPECT_EQ((*found)[3], static_cast<std::uint8_t>(s));
+    }
+}
+
 TEST(KeyframeRequestPacer, OneRequestPerInterval) {
     KeyframeRequestPacer pacer(300ms);
     const auto t0 = KeyframeRequestPacer::Clock::now();
