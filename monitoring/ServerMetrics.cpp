@@ -3,6 +3,7 @@
 #include "monitoring/PrometheusText.hpp"
 #include "room/Roster.hpp"
 #include "signaling/SignalingStats.hpp"
+#include "transport/Census.hpp"
 
 #ifndef ROLLCALL_VERSION
 #define ROLLCALL_VERSION "0.0.0"
@@ -23,6 +24,15 @@ std::string render_server_metrics(const signaling::SignalingStats& stats,
     out.sample("rollcall_participants", static_cast<double>(roster.participant_count()));
     out.family("rollcall_signaling_connections", "gauge", "Open signaling WebSocket connections.");
     out.sample("rollcall_signaling_connections", static_cast<double>(signaling_connections));
+
+    const transport::Census& census = transport::census();
+    out.family("rollcall_media_transports", "gauge", "WebRTC transports alive now.");
+    out.sample("rollcall_media_transports", static_cast<double>(census.transports.load()));
+    out.family("rollcall_media_ice_agents", "gauge", "libnice agents alive now.");
+    out.sample("rollcall_media_ice_agents", static_cast<double>(census.ice_agents.load()));
+    out.family("rollcall_media_srtp_sessions", "gauge",
+               "libsrtp sessions (keyed transports) alive now.");
+    out.sample("rollcall_media_srtp_sessions", static_cast<double>(census.srtp_sessions.load()));
 
     out.family("rollcall_signaling_connections_total", "counter",
                "Signaling connections accepted.");

@@ -9,6 +9,7 @@
 #include <array>
 
 #include "transport/AddressPolicy.hpp"
+#include "transport/Census.hpp"
 #include "transport/MainLoop.hpp"
 #include "transport/StunCheck.hpp"
 
@@ -124,6 +125,7 @@ bool IceAgent::start(bool controlling) {
                                  static_cast<NiceAgentOption>(NICE_AGENT_OPTION_CONSENT_FRESHNESS |
                                                               NICE_AGENT_OPTION_ICE_TRICKLE));
     if (!agent_) return false;
+    census().ice_agents.fetch_add(1, std::memory_order_relaxed);
     g_object_set(agent_, "controlling-mode", controlling ? TRUE : FALSE, "ice-tcp", FALSE, "upnp",
                  FALSE, "keepalive-conncheck", TRUE, nullptr);
     int added = 0;
@@ -586,6 +588,7 @@ void IceAgent::close() {
     nice_agent_remove_stream(agent_, stream_);
     g_object_unref(agent_);
     agent_ = nullptr;
+    census().ice_agents.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool IceAgent::authenticated_within(std::chrono::milliseconds window) const {

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <vector>
 
+#include "transport/Census.hpp"
+
 namespace rollcall::transport {
 
 namespace {
@@ -82,9 +84,13 @@ struct SrtpSession::Contexts {
 };
 
 SrtpSession::SrtpSession(SrtpProfile profile, std::unique_ptr<Contexts> contexts)
-    : profile_(profile), contexts_(std::move(contexts)) {}
+    : profile_(profile), contexts_(std::move(contexts)) {
+    census().srtp_sessions.fetch_add(1, std::memory_order_relaxed);
+}
 
-SrtpSession::~SrtpSession() = default;
+SrtpSession::~SrtpSession() {
+    census().srtp_sessions.fetch_sub(1, std::memory_order_relaxed);
+}
 
 std::unique_ptr<SrtpSession> SrtpSession::create(SrtpProfile profile,
                                                  std::span<const std::uint8_t> local_key_salt,

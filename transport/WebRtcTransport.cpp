@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "transport/ByteOrder.hpp"
+#include "transport/Census.hpp"
 #include "transport/MainLoop.hpp"
 #include "transport/PacketDemux.hpp"
 
@@ -21,9 +22,12 @@ WebRtcTransport::WebRtcTransport(GMainContext* context,
       identity_(std::move(identity)),
       listener_(listener),
       ice_(context, std::move(local_addresses), *this),
-      dtls_(identity_, *this) {}
+      dtls_(identity_, *this) {
+    census().transports.fetch_add(1, std::memory_order_relaxed);
+}
 
 WebRtcTransport::~WebRtcTransport() {
+    census().transports.fetch_sub(1, std::memory_order_relaxed);
     path_watch_.cancel();
     dtls_timer_.cancel();
     handshake_deadline_.cancel();

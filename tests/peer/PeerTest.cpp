@@ -1,0 +1,94 @@
+// The real server (ROLLCALL_BIN) driven by C++ test peers with real transports, inside a
+// loopback-only namespace (ctest runs it through run-in-netns.sh).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "tests/peer/TestPeer.hpp"
+
+namespace rollcall::testpeer {
+namespace {
+
+std::string server_binary() {
+    const char* path = std::getenv("ROLLCALL_BIN");
+    return path ? path : "build/dev/signaling/rollcall";
+}
+
+// Issue 12 item 5: a room larger than 17 publishers of audio and video used to break every
+// subscriber (sdp_malformed). Thirty participants each publish both and receive all 29 others.
+TEST(PeerConference, ThirtyParticipantsEachReceiveEveryOtherOnesAudioAndVideo) {
+    ServerProcess server(server_binary(), "[rooms]\nmax_participants = 40\n");
+    Loop loop;
+    constexpr int kPeople = 30;
+    PeerOptions light;
+    light.audio_interval = std::chrono::milliseconds(100);
+    light.video_interval = std::chrono::milliseconds(200);
+    light.video_payload = 300;
+    std::vector<std::unique_ptr<TestParticipant>> people;
+    std::vector<TestParticipant*> all;
+    for (int i = 0; i < kPeople; ++i) {
+        people.push_back(std::make_unique<TestParticipant>(loop, server, "p" + std::to_string(i),
+                                                           "thirty", light));
+        all.push_back(people.back().get());
+        people.back()->join();
+    }
+    ASSERT_TRUE(run_until(loop, all, [&] {
+        return std::all_of(all.begin(), all.end(), [](auto* p) { return p->joined(); });
+    }));
+    for (auto* p : all) p->publish();
+    const std::size_t others = 2 * (kPeople - 1);
+    const bool everyone = run_until(
+        loop, all,
+        [&] {
+            return std::all_of(all.begin(), all.end(), [&](auto* p) {
+                return p->publisher_connected() && p->subscriber_connected() &&
+                       p->offered_tracks() == others && p->receiving_tracks() == others;
+            });
+        },
+        std::chrono::seconds(90));
+    for (auto* p : all) {
+        EXPECT_TRUE(p->publisher_connected()) << p->identity();
+        EXPECT_EQ(p->offered_tracks(), others) << p->identity();
+        EXPECT_EQ(p->receiving_tracks(), others) << p->identity();
+        for (const auto& problem : p->problems()) ADD_FAILURE() << p->identity() << ": " << problem;
+    }
+    ASSERT_TRUE(everyone);
+    EXPECT_EQ(server.metric("rollcall_media_transports"), 2 * kPeople);
+}
+
+// Issue 12 item 17, the CI version of bench/soak: 200 join → publish → subscribe → leave
+// cycles leave nothing behind (transports, libnice agents, libsrtp sessions, fds, threads
+// exactly as before; resident memory within 10 %; the bench reports the 10,000-cycle figure).
+TEST(PeerSoak, TwoHundredCyclesLeaveNothingBehind) {
+    ServerProcess server(server_binary(), "");
+    Loop loop;
+    TestParticipant resident(loop, server, "resident", "soak");
+    resident.join();
+    ASSERT_TRUE(run_until(loop, {&resident}, [&] { return resident.joined(); }));
+    resident.publish();
+    ASSERT_TRUE(run_until(loop, {&resident}, [&] { return resident.publisher_connected(); }));
+    constexpr int kWarmUp = 20;
+    constexpr int kCycles = 200;
+    for (int i = 0; i < kWarmUp; ++i) ASSERT_EQ(soak_cycle(loop, server, resident, "soak", i), "");
+    const ProcessSample before = sample_process(server.pid());
+    const double transports = server.metric("rollcall_media_transports");
+    const double agents = server.metric("rollcall_media_ice_agents");
+    const double sessions = server.metric("rollcall_media_srtp_sessions");
+    EXPECT_EQ(transports, 2);  // the resident's two
+    for (int i = kWarmUp; i < kWarmUp + kCycles; ++i)
+        ASSERT_EQ(soak_cycle(loop, server, resident, "soak", i), "");
+    loop.run_for(std::chrono::milliseconds(500));
+    const ProcessSample after = sample_process(server.pid());
+    std::printf("# %d cycles: RSS %ld -> %ld KB, fds %ld -> %ld, threads %ld -> %ld\n", kCycles,
+                before.rss_kb, after.rss_kb, before.fds, after.fds, before.threads, after.threads);
+    EXPECT_EQ(server.metric("rollcall_media_transports"), transports);
+    EXPECT_EQ(server.metric("rollcall_media_ice_agents"), agents);
+    EXPECT_EQ(server.metric("rollcall_media_srtp_sessions"), sessions);
+    EXPECT_EQ(after.fds, before.fds);
+    EXPECT_EQ(after.threads, before.threads);
+    EXPECT_LE(after.rss_kb, before.rss_kb * 110 / 100);
+    EXPECT_TRUE(resident.problems().empty()) << resident.problems().front();
+}
+
+}  // namespace
+}  // namespace rollcall::testpeer

@@ -1,0 +1,422 @@
+#include "tests/peer/TestPeer.hpp"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "signaling/ServerConfig.hpp"
+#include "signaling/Token.hpp"
+#include "tests/peer/SignalingSocket.hpp"
+#include "transport/Sdp.hpp"
+
+namespace rollcall::testpeer {
+
+namespace {
+
+std::uint32_t random_u32() {
+    std::uint32_t value = 0;
+    RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof(value));
+    return value | 1u;  // never 0
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string mint(const std::string& identity, room::Grants grants) {
+    signaling::TokenClaims claims;
+    claims.identity = identity;
+    claims.expires_at = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count() +
+                        24 * 3600;
+    claims.grants = std::move(grants);
+    return signaling::mint_hs256_token(signaling::kDevApiKey, signaling::kDevApiSecret, claims);
+}
+
+std::vector<std::uint8_t> rtp(std::uint8_t payload_type, bool marker, std::uint16_t sequence,
+                              std::uint32_t timestamp, std::uint32_t ssrc, std::size_t payload) {
+    std::vector<std::uint8_t> p(12 + payload, 0x5a);
+    p[0] = 0x80;
+    p[1] = static_cast<std::uint8_t>(payload_type | (marker ? 0x80 : 0));
+    p[2] = static_cast<std::uint8_t>(sequence >> 8);
+    p[3] = static_cast<std::uint8_t>(sequence);
+    for (int i = 0; i < 4; ++i) {
+        p[4 + i] = static_cast<std::uint8_t>(timestamp >> (24 - 8 * i));
+        p[8 + i] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * i));
+    }
+    return p;
+}
+
+// The ICE and DTLS parameters of a description's first live section, with every candidate.
+std::optional<transport::RemoteTransportParameters> parameters_of(
+    const transport::SessionDescription& sdp) {
+    for (const transport::SdpMedia& m : sdp.media) {
+        if (sdp.is_stopped(m) || sdp.fingerprints_of(m).empty()) continue;
+        transport::RemoteTransportParameters p;
+        p.ice_ufrag = sdp.ufrag_of(m);
+        p.ice_pwd = sdp.pwd_of(m);
+        p.fingerprint = sdp.fingerprints_of(m).front();
+        p.setup = sdp.setup_of(m);
+        for (const transport::SdpMedia& any : sdp.media)
+            p.candidates.insert(p.candidates.end(), any.candidates.begin(), any.candidates.end());
+        return p;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+// ---- the server ----
+
+ServerProcess::ServerProcess(const std::string& binary, const std::string& extra_config) {
+    char directory[] = "/tmp/rollcall-peer-XXXXXX";
+    if (!::mkdtemp(directory)) throw std::runtime_error("mkdtemp failed");
+    data_dir_ = directory;
+    const std::string config = data_dir_ + "/rollcall.toml";
+    std::ofstream(config) << "[server]\ninsecure_dev = true\n" << extra_config;
+    const std::string log = data_dir_ + "/server.log";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ::dup2(out, 1);
+        ::dup2(out, 2);
+        ::execl(binary.c_str(), binary.c_str(), "--dev", "--port", "0", "--data-dir",
+                data_dir_.c_str(), "--config", config.c_str(), "--log-level", "warn", nullptr);
+        ::_exit(127);
+    }
+    const std::regex listening(R"(listening on https?://127\.0\.0\.1:(\d+))");
+    for (int i = 0; i < 300 && port_ == 0; ++i) {
+        std::smatch match;
+        const std::string text = read_file(log);
+        if (std::regex_search(text, match, listening)) {
+            port_ = static_cast<std::uint16_t>(std::stoi(match[1]));
+            break;
+        }
+        if (::waitpid(pid_, nullptr, WNOHANG) == pid_) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (port_ == 0) throw std::runtime_error("the server did not start:\n" + read_file(log));
+    room::Grants admin;
+    admin.room = "*";
+    admin.room_admin = admin.room_list = true;
+    admin_token_ = mint("", admin);
+}
+
+ServerProcess::~ServerProcess() {
+    if (pid_ > 0) {
+        ::kill(pid_, SIGTERM);
+        int status = 0;
+        for (int i = 0; i < 100 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (::waitpid(pid_, &status, WNOHANG) == 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, &status, 0);
+        }
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(data_dir_, ec);
+}
+
+double ServerProcess::metric(const std::string& name) const {
+    const std::string text = get("/metrics");
+    std::smatch match;
+    const std::regex line("(^|\n)" + name + R"( ([0-9.e+-]+))");
+    if (!std::regex_search(text, match, line)) return -1;
+    return std::stod(match[2]);
+}
+
+ProcessSample sample_process(int pid) {
+    ProcessSample sample;
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmRSS:", 0) == 0) sample.rss_kb = std::stol(line.substr(6));
+        if (line.rfind("Threads:", 0) == 0) sample.threads = std::stol(line.substr(8));
+    }
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+        ++sample.fds;
+    return sample;
+}
+
+std::string dev_token(const std::string& identity, const std::string& room) {
+    room::Grants grants;
+    grants.room = room;
+    grants.room_join = grants.can_publish = grants.can_subscribe = true;
+    return mint(identity, grants);
+}
+
+// ---- a participant ----
+
+struct TestParticipant::Leg final : transport::WebRtcTransport::Listener {
+    Leg(TestParticipant& participant, Loop& loop,
+        std::shared_ptr<const transport::DtlsIdentity> identity)
+        : owner(participant),
+          transport(loop.context(), std::move(identity), {"127.0.0.1"}, *this) {}
+
+    void on_transport_candidate(const transport::SdpCandidate&) override {}
+    void on_transport_connected() override { connected = true; }
+    void on_transport_failed(std::string_view reason) override {
+        // After leave the server closes DTLS: expected.
+        if (!owner.leaving_) owner.problems_.push_back("transport failed: " + std::string(reason));
+    }
+    void on_rtp(transport::RtpPacket& packet) override {
+        ++owner.received_[packet.ssrc()];
+        ++owner.packets_received_;
+    }
+    void on_rtcp(std::span<const std::uint8_t>) override {}
+
+    TestParticipant& owner;
+    transport::WebRtcTransport transport;
+    bool connected = false;
+};
+
+TestParticipant::TestParticipant(Loop& loop, const ServerProcess& server, std::string identity,
+                                 std::string room, PeerOptions options)
+    : loop_(loop),
+      identity_(std::move(identity)),
+      room_(std::move(room)),
+      options_(options),
+      token_(dev_token(identity_, room_)),
+      socket_(std::make_unique<SignalingSocket>(loop, server.port())),
+      audio_ssrc_(random_u32()),
+      video_ssrc_(random_u32()) {
+    if (socket_->closed()) problems_.push_back("signaling: " + socket_->error());
+}
+
+TestParticipant::~TestParticipant() {
+    publisher_.reset();
+    subscriber_.reset();
+}
+
+bool TestParticipant::publisher_connected() const {
+    return publisher_ && publisher_->connected;
+}
+
+bool TestParticipant::subscriber_connected() const {
+    return subscriber_ && subscriber_->connected;
+}
+
+std::size_t TestParticipant::offered_tracks() const {
+    return offered_.size();
+}
+
+std::size_t TestParticipant::receiving_tracks(std::uint64_t at_least) const {
+    std::size_t n = 0;
+    for (const auto& [ssrc, track] : offered_) {
+        auto it = received_.find(ssrc);
+        if (it != received_.end() && it->second >= at_least) ++n;
+    }
+    return n;
+}
+
+void TestParticipant::join() {
+    socket_->send({{"type", "join"}, {"token", token_}});
+}
+
+void TestParticipant::publish() {
+    publisher_ = std::make_unique<Leg>(*this, loop_, transport::DtlsIdentity::generate());
+    transport::WebRtcTransport& t = publisher_->transport;
+    if (std::string error = t.prepare_offer(); !error.empty()) {
+        problems_.push_back("prepare_offer: " + error);
+        return;
+    }
+    std::ostringstream sdp;
+    sdp << "v=0\r\no=- " << random_u32() << " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        << "a=group:BUNDLE" << (options_.audio ? " 0" : "") << (options_.video ? " 1" : "")
+        << "\r\n";
+    const auto common = [&](const char* mid) {
+        sdp << "c=IN IP4 0.0.0.0\r\n";
+        for (const auto& c : t.local_candidates())
+            sdp << "a=" << transport::write_candidate(c) << "\r\n";
+        sdp << "a=ice-ufrag:" << t.local_ufrag() << "\r\na=ice-pwd:" << t.local_pwd()
+            << "\r\na=fingerprint:" << transport::to_string(t.local_fingerprint())
+            << "\r\na=setup:actpass\r\na=mid:" << mid << "\r\na=sendonly\r\na=rtcp-mux\r\n";
+    };
+    if (options_.audio) {
+        sdp << "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
+        common("0");
+        sdp << "a=rtpmap:111 opus/48000/2\r\na=ssrc:" << audio_ssrc_ << " cname:" << identity_
+            << "\r\n";
+    }
+    if (options_.video) {
+        sdp << "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n";
+        common("1");
+        sdp << "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
+            << "a=ssrc:" << video_ssrc_ << " cname:" << identity_ << "\r\n";
+    }
+    socket_->send({{"type", "publish"}, {"sdp", sdp.str()}, {"id", next_id_++}});
+}
+
+void TestParticipant::leave() {
+    leaving_ = true;
+    socket_->send({{"type", "leave"}, {"id", next_id_++}});
+}
+
+void TestParticipant::step(Clock::time_point now) {
+    while (auto message = socket_->take()) on_message(*message);
+    if (publisher_connected()) send_media(now);
+}
+
+void TestParticipant::on_message(const nlohmann::json& message) {
+    const std::string type = message.value("type", "");
+    if (type == "joined") {
+        joined_ = true;
+    } else if (type == "answer") {
+        on_answer(message);
+    } else if (type == "subscribe_offer") {
+        on_subscribe_offer(message);
+    } else if (type == "left") {
+        left_ = true;
+    } else if (type == "error" || type == "kicked" || type == "roll_call") {
+        problems_.push_back(message.dump());
+    }
+}
+
+void TestParticipant::on_answer(const nlohmann::json& message) {
+    std::string error;
+    auto sdp = transport::parse_sdp(message.value("sdp", ""), error, {});
+    auto parameters = sdp ? parameters_of(*sdp) : std::nullopt;
+    if (!publisher_ || !parameters) {
+        problems_.push_back("unusable answer: " + error);
+        return;
+    }
+    if (std::string failed = publisher_->transport.set_remote(*parameters); !failed.empty())
+        problems_.push_back("set_remote: " + failed);
+    answered_ = true;
+}
+
+void TestParticipant::on_subscribe_offer(const nlohmann::json& message) {
+    const std::string text = message.value("sdp", "");
+    std::string error;
+    auto sdp = transport::parse_sdp(text, error, {});
+    auto parameters = sdp ? parameters_of(*sdp) : std::nullopt;
+    if (!parameters) {
+        problems_.push_back("unusable subscription offer: " + error);
+        return;
+    }
+    // Which SSRC carries which track, and every SSRC the server may send.
+    std::map<std::string, std::string> track_of_mid;
+    for (const auto& entry : message.value("tracks", nlohmann::json::array())) {
+        if (entry.contains("track") && entry["track"].is_string())
+            track_of_mid[entry.value("mid", "")] = entry["track"].get<std::string>();
+    }
+    offered_.clear();
+    for (const transport::SdpMedia& m : sdp->media) {
+        parameters->ssrcs.insert(m.ssrcs.begin(), m.ssrcs.end());
+        auto track = track_of_mid.find(m.mid);
+        if (track != track_of_mid.end() && !m.ssrcs.empty())
+            offered_[m.ssrcs.front()] = track->second;
+    }
+    if (!subscriber_) {
+        subscriber_ = std::make_unique<Leg>(*this, loop_, transport::DtlsIdentity::generate());
+        if (std::string failed = subscriber_->transport.start(*parameters); !failed.empty()) {
+            problems_.push_back("subscriber start: " + failed);
+            return;
+        }
+    } else {
+        subscriber_->transport.set_allowed_ssrcs(parameters->ssrcs);
+    }
+    // The answer mirrors the offer: our ICE and DTLS values, receive-only, no candidates
+    // (the server learns our address from our checks).
+    const transport::WebRtcTransport& t = subscriber_->transport;
+    std::istringstream lines(text);
+    std::ostringstream answer;
+    for (std::string line; std::getline(lines, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.rfind("a=candidate", 0) == 0 || line.rfind("a=ssrc", 0) == 0 ||
+            line.rfind("a=end-of-candidates", 0) == 0)
+            continue;
+        if (line == "a=sendonly") line = "a=recvonly";
+        if (line.rfind("a=setup:", 0) == 0) line = std::string("a=setup:") + t.local_setup();
+        if (line.rfind("a=ice-ufrag:", 0) == 0) line = "a=ice-ufrag:" + t.local_ufrag();
+        if (line.rfind("a=ice-pwd:", 0) == 0) line = "a=ice-pwd:" + t.local_pwd();
+        if (line.rfind("a=fingerprint:", 0) == 0)
+            line = "a=fingerprint:" + transport::to_string(t.local_fingerprint());
+        answer << line << "\r\n";
+    }
+    socket_->send({{"type", "subscribe_answer"},
+                   {"sdp", answer.str()},
+                   {"version", message.value("version", 0)},
+                   {"id", next_id_++}});
+}
+
+void TestParticipant::send_media(Clock::time_point now) {
+    transport::WebRtcTransport& t = publisher_->transport;
+    const auto elapsed = [&](Clock::time_point at) {
+        return static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(at - started_).count());
+    };
+    if (options_.audio && now >= next_audio_) {
+        const auto timestamp = static_cast<std::uint32_t>(elapsed(now) * 48 / 1000);
+        t.send_rtp(rtp(111, false, audio_sequence_++, timestamp, audio_ssrc_, 100));
+        next_audio_ = now + options_.audio_interval;
+    }
+    if (options_.video && now >= next_video_) {
+        const auto timestamp = static_cast<std::uint32_t>(elapsed(now) * 90 / 1000);
+        auto packet =
+            rtp(96, true, video_sequence_++, timestamp, video_ssrc_, options_.video_payload);
+        packet[12] = 0x10;  // VP8 descriptor: start of a partition, no extensions
+        packet[13] = 0x00;  // VP8 payload header: a key frame
+        t.send_rtp(packet);
+        next_video_ = now + options_.video_interval;
+    }
+}
+
+bool run_until(Loop& loop, const std::vector<TestParticipant*>& peers,
+               const std::function<bool()>& done, std::chrono::milliseconds limit) {
+    const auto deadline = Clock::now() + limit;
+    for (;;) {
+        const auto now = Clock::now();
+        for (TestParticipant* peer : peers) peer->step(now);
+        if (done()) return true;
+        if (now > deadline) return false;
+        loop.run_for(std::chrono::milliseconds(2));
+    }
+}
+
+std::string soak_cycle(Loop& loop, const ServerProcess& server, TestParticipant& resident,
+                       const std::string& room, int index) {
+    TestParticipant newcomer(loop, server, "newcomer-" + std::to_string(index), room);
+    const std::vector<TestParticipant*> both{&resident, &newcomer};
+    const auto stage = [&](const char* what, const std::function<bool()>& done) -> std::string {
+        if (run_until(loop, both, done) && newcomer.problems().empty()) return {};
+        std::string out = std::string("cycle ") + std::to_string(index) + ": " + what;
+        for (const auto& p : newcomer.problems()) out += "; " + p;
+        return out;
+    };
+    newcomer.join();
+    if (auto e = stage("join", [&] { return newcomer.joined(); }); !e.empty()) return e;
+    newcomer.publish();
+    if (auto e = stage("publish", [&] { return newcomer.publisher_connected(); }); !e.empty())
+        return e;
+    if (auto e = stage("media both ways",
+                       [&] {
+                           return newcomer.subscriber_connected() &&
+                                  newcomer.offered_tracks() == 2 &&
+                                  newcomer.receiving_tracks() == 2 &&
+                                  resident.offered_tracks() == 2 &&
+                                  resident.receiving_tracks() == 2;
+                       });
+        !e.empty())
+        return e;
+    newcomer.leave();
+    if (auto e = stage("leave", [&] { return newcomer.left(); }); !e.empty()) return e;
+    if (!run_until(loop, both, [&] { return resident.offered_tracks() == 0; }))
+        return "cycle " + std::to_string(index) + ": the resident still receives the newcomer";
+    return {};
+}
+
+}  // namespace rollcall::testpeer
