@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 
+#include "sfu/Consumer.hpp"
 #include "tests/peer/TestPeer.hpp"
+#include "transport/RtcpPacket.hpp"
 
 namespace rollcall::testpeer {
 namespace {
@@ -54,6 +56,72 @@ TEST(PeerConference, ThirtyParticipantsEachReceiveEveryOtherOnesAudioAndVideo) {
     }
     ASSERT_TRUE(everyone);
     EXPECT_EQ(server.metric("rollcall_media_transports"), 2 * kPeople);
+}
+
+// Issue 12 item 1: one NACK of ~400 entries naming the same 17 packets used to make the server
+// resend thousands of packets, and 100 of them starved everyone else's video. Now the
+// attacker gets at most its retransmission budget (Consumer::kRtxInitial plus kRtxShare of
+// what it was sent) and the other subscriber receives every video packet the publisher sent.
+TEST(PeerNack, AFloodOfNacksIsBoundedAndTheOtherSubscriberMissesNothing) {
+    ServerProcess server(server_binary(), "");
+    Loop loop;
+    PeerOptions watch_only;
+    watch_only.audio = watch_only.video = false;
+    TestParticipant publisher(loop, server, "publisher", "nacks");
+    TestParticipant attacker(loop, server, "attacker", "nacks", watch_only);
+    TestParticipant witness(loop, server, "witness", "nacks", watch_only);
+    const std::vector<TestParticipant*> all{&publisher, &attacker, &witness};
+    for (auto* p : all) p->join();
+    ASSERT_TRUE(run_until(loop, all, [&] { return attacker.joined() && witness.joined(); }));
+    publisher.publish();
+    ASSERT_TRUE(run_until(loop, all, [&] {
+        return attacker.receiving_tracks(10) == 2 && witness.receiving_tracks(10) == 2;
+    })) << "the subscribers never received the publisher";
+    const auto video_of = [](const TestParticipant& p) {
+        for (const auto& t : p.offered())
+            if (t.kind == "video") return t;
+        return TestParticipant::OfferedTrack{};
+    };
+    const auto target = video_of(attacker);
+    const auto watched = video_of(witness);
+    ASSERT_NE(target.rtx_ssrc, 0u) << "the offer carries RTX for video";
+    const auto media_before = attacker.received(target.ssrc);
+    const auto rtx_before = attacker.received(target.rtx_ssrc);
+    const auto witness_before = witness.received(watched.ssrc);
+    const auto sent_before = publisher.video_packets_sent();
+
+    for (int i = 0; i < 100; ++i) {
+        const auto newest = attacker.received(target.ssrc).last_sequence;
+        const std::vector<transport::NackItem> items(
+            340, transport::NackItem{static_cast<std::uint16_t>(newest - 17), 0xFFFF});
+        ASSERT_TRUE(
+            attacker.send_subscriber_rtcp(transport::write_nack(0x0BADBEEF, target.ssrc, items)));
+        run_until(
+            loop, all, [] { return false; }, std::chrono::milliseconds(20));
+    }
+    // Whatever the publisher sent has had time to arrive.
+    run_until(
+        loop, all, [] { return false; }, std::chrono::milliseconds(300));
+
+    const auto forwarded = attacker.received(target.ssrc).bytes - media_before.bytes;
+    const auto rtx = attacker.received(target.rtx_ssrc);
+    const auto rtx_packets = rtx.packets - rtx_before.packets;
+    const auto rtx_bytes = rtx.bytes - rtx_before.bytes;
+    const auto sent = publisher.video_packets_sent() - sent_before;
+    const auto witnessed = witness.received(watched.ssrc).packets - witness_before.packets;
+    std::printf(
+        "# 100 NACKs of 340 entries: %llu retransmissions (%llu bytes) for %llu bytes "
+        "forwarded; the witness got %llu of %llu video packets sent\n",
+        static_cast<unsigned long long>(rtx_packets), static_cast<unsigned long long>(rtx_bytes),
+        static_cast<unsigned long long>(forwarded), static_cast<unsigned long long>(witnessed),
+        static_cast<unsigned long long>(sent));
+    EXPECT_GT(rtx_packets, 0u) << "NACKs within the budget are still answered";
+    const double budget =
+        sfu::Consumer::kRtxInitial + sfu::Consumer::kRtxShare * static_cast<double>(forwarded);
+    EXPECT_LE(static_cast<double>(rtx_bytes), budget + 2 * 1500) << "the budget was " << budget;
+    EXPECT_GE(witnessed * 100, sent * 98) << "the other subscriber lost video";
+    for (auto* p : all)
+        for (const auto& problem : p->problems()) ADD_FAILURE() << p->identity() << ": " << problem;
 }
 
 // Issue 12 item 17, the CI version of bench/soak: 200 join → publish → subscribe → leave

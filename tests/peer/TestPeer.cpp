@@ -173,7 +173,10 @@ struct TestParticipant::Leg final : transport::WebRtcTransport::Listener {
         if (!owner.leaving_) owner.problems_.push_back("transport failed: " + std::string(reason));
     }
     void on_rtp(transport::RtpPacket& packet) override {
-        ++owner.received_[packet.ssrc()];
+        Received& r = owner.received_[packet.ssrc()];
+        ++r.packets;
+        r.bytes += packet.bytes().size();
+        r.last_sequence = packet.sequence();
         ++owner.packets_received_;
     }
     void on_rtcp(std::span<const std::uint8_t>) override {}
@@ -209,6 +212,19 @@ bool TestParticipant::subscriber_connected() const {
     return subscriber_ && subscriber_->connected;
 }
 
+TestParticipant::Received TestParticipant::received(std::uint32_t ssrc) const {
+    auto it = received_.find(ssrc);
+    return it == received_.end() ? Received{} : it->second;
+}
+
+std::vector<TestParticipant::OfferedTrack> TestParticipant::offered() const {
+    return offered_detail_;
+}
+
+bool TestParticipant::send_subscriber_rtcp(std::span<const std::uint8_t> compound) {
+    return subscriber_ && subscriber_->transport.send_rtcp(compound);
+}
+
 std::size_t TestParticipant::offered_tracks() const {
     return offered_.size();
 }
@@ -217,7 +233,7 @@ std::size_t TestParticipant::receiving_tracks(std::uint64_t at_least) const {
     std::size_t n = 0;
     for (const auto& [ssrc, track] : offered_) {
         auto it = received_.find(ssrc);
-        if (it != received_.end() && it->second >= at_least) ++n;
+        if (it != received_.end() && it->second.packets >= at_least) ++n;
     }
     return n;
 }
@@ -314,11 +330,20 @@ void TestParticipant::on_subscribe_offer(const nlohmann::json& message) {
             track_of_mid[entry.value("mid", "")] = entry["track"].get<std::string>();
     }
     offered_.clear();
+    offered_detail_.clear();
     for (const transport::SdpMedia& m : sdp->media) {
         parameters->ssrcs.insert(m.ssrcs.begin(), m.ssrcs.end());
         auto track = track_of_mid.find(m.mid);
-        if (track != track_of_mid.end() && !m.ssrcs.empty())
-            offered_[m.ssrcs.front()] = track->second;
+        if (track == track_of_mid.end() || m.ssrcs.empty()) continue;
+        OfferedTrack offered{track->second, m.kind_name, m.ssrcs.front(), 0};
+        for (const transport::SdpSsrcGroup& group : m.ssrc_groups) {
+            if (group.semantics == "FID" && group.ssrcs.size() == 2) {
+                offered.ssrc = group.ssrcs[0];
+                offered.rtx_ssrc = group.ssrcs[1];
+            }
+        }
+        offered_[offered.ssrc] = offered.track;
+        offered_detail_.push_back(std::move(offered));
     }
     if (!subscriber_) {
         subscriber_ = std::make_unique<Leg>(*this, loop_, transport::DtlsIdentity::generate());
@@ -366,8 +391,8 @@ void TestParticipant::send_media(Clock::time_point now) {
     }
     if (options_.video && now >= next_video_) {
         const auto timestamp = static_cast<std::uint32_t>(elapsed(now) * 90 / 1000);
-        auto packet =
-            rtp(96, true, video_sequence_++, timestamp, video_ssrc_, options_.video_payload);
+        auto packet = rtp(96, true, static_cast<std::uint16_t>(video_sequence_++), timestamp,
+                          video_ssrc_, options_.video_payload);
         packet[12] = 0x10;  // VP8 descriptor: start of a partition, no extensions
         packet[13] = 0x00;  // VP8 payload header: a key frame
         t.send_rtp(packet);

@@ -109,6 +109,25 @@ class TestParticipant {
     std::size_t offered_tracks() const;
     std::size_t receiving_tracks(std::uint64_t at_least = 1) const;
     std::uint64_t packets_received() const noexcept { return packets_received_; }
+    // What arrived on one SSRC of the subscriber connection.
+    struct Received {
+        std::uint64_t packets = 0;
+        std::uint64_t bytes = 0;  // RTP packets, headers included
+        std::uint16_t last_sequence = 0;
+    };
+    Received received(std::uint32_t ssrc) const;
+    // The newest subscription offer's sections that carry a track: the server's SSRC for it
+    // and, for video, its RTX SSRC (0 if none).
+    struct OfferedTrack {
+        std::string track;
+        std::string kind;
+        std::uint32_t ssrc = 0;
+        std::uint32_t rtx_ssrc = 0;
+    };
+    std::vector<OfferedTrack> offered() const;
+    bool send_subscriber_rtcp(std::span<const std::uint8_t> compound);
+    // Packets this participant's video sent so far.
+    std::uint64_t video_packets_sent() const noexcept { return video_sequence_; }
     const std::vector<std::string>& problems() const noexcept { return problems_; }
     const std::string& identity() const noexcept { return identity_; }
 
@@ -134,13 +153,14 @@ class TestParticipant {
     std::uint32_t audio_ssrc_;
     std::uint32_t video_ssrc_;
     std::uint16_t audio_sequence_ = 0;
-    std::uint16_t video_sequence_ = 0;
+    std::uint64_t video_sequence_ = 0;
     Clock::time_point next_audio_{};
     Clock::time_point next_video_{};
     Clock::time_point started_ = Clock::now();
     // The newest subscription offer: its tracks by SSRC (track id), and packets per SSRC.
     std::map<std::uint32_t, std::string> offered_;
-    std::map<std::uint32_t, std::uint64_t> received_;
+    std::vector<OfferedTrack> offered_detail_;
+    std::map<std::uint32_t, Received> received_;
     std::uint64_t packets_received_ = 0;
     std::vector<std::string> problems_;
     int next_id_ = 1;
