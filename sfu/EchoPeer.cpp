@@ -7,11 +7,11 @@ namespace rollcall::sfu {
 using namespace transport;
 
 EchoPeer::EchoPeer(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
-                   std::vector<std::string> addresses, std::vector<OfferedTrack> tracks,
+                   transport::LocalNetwork network, std::vector<OfferedTrack> tracks,
                    Listener& listener)
     : tracks_(std::move(tracks)),
       listener_(listener),
-      transport_(context, std::move(identity), std::move(addresses), *this) {}
+      transport_(context, std::move(identity), std::move(network), *this) {}
 
 void EchoPeer::on_transport_candidate(const SdpCandidate& candidate) {
     listener_.on_peer_candidate(candidate);

@@ -23,8 +23,7 @@ class EchoPeer final : transport::WebRtcTransport::Listener {
     };
 
     EchoPeer(GMainContext* context, std::shared_ptr<const transport::DtlsIdentity> identity,
-             std::vector<std::string> addresses, std::vector<OfferedTrack> tracks,
-             Listener& listener);
+             transport::LocalNetwork network, std::vector<OfferedTrack> tracks, Listener& listener);
 
     std::string start(const transport::RemoteTransportParameters& remote) {
         return transport_.start(remote);

@@ -31,7 +31,7 @@ struct MediaPlane::WorkerState {
     transport::GlibTimer publish_truth;
 
     TransportSetup setup() const {
-        return {worker->context(), plane->identity_, plane->options_.addresses};
+        return {worker->context(), plane->identity_, plane->options_.network};
     }
 
     // The room's truth is published once the current turn is over.
@@ -149,7 +149,7 @@ class MediaPlane::PeerSlot final : public EchoPeer::Listener {
           room_(std::move(room)),
           id_(next_transport_id()),
           since_(Clock::now()),
-          peer_(state.worker->context(), plane.identity_, plane.options_.addresses, plan.tracks,
+          peer_(state.worker->context(), plane.identity_, plane.options_.network, plan.tracks,
                 *this),
           plan_(std::move(plan)) {}
 

@@ -26,7 +26,7 @@ class MediaPlane final : public MediaControl {
     using Post = std::function<void(std::function<void()>)>;  // runs a task on the signaling thread
     struct Options {
         std::size_t workers = 1;
-        std::vector<std::string> addresses = {"127.0.0.1"};
+        transport::LocalNetwork network{{"127.0.0.1"}};
     };
 
     MediaPlane(Options options, Post post_to_signaling);

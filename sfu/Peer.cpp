@@ -55,7 +55,7 @@ Peer::Peer(PeerHost& host, const TransportSetup& setup, std::string room, Sessio
       role_(role),
       id_(next_transport_id()),
       since_(Clock::now()),
-      transport_(setup.context, setup.identity, setup.addresses, *this) {}
+      transport_(setup.context, setup.identity, setup.network, *this) {}
 
 TransportFact Peer::fact() const {
     return transport_fact(id_, session_, role_, since_, transport_);

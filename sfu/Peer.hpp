@@ -15,7 +15,7 @@ namespace rollcall::sfu {
 struct TransportSetup {
     GMainContext* context = nullptr;
     std::shared_ptr<const transport::DtlsIdentity> identity;
-    std::vector<std::string> addresses;
+    transport::LocalNetwork network;
 };
 
 struct MediaConnectedInfo {

@@ -14,7 +14,7 @@ struct TestHooks::Stray final : WebRtcTransport::Listener {
           id(next_transport_id()),
           session(s),
           since(Clock::now()),
-          transport(setup.context, setup.identity, setup.addresses, *this) {}
+          transport(setup.context, setup.identity, setup.network, *this) {}
     void on_transport_candidate(const SdpCandidate&) override {}
     void on_transport_connected() override {}
     void on_transport_failed(std::string_view) override {}

@@ -48,6 +48,22 @@ void read_string(const toml::table& table, const char* key, std::string& out) {
     out = *node->value<std::string>();
 }
 
+// An array of strings; `what` names it in errors ("[media] addresses"). Absent: unchanged.
+void read_strings(const toml::table& table, const char* key, std::vector<std::string>& out,
+                  const std::string& what, bool allow_empty) {
+    const toml::node* node = table.get(key);
+    if (!node) return;
+    const toml::array* list = node->as_array();
+    if (!list || (!allow_empty && list->empty()))
+        throw ConfigError(what + " must be " + (allow_empty ? "an" : "a non-empty") +
+                          " array of strings");
+    out.clear();
+    for (const auto& item : *list) {
+        if (!item.is_string()) throw ConfigError(what + " must be strings");
+        out.push_back(*item.value<std::string>());
+    }
+}
+
 void read_bool(const toml::table& table, const char* key, bool& out) {
     const toml::node* node = table.get(key);
     if (!node) return;
@@ -130,16 +146,8 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
         read_path(*server, "tls_cert", config.tls_cert_file);
         read_path(*server, "tls_key", config.tls_key_file);
         read_string(*server, "log_level", config.log_level);
-        if (const toml::node* node = server->get("allowed_origins")) {
-            const toml::array* list = node->as_array();
-            if (!list) throw ConfigError("[server] allowed_origins must be an array of origins");
-            config.signaling.allowed_origins.clear();
-            for (const auto& item : *list) {
-                if (!item.is_string())
-                    throw ConfigError("[server] allowed_origins must be strings");
-                config.signaling.allowed_origins.push_back(*item.value<std::string>());
-            }
-        }
+        read_strings(*server, "allowed_origins", config.signaling.allowed_origins,
+                     "[server] allowed_origins", true);
     }
     read_credentials(root, path, config);
     if (const auto* auth = sub_table(root, "auth")) {
@@ -155,16 +163,9 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
     }
     if (const auto* media = sub_table(root, "media")) {
         read_integer(*media, "workers", config.media_workers, 0, 64);
-        if (const toml::node* node = media->get("addresses")) {
-            const toml::array* list = node->as_array();
-            if (!list || list->empty())
-                throw ConfigError("[media] addresses must be a non-empty array of IP addresses");
-            config.media_addresses.clear();
-            for (const auto& item : *list) {
-                if (!item.is_string()) throw ConfigError("[media] addresses must be strings");
-                config.media_addresses.push_back(*item.value<std::string>());
-            }
-        }
+        read_strings(*media, "addresses", config.media_addresses, "[media] addresses", false);
+        read_strings(*media, "candidate_scopes", config.media_candidate_scopes,
+                     "[media] candidate_scopes", false);
     }
     read_roll_call(root, config.roll_call);
     if (const auto* limits = sub_table(root, "limits")) {
@@ -189,8 +190,22 @@ bool is_loopback_address(const std::string& address) {
     return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
 }
 
+transport::LocalNetwork ServerConfig::media_network() const {
+    transport::LocalNetwork network(media_addresses);
+    for (const std::string& name : media_candidate_scopes) {
+        if (auto scope = transport::parse_candidate_scope(name))
+            network.candidate_scopes.push_back(*scope);
+    }
+    return network;
+}
+
 void finalize_config(ServerConfig& config) {
     const bool loopback = is_loopback_address(config.bind);
+    for (const std::string& name : config.media_candidate_scopes) {
+        if (!transport::parse_candidate_scope(name))
+            throw ConfigError("[media] candidate_scopes: unknown scope '" + name +
+                              "' (loopback, private, link_local, public)");
+    }
     if (config.roll_call.test_hooks) {
 #ifndef ROLLCALL_FAULT_INJECTION
         throw ConfigError(

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "transport/AddressPolicy.hpp"
+
 namespace rollcall::signaling {
 
 // The dev key, as LiveKit's dev mode has one: documented, fixed, and refused by a server
@@ -77,6 +79,10 @@ struct ServerConfig {
 
     std::size_t media_workers = 0;                             // 0: one per core
     std::vector<std::string> media_addresses = {"127.0.0.1"};  // the only ICE candidates offered
+    // Scopes of peer candidates the server sends checks to ("loopback", "private",
+    // "link_local", "public"); empty: public plus the scopes of media_addresses.
+    std::vector<std::string> media_candidate_scopes;
+    transport::LocalNetwork media_network() const;
 
     SignalingLimits signaling;
     HttpLimits http;

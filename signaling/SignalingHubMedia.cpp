@@ -345,10 +345,10 @@ void SignalingHub::handle_trickle(Connection& connection, const ClientMessage& m
         send_error(connection, "bad_candidate", "not an ICE candidate line", ref);
         return;
     }
-    if (!transport::candidate_address_allowed(parsed->address, config_.media_addresses)) {
+    if (!transport::candidate_address_allowed(parsed->address, config_.media_network())) {
         const std::string scope(transport::to_string(transport::address_scope(parsed->address)));
         send_error(connection, "candidate_refused",
-                   "the server does not send to " + scope + " addresses it has none of", ref);
+                   "the server does not send to " + scope + " addresses", ref);
         return;
     }
     auto role = sfu::PeerRole::publisher;

@@ -160,7 +160,7 @@ int serve(const ServerConfig& config) {
     signaling::HttpServer* server_ptr = nullptr;
     sfu::MediaPlane media({config.media_workers ? config.media_workers
                                                 : std::max(1u, std::thread::hardware_concurrency()),
-                           config.media_addresses},
+                           config.media_network()},
                           [&server_ptr](std::function<void()> task) {
                               if (server_ptr) server_ptr->post(std::move(task));
                           });

@@ -81,4 +81,23 @@ bool candidate_address_allowed(std::string_view address,
     return false;
 }
 
+bool candidate_address_allowed(std::string_view address, const LocalNetwork& network) noexcept {
+    if (network.candidate_scopes.empty())
+        return candidate_address_allowed(address, network.addresses);
+    const AddressScope scope = address_scope(address);
+    if (scope == AddressScope::unusable) return false;
+    for (AddressScope allowed : network.candidate_scopes) {
+        if (allowed == scope) return true;
+    }
+    return false;
+}
+
+std::optional<AddressScope> parse_candidate_scope(std::string_view name) noexcept {
+    if (name == "loopback") return AddressScope::loopback;
+    if (name == "private") return AddressScope::private_network;
+    if (name == "link_local") return AddressScope::link_local;
+    if (name == "public") return AddressScope::public_internet;
+    return std::nullopt;
+}
+
 }  // namespace rollcall::transport

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,20 @@ enum class AddressScope { loopback, private_network, link_local, public_internet
 // not parse (mDNS names included).
 AddressScope address_scope(std::string_view address) noexcept;
 std::string_view to_string(AddressScope scope) noexcept;
+// "loopback", "private", "link_local", "public" (the `[media] candidate_scopes` names).
+std::optional<AddressScope> parse_candidate_scope(std::string_view name) noexcept;
+
+// The server's side of ICE: the addresses it gathers on (its only candidates), and the scopes
+// of peer candidates it may send checks to. Empty `candidate_scopes`: public, plus the scopes
+// of its own addresses.
+struct LocalNetwork {
+    std::vector<std::string> addresses;
+    std::vector<AddressScope> candidate_scopes;
+
+    LocalNetwork() = default;
+    LocalNetwork(std::vector<std::string> local, std::vector<AddressScope> scopes = {})
+        : addresses(std::move(local)), candidate_scopes(std::move(scopes)) {}
+};
 
 // Whether the server may send ICE checks to a peer candidate at `address`: public addresses
 // always; loopback, private and link-local ones only when one of the server's own media
@@ -20,5 +35,7 @@ std::string_view to_string(AddressScope scope) noexcept;
 // a private network on a participant's say-so); unusable ones never.
 bool candidate_address_allowed(std::string_view address,
                                const std::vector<std::string>& local_addresses) noexcept;
+// The same, unless `network` names its scopes: then exactly those (never unusable ones).
+bool candidate_address_allowed(std::string_view address, const LocalNetwork& network) noexcept;
 
 }  // namespace rollcall::transport

@@ -105,10 +105,9 @@ struct IceAgent::Paths {
     }
 };
 
-IceAgent::IceAgent(GMainContext* context, std::vector<std::string> local_addresses,
-                   Listener& listener)
+IceAgent::IceAgent(GMainContext* context, LocalNetwork network, Listener& listener)
     : context_(context),
-      local_addresses_(std::move(local_addresses)),
+      network_(std::move(network)),
       listener_(listener),
       paths_(std::make_unique<Paths>()) {
     RAND_bytes(reinterpret_cast<unsigned char*>(&paths_->tie_breaker), sizeof(std::uint64_t));
@@ -129,7 +128,7 @@ bool IceAgent::start(bool controlling) {
     g_object_set(agent_, "controlling-mode", controlling ? TRUE : FALSE, "ice-tcp", FALSE, "upnp",
                  FALSE, "keepalive-conncheck", TRUE, nullptr);
     int added = 0;
-    for (const std::string& text : local_addresses_) {
+    for (const std::string& text : network_.addresses) {
         NiceAddress address;
         nice_address_init(&address);
         if (nice_address_set_from_string(&address, text.c_str()) &&
@@ -517,7 +516,7 @@ bool IceAgent::add_remote_candidate(const SdpCandidate& candidate) {
     if (!agent_ || candidate.transport != "udp" || candidate.component != kComponent) return false;
     if (remote_candidates_ >= kMaxRemoteCandidates) return false;
     // Never probe where a participant points us unless the server's own addresses are there.
-    if (!candidate_address_allowed(candidate.address, local_addresses_)) return false;
+    if (!candidate_address_allowed(candidate.address, network_)) return false;
     NiceAddress address;
     nice_address_init(&address);
     if (!nice_address_set_from_string(&address, candidate.address.c_str()))

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "transport/AddressPolicy.hpp"
 #include "transport/MainLoop.hpp"
 #include "transport/Sdp.hpp"
 
@@ -62,7 +63,7 @@ class IceAgent {
     // How long a newly selected pair may take to authenticate before it is reported.
     static constexpr unsigned kUnverifiedPathReportMs = 2000;
 
-    IceAgent(GMainContext* context, std::vector<std::string> local_addresses, Listener& listener);
+    IceAgent(GMainContext* context, LocalNetwork network, Listener& listener);
     ~IceAgent();
     IceAgent(const IceAgent&) = delete;
     IceAgent& operator=(const IceAgent&) = delete;
@@ -119,7 +120,7 @@ class IceAgent {
     void read_credentials();
 
     GMainContext* context_;
-    std::vector<std::string> local_addresses_;
+    LocalNetwork network_;
     Listener& listener_;
     NiceAgent* agent_ = nullptr;
     unsigned stream_ = 0;

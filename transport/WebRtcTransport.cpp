@@ -16,12 +16,12 @@ constexpr guint kHandshakeTimeoutMs = 10000;
 }  // namespace
 
 WebRtcTransport::WebRtcTransport(GMainContext* context,
-                                 std::shared_ptr<const DtlsIdentity> identity,
-                                 std::vector<std::string> local_addresses, Listener& listener)
+                                 std::shared_ptr<const DtlsIdentity> identity, LocalNetwork network,
+                                 Listener& listener)
     : context_(context),
       identity_(std::move(identity)),
       listener_(listener),
-      ice_(context, std::move(local_addresses), *this),
+      ice_(context, std::move(network), *this),
       dtls_(identity_, *this) {
     census().transports.fetch_add(1, std::memory_order_relaxed);
 }

@@ -69,7 +69,7 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
     };
 
     WebRtcTransport(GMainContext* context, std::shared_ptr<const DtlsIdentity> identity,
-                    std::vector<std::string> local_addresses, Listener& listener);
+                    LocalNetwork network, Listener& listener);
     ~WebRtcTransport() override;
     WebRtcTransport(const WebRtcTransport&) = delete;
     WebRtcTransport& operator=(const WebRtcTransport&) = delete;

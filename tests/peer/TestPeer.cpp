@@ -164,7 +164,8 @@ struct TestParticipant::Leg final : transport::WebRtcTransport::Listener {
     Leg(TestParticipant& participant, Loop& loop,
         std::shared_ptr<const transport::DtlsIdentity> identity)
         : owner(participant),
-          transport(loop.context(), std::move(identity), {"127.0.0.1"}, *this) {}
+          transport(loop.context(), std::move(identity), transport::LocalNetwork({"127.0.0.1"}),
+                    *this) {}
 
     void on_transport_candidate(const transport::SdpCandidate&) override {}
     void on_transport_connected() override { connected = true; }

@@ -80,6 +80,37 @@ TEST_F(ServerConfigTest, NamesTheBadKey) {
                  ConfigError);
 }
 
+TEST_F(ServerConfigTest, CandidateScopesAreReadAndChecked) {
+    ServerConfig config;
+    load_config_file(write("scopes.toml",
+                           "[media]\ncandidate_scopes "
+                           "= [\"public\", \"private\"]\n"),
+                     config);
+    config.dev = true;
+    EXPECT_NO_THROW(finalize_config(config));
+    const transport::LocalNetwork network = config.media_network();
+    EXPECT_EQ(network.addresses, std::vector<std::string>{"127.0.0.1"});
+    EXPECT_EQ(network.candidate_scopes,
+              (std::vector<transport::AddressScope>{transport::AddressScope::public_internet,
+                                                    transport::AddressScope::private_network}));
+    ServerConfig wrong;
+    load_config_file(write("wrong.toml",
+                           "[media]\ncandidate_scopes "
+                           "= [\"intranet\"]\n"),
+                     wrong);
+    wrong.dev = true;
+    try {
+        finalize_config(wrong);
+        FAIL() << "expected ConfigError";
+    } catch (const ConfigError& error) {
+        EXPECT_NE(std::string(error.what()).find("intranet"), std::string::npos);
+    }
+    EXPECT_THROW(load_config_file(write("empty.toml", "[media]\ncandidate_scopes = []\n"), wrong),
+                 ConfigError);
+    EXPECT_THROW(load_config_file(write("type.toml", "[media]\ncandidate_scopes = [1]\n"), wrong),
+                 ConfigError);
+}
+
 TEST_F(ServerConfigTest, DevModeAddsTheDevKeyOnLoopback) {
     ServerConfig config;
     config.dev = true;

@@ -49,5 +49,25 @@ TEST(AddressPolicy, ProbesOnlyWhereTheServerItselfLives) {
     EXPECT_FALSE(candidate_address_allowed("127.0.0.1", office_server));
 }
 
+TEST(AddressPolicy, ConfiguredScopesAreExactlyWhatIsProbed) {
+    // A server on a private address whose participants all come from the internet.
+    const LocalNetwork internet_only({"10.1.0.2"}, {AddressScope::public_internet});
+    EXPECT_TRUE(candidate_address_allowed("198.51.100.20", internet_only));
+    EXPECT_FALSE(candidate_address_allowed("10.9.9.9", internet_only));
+    EXPECT_FALSE(candidate_address_allowed("127.0.0.1", internet_only));
+    // A loopback test server told to accept private candidates too, and nothing unusable ever.
+    const LocalNetwork lab({"127.0.0.1"}, {AddressScope::loopback, AddressScope::private_network});
+    EXPECT_TRUE(candidate_address_allowed("127.0.0.1", lab));
+    EXPECT_TRUE(candidate_address_allowed("192.168.1.1", lab));
+    EXPECT_FALSE(candidate_address_allowed("8.8.8.8", lab));
+    EXPECT_FALSE(candidate_address_allowed("0.0.0.0", lab));
+    // Without configured scopes, the derived rule.
+    EXPECT_TRUE(candidate_address_allowed("8.8.8.8", LocalNetwork({"127.0.0.1"})));
+    EXPECT_EQ(parse_candidate_scope("link_local"), AddressScope::link_local);
+    EXPECT_EQ(parse_candidate_scope("public"), AddressScope::public_internet);
+    EXPECT_FALSE(parse_candidate_scope("unusable"));
+    EXPECT_FALSE(parse_candidate_scope("Private"));
+}
+
 }  // namespace
 }  // namespace rollcall::transport
