@@ -33,7 +33,7 @@ HttpResponse HttpRouter::handle(const HttpRequest& request, Clock::time_point no
     }
     if (path == "/metrics") {
         if (!read) return error_response(405, "method_not_allowed", "allowed: GET");
-        return metrics(request, unix_now);
+        return metrics(request, now, unix_now);
     }
     if (path == kAdminPrefix || path.starts_with(std::string(kAdminPrefix) + "/")) {
         return admin_.handle(request, path.substr(kAdminPrefix.size()), now, unix_now);
@@ -58,7 +58,8 @@ HttpResponse HttpRouter::handle(const HttpRequest& request, Clock::time_point no
     return error_response(404, "not_found", "no such resource");
 }
 
-HttpResponse HttpRouter::metrics(const HttpRequest& request, std::int64_t unix_now) const {
+HttpResponse HttpRouter::metrics(const HttpRequest& request, Clock::time_point now,
+                                 std::int64_t unix_now) {
     const std::string_view token = bearer_token(request.authorization);
     const bool static_ok =
         !config_.metrics_token.empty() && token.size() == config_.metrics_token.size() &&
@@ -72,7 +73,11 @@ HttpResponse HttpRouter::metrics(const HttpRequest& request, std::int64_t unix_n
     }
     HttpResponse response;
     response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    response.body = metrics_text_ ? metrics_text_() : std::string();
+    if (!metrics_rendered_ || now - *metrics_rendered_ >= kMetricsMaxAge) {
+        metrics_cache_ = metrics_text_ ? metrics_text_() : std::string();
+        metrics_rendered_ = now;
+    }
+    response.body = metrics_cache_;
     return response;
 }
 

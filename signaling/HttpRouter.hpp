@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "signaling/AdminApi.hpp"
@@ -28,13 +29,18 @@ class HttpRouter {
     HttpResponse handle(const HttpRequest& request, Clock::time_point now, std::int64_t unix_now);
 
   private:
-    HttpResponse metrics(const HttpRequest& request, std::int64_t unix_now) const;
+    HttpResponse metrics(const HttpRequest& request, Clock::time_point now, std::int64_t unix_now);
     HttpResponse dev_token(const HttpRequest& request, std::int64_t unix_now) const;
 
     const ServerConfig& config_;
     AdminApi admin_;
     StaticFiles files_;
     MetricsText metrics_text_;
+    // The page rendered at most once per kMetricsMaxAge: scraping in a loop costs the
+    // signaling thread a credential check and a copy, not a render.
+    static constexpr auto kMetricsMaxAge = std::chrono::milliseconds(250);
+    std::string metrics_cache_;
+    std::optional<Clock::time_point> metrics_rendered_;
 };
 
 }  // namespace rollcall::signaling

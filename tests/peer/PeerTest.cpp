@@ -138,6 +138,7 @@ TEST(PeerSoak, TwoHundredCyclesLeaveNothingBehind) {
     constexpr int kWarmUp = 20;
     constexpr int kCycles = 200;
     for (int i = 0; i < kWarmUp; ++i) ASSERT_EQ(soak_cycle(loop, server, resident, "soak", i), "");
+    loop.run_for(std::chrono::milliseconds(500));  // /metrics is at most 250 ms old
     const ProcessSample before = sample_process(server.pid());
     const double transports = server.metric("rollcall_media_transports");
     const double agents = server.metric("rollcall_media_ice_agents");

@@ -80,6 +80,30 @@ TEST_F(HttpRouterTest, MetricsNeedCredentials) {
     EXPECT_TRUE(r.content_type.starts_with("text/plain; version=0.0.4"));
 }
 
+TEST_F(HttpRouterTest, ScrapingInALoopRendersTheMetricsAtMostFourTimesASecond) {
+    int renders = 0;
+    verifier_ =
+        std::make_unique<TokenVerifier>(TokenKeys{config_.api_keys, {}}, TokenVerifier::Options{});
+    hub_ = std::make_unique<SignalingHub>(config_, *verifier_, roster_, stats_);
+    HttpRouter router(config_, *verifier_, *hub_,
+                      [&] { return "rollcall_rooms " + std::to_string(++renders) + "\n"; });
+    HttpRequest request;
+    request.method = "GET";
+    request.target = "/metrics";
+    request.authorization = "Bearer scrape-token-0123456789";
+    const auto t0 = Clock::now();
+    for (int i = 0; i < 1000; ++i) {
+        const auto r = router.handle(request, t0 + std::chrono::microseconds(200 * i), 0);
+        ASSERT_EQ(r.status, 200);
+    }
+    EXPECT_EQ(renders, 1);  // 1,000 scrapes within 200 ms
+    const auto later = router.handle(request, t0 + std::chrono::milliseconds(250), 0);
+    EXPECT_EQ(later.body, "rollcall_rooms 2\n");
+    request.authorization = "Bearer wrong";
+    EXPECT_EQ(router.handle(request, t0 + std::chrono::seconds(1), 0).status, 401);
+    EXPECT_EQ(renders, 2) << "a refused scrape renders nothing";
+}
+
 TEST_F(HttpRouterTest, MetricsAcceptARoomListToken) {
     json p = test::good_payload();
     p["video"]["roomList"] = true;
