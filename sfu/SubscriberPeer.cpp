@@ -57,6 +57,11 @@ void SubscriberPeer::set_desired(std::set<std::string> track_ids) {
 }
 
 void SubscriberPeer::empty_slot(Slot& slot) {
+    if (slot.consumer) {
+        transport().stop_sending(slot.consumer->spec().ssrc);
+        if (slot.consumer->spec().rtx_ssrc)
+            transport().stop_sending(slot.consumer->spec().rtx_ssrc);
+    }
     slot.consumer.reset();
     slot.track_id.clear();
     changed_ = true;

@@ -1,5 +1,6 @@
 #include "transport/SrtpSession.hpp"
 
+#include <arpa/inet.h>
 #include <srtp2/srtp.h>
 
 #include <climits>
@@ -105,6 +106,14 @@ std::unique_ptr<SrtpSession> SrtpSession::create(SrtpProfile profile,
     contexts->inbound = create_context(profile, remote_key_salt, ssrc_any_inbound);
     if (!contexts->outbound || !contexts->inbound) return nullptr;
     return std::unique_ptr<SrtpSession>(new SrtpSession(profile, std::move(contexts)));
+}
+
+void SrtpSession::forget_outbound(std::uint32_t ssrc) noexcept {
+    srtp_remove_stream(contexts_->outbound, htonl(ssrc));  // absent: nothing to do
+}
+
+void SrtpSession::forget_inbound(std::uint32_t ssrc) noexcept {
+    srtp_remove_stream(contexts_->inbound, htonl(ssrc));
 }
 
 SrtpResult SrtpSession::protect_rtp(std::uint8_t* data, std::size_t& size,

@@ -39,6 +39,12 @@ class SrtpSession {
     SrtpResult unprotect_rtp(std::uint8_t* data, std::size_t& size) noexcept;
     SrtpResult unprotect_rtcp(std::uint8_t* data, std::size_t& size) noexcept;
 
+    // libsrtp keeps a stream per SSRC it has seen, until the session ends; a long-lived
+    // subscriber connection sees a new SSRC for every track it ever received. These drop one
+    // (an SSRC we no longer send on, or no longer accept).
+    void forget_outbound(std::uint32_t ssrc) noexcept;
+    void forget_inbound(std::uint32_t ssrc) noexcept;
+
     SrtpProfile profile() const noexcept { return profile_; }
 
   private:

@@ -219,6 +219,14 @@ void WebRtcTransport::receive_rtcp(std::span<const std::uint8_t> datagram) {
     listener_.on_rtcp(std::span<const std::uint8_t>(receive_buffer_.data(), *size));
 }
 
+void WebRtcTransport::set_allowed_ssrcs(std::set<std::uint32_t> ssrcs) {
+    if (srtp_) {
+        for (std::uint32_t gone : allowed_ssrcs_)
+            if (!ssrcs.contains(gone)) srtp_->forget_inbound(gone);
+    }
+    allowed_ssrcs_ = std::move(ssrcs);
+}
+
 bool WebRtcTransport::send_rtp(std::span<const std::uint8_t> packet) {
     if (!srtp_ || packet.size() > kMaxPacket || packet.size() < 12) return false;
     std::memcpy(send_buffer_.data(), packet.data(), packet.size());

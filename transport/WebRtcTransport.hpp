@@ -83,7 +83,13 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
     std::string set_remote(const RemoteTransportParameters& remote);
     bool add_remote_candidate(const SdpCandidate& candidate);
     // A renegotiation changed the peer's tracks: only these SSRCs are accepted from now on.
-    void set_allowed_ssrcs(std::set<std::uint32_t> ssrcs) { allowed_ssrcs_ = std::move(ssrcs); }
+    // The SRTP state of SSRCs no longer accepted is dropped.
+    void set_allowed_ssrcs(std::set<std::uint32_t> ssrcs);
+    // We no longer send on `ssrc` (a consumer ended): its SRTP state is dropped. SSRCs are
+    // never reused on a connection, so no SRTP index is ever repeated.
+    void stop_sending(std::uint32_t ssrc) noexcept {
+        if (srtp_) srtp_->forget_outbound(ssrc);
+    }
     // ICE restart (RFC 8445 §9): new local credentials, the peer's new ones, fresh checks.
     // DTLS and SRTP carry on over whatever pair the new checks select.
     std::string restart_ice(const std::string& ufrag, const std::string& pwd,

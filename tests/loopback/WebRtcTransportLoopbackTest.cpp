@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <glib.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -298,6 +299,26 @@ TEST_F(WebRtcTransportLoopback, SrtcpFromFreshSsrcsCreatesBoundedState) {
     const auto before = answerer_->counters().rtcp_received;
     ASSERT_TRUE(offerer_->send_rtcp(pli));
     ASSERT_TRUE(run_until([&] { return answerer_->counters().rtcp_received > before; }));
+}
+
+// A subscriber connection outlives many tracks, each sent on a new SSRC; libsrtp keeps a
+// stream per SSRC until told otherwise. Ending a track must free its stream.
+TEST_F(WebRtcTransportLoopback, StreamsOfSsrcsNoLongerSentAreFreed) {
+    connect();
+    ASSERT_TRUE(run_until([&] { return offerer_peer_.connected && answerer_peer_.connected; }));
+    const auto heap = [] { return static_cast<long>(mallinfo2().uordblks); };
+    auto cycle = [&](std::uint32_t first, int count) {
+        for (int i = 0; i < count; ++i) {
+            const auto ssrc = first + static_cast<std::uint32_t>(i);
+            ASSERT_TRUE(answerer_->send_rtp(rtp_packet(ssrc, 1, 0x33)));
+            answerer_->stop_sending(ssrc);
+        }
+    };
+    cycle(0x70000000, 100);  // warm up the allocator
+    const long before = heap();
+    cycle(0x71000000, 2000);
+    const long grown = heap() - before;
+    EXPECT_LT(grown, 64 * 1024) << "libsrtp kept " << grown / 2000 << " bytes per ended SSRC";
 }
 
 TEST_F(WebRtcTransportLoopback, AForgedFingerprintFailsClosed) {
