@@ -419,7 +419,14 @@ std::string soak_cycle(Loop& loop, const ServerProcess& server, TestParticipant&
     const std::vector<TestParticipant*> both{&resident, &newcomer};
     const auto stage = [&](const char* what, const std::function<bool()>& done) -> std::string {
         if (run_until(loop, both, done) && newcomer.problems().empty()) return {};
-        std::string out = std::string("cycle ") + std::to_string(index) + ": " + what;
+        std::string out = std::string("cycle ") + std::to_string(index) + ": " + what +
+                          " (newcomer: subscriber " +
+                          (newcomer.subscriber_connected() ? "connected" : "not connected") +
+                          ", receives " + std::to_string(newcomer.receiving_tracks()) + " of " +
+                          std::to_string(newcomer.offered_tracks()) + "; resident receives " +
+                          std::to_string(resident.receiving_tracks()) + " of " +
+                          std::to_string(resident.offered_tracks()) + ")";
+        for (const auto& p : resident.problems()) out += "; resident: " + p;
         for (const auto& p : newcomer.problems()) out += "; " + p;
         return out;
     };
