@@ -59,8 +59,9 @@ std::vector<std::uint8_t> rtp(std::uint8_t payload_type, bool marker, std::uint1
     return p;
 }
 
-// The ICE and DTLS parameters of a description's first live section, with every candidate.
-std::optional<transport::RemoteTransportParameters> parameters_of(
+}  // namespace
+
+std::optional<transport::RemoteTransportParameters> transport_parameters(
     const transport::SessionDescription& sdp) {
     for (const transport::SdpMedia& m : sdp.media) {
         if (sdp.is_stopped(m) || sdp.fingerprints_of(m).empty()) continue;
@@ -76,7 +77,57 @@ std::optional<transport::RemoteTransportParameters> parameters_of(
     return std::nullopt;
 }
 
-}  // namespace
+std::string publisher_offer(const transport::WebRtcTransport& t,
+                            const transport::SdpFingerprint& fingerprint,
+                            std::optional<std::uint32_t> audio_ssrc,
+                            std::optional<std::uint32_t> video_ssrc, const std::string& cname) {
+    std::ostringstream sdp;
+    sdp << "v=0\r\no=- " << random_u32() << " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        << "a=group:BUNDLE" << (audio_ssrc ? " 0" : "") << (video_ssrc ? " 1" : "") << "\r\n";
+    const auto common = [&](const char* mid) {
+        sdp << "c=IN IP4 0.0.0.0\r\n";
+        for (const auto& c : t.local_candidates())
+            sdp << "a=" << transport::write_candidate(c) << "\r\n";
+        sdp << "a=ice-ufrag:" << t.local_ufrag() << "\r\na=ice-pwd:" << t.local_pwd()
+            << "\r\na=fingerprint:" << transport::to_string(fingerprint)
+            << "\r\na=setup:actpass\r\na=mid:" << mid << "\r\na=sendonly\r\na=rtcp-mux\r\n";
+    };
+    if (audio_ssrc) {
+        sdp << "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
+        common("0");
+        sdp << "a=rtpmap:111 opus/48000/2\r\na=ssrc:" << *audio_ssrc << " cname:" << cname
+            << "\r\n";
+    }
+    if (video_ssrc) {
+        sdp << "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n";
+        common("1");
+        sdp << "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
+            << "a=ssrc:" << *video_ssrc << " cname:" << cname << "\r\n";
+    }
+    return sdp.str();
+}
+
+std::string mirror_subscriber_offer(const std::string& offer, const std::string& ufrag,
+                                    const std::string& pwd,
+                                    const transport::SdpFingerprint& fingerprint,
+                                    const std::string& setup) {
+    std::istringstream lines(offer);
+    std::ostringstream answer;
+    for (std::string line; std::getline(lines, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.rfind("a=candidate", 0) == 0 || line.rfind("a=ssrc", 0) == 0 ||
+            line.rfind("a=end-of-candidates", 0) == 0)
+            continue;
+        if (line == "a=sendonly") line = "a=recvonly";
+        if (line.rfind("a=setup:", 0) == 0) line = "a=setup:" + setup;
+        if (line.rfind("a=ice-ufrag:", 0) == 0) line = "a=ice-ufrag:" + ufrag;
+        if (line.rfind("a=ice-pwd:", 0) == 0) line = "a=ice-pwd:" + pwd;
+        if (line.rfind("a=fingerprint:", 0) == 0)
+            line = "a=fingerprint:" + transport::to_string(fingerprint);
+        answer << line << "\r\n";
+    }
+    return answer.str();
+}
 
 // ---- the server ----
 
@@ -250,31 +301,10 @@ void TestParticipant::publish() {
         problems_.push_back("prepare_offer: " + error);
         return;
     }
-    std::ostringstream sdp;
-    sdp << "v=0\r\no=- " << random_u32() << " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-        << "a=group:BUNDLE" << (options_.audio ? " 0" : "") << (options_.video ? " 1" : "")
-        << "\r\n";
-    const auto common = [&](const char* mid) {
-        sdp << "c=IN IP4 0.0.0.0\r\n";
-        for (const auto& c : t.local_candidates())
-            sdp << "a=" << transport::write_candidate(c) << "\r\n";
-        sdp << "a=ice-ufrag:" << t.local_ufrag() << "\r\na=ice-pwd:" << t.local_pwd()
-            << "\r\na=fingerprint:" << transport::to_string(t.local_fingerprint())
-            << "\r\na=setup:actpass\r\na=mid:" << mid << "\r\na=sendonly\r\na=rtcp-mux\r\n";
-    };
-    if (options_.audio) {
-        sdp << "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
-        common("0");
-        sdp << "a=rtpmap:111 opus/48000/2\r\na=ssrc:" << audio_ssrc_ << " cname:" << identity_
-            << "\r\n";
-    }
-    if (options_.video) {
-        sdp << "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n";
-        common("1");
-        sdp << "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
-            << "a=ssrc:" << video_ssrc_ << " cname:" << identity_ << "\r\n";
-    }
-    socket_->send({{"type", "publish"}, {"sdp", sdp.str()}, {"id", next_id_++}});
+    const std::string sdp = publisher_offer(
+        t, t.local_fingerprint(), options_.audio ? std::optional(audio_ssrc_) : std::nullopt,
+        options_.video ? std::optional(video_ssrc_) : std::nullopt, identity_);
+    socket_->send({{"type", "publish"}, {"sdp", sdp}, {"id", next_id_++}});
 }
 
 void TestParticipant::leave() {
@@ -305,7 +335,7 @@ void TestParticipant::on_message(const nlohmann::json& message) {
 void TestParticipant::on_answer(const nlohmann::json& message) {
     std::string error;
     auto sdp = transport::parse_sdp(message.value("sdp", ""), error, {});
-    auto parameters = sdp ? parameters_of(*sdp) : std::nullopt;
+    auto parameters = sdp ? transport_parameters(*sdp) : std::nullopt;
     if (!publisher_ || !parameters) {
         problems_.push_back("unusable answer: " + error);
         return;
@@ -319,7 +349,7 @@ void TestParticipant::on_subscribe_offer(const nlohmann::json& message) {
     const std::string text = message.value("sdp", "");
     std::string error;
     auto sdp = transport::parse_sdp(text, error, {});
-    auto parameters = sdp ? parameters_of(*sdp) : std::nullopt;
+    auto parameters = sdp ? transport_parameters(*sdp) : std::nullopt;
     if (!parameters) {
         problems_.push_back("unusable subscription offer: " + error);
         return;
@@ -355,26 +385,11 @@ void TestParticipant::on_subscribe_offer(const nlohmann::json& message) {
     } else {
         subscriber_->transport.set_allowed_ssrcs(parameters->ssrcs);
     }
-    // The answer mirrors the offer: our ICE and DTLS values, receive-only, no candidates
-    // (the server learns our address from our checks).
     const transport::WebRtcTransport& t = subscriber_->transport;
-    std::istringstream lines(text);
-    std::ostringstream answer;
-    for (std::string line; std::getline(lines, line);) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.rfind("a=candidate", 0) == 0 || line.rfind("a=ssrc", 0) == 0 ||
-            line.rfind("a=end-of-candidates", 0) == 0)
-            continue;
-        if (line == "a=sendonly") line = "a=recvonly";
-        if (line.rfind("a=setup:", 0) == 0) line = std::string("a=setup:") + t.local_setup();
-        if (line.rfind("a=ice-ufrag:", 0) == 0) line = "a=ice-ufrag:" + t.local_ufrag();
-        if (line.rfind("a=ice-pwd:", 0) == 0) line = "a=ice-pwd:" + t.local_pwd();
-        if (line.rfind("a=fingerprint:", 0) == 0)
-            line = "a=fingerprint:" + transport::to_string(t.local_fingerprint());
-        answer << line << "\r\n";
-    }
+    const std::string answer = mirror_subscriber_offer(text, t.local_ufrag(), t.local_pwd(),
+                                                       t.local_fingerprint(), t.local_setup());
     socket_->send({{"type", "subscribe_answer"},
-                   {"sdp", answer.str()},
+                   {"sdp", answer},
                    {"version", message.value("version", 0)},
                    {"id", next_id_++}});
 }

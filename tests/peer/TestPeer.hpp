@@ -76,6 +76,22 @@ ProcessSample sample_process(int pid);
 
 std::string dev_token(const std::string& identity, const std::string& room);
 
+// The ICE and DTLS parameters of a description's first live section, with every candidate.
+std::optional<transport::RemoteTransportParameters> transport_parameters(
+    const transport::SessionDescription& sdp);
+// A publisher connection's offer: Opus and VP8 sections (each when its SSRC is given),
+// sendonly, with `t`'s ICE values and candidates and `fingerprint`.
+std::string publisher_offer(const transport::WebRtcTransport& t,
+                            const transport::SdpFingerprint& fingerprint,
+                            std::optional<std::uint32_t> audio_ssrc,
+                            std::optional<std::uint32_t> video_ssrc, const std::string& cname);
+// The answer to a subscription offer: the same sections receive-only, with these ICE and
+// DTLS values and no candidates (the server learns the address from the checks).
+std::string mirror_subscriber_offer(const std::string& offer, const std::string& ufrag,
+                                    const std::string& pwd,
+                                    const transport::SdpFingerprint& fingerprint,
+                                    const std::string& setup);
+
 class SignalingSocket;
 
 struct PeerOptions {
