@@ -79,7 +79,7 @@ void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time
     if (it == connections_.end() || it->second.state == State::closing) return;
     Connection& connection = it->second;
     ++stats_.messages_received;
-    if (!admit_rate(connection, now)) return;
+    if (!admit_rate(connection, now, text)) return;
     if (text.size() > config_.signaling.max_message_bytes) {
         send_error(connection, "message_too_large",
                    "messages are limited to " +
@@ -154,8 +154,21 @@ void SignalingHub::on_binary(SessionId session, Clock::time_point now) {
     send_error(it->second, "binary_not_supported", "signaling messages are JSON text frames");
 }
 
-bool SignalingHub::admit_rate(Connection& connection, Clock::time_point now) {
+bool SignalingHub::is_awaited_answer(const Connection& connection, std::string_view text) const {
+    if (connection.awaited_answer == 0 || text.size() > config_.signaling.max_message_bytes)
+        return false;
+    ParseFailure failure;
+    auto message = parse_client_message(text, failure);
+    if (!message || message->type != ClientMessageType::subscribe_answer) return false;
+    auto version = message->body.find("version");
+    return version != message->body.end() && version->is_number_unsigned() &&
+           version->get<std::uint64_t>() == connection.awaited_answer;
+}
+
+bool SignalingHub::admit_rate(Connection& connection, Clock::time_point now,
+                              std::string_view text) {
     if (connection.limiter.try_take(now)) return true;
+    if (!text.empty() && is_awaited_answer(connection, text)) return true;
     ++stats_.messages_dropped_rate_limited;
     if (now - connection.drop_window_start >= kDropWindow) {
         connection.drop_window_start = now;

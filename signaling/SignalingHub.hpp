@@ -96,6 +96,8 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
         std::size_t drops_in_window = 0;
         Clock::time_point drop_window_start;
         std::optional<Clock::time_point> last_rate_error;
+        // The version of the subscription offer the client owes an answer to (0: none).
+        std::uint64_t awaited_answer = 0;
         std::string media_mid;         // the publisher transport's first mid, while it exists
         std::string subscriber_mid;    // the subscriber transport's first mid, once offered
         bool echo = false;             // the session publishes in echo mode
@@ -163,7 +165,11 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     void media_failed(SessionId session, sfu::PeerRole role, const std::string& reason) override;
     void sync_room_subscriptions(std::string_view room, SessionId except) override;
 
-    bool admit_rate(Connection& connection, Clock::time_point now);
+    // `text` (when given) is the message: the answer to the server's outstanding offer passes
+    // even over the rate, since offers go one at a time and a dropped answer would stall the
+    // connection's media.
+    bool admit_rate(Connection& connection, Clock::time_point now, std::string_view text = {});
+    bool is_awaited_answer(const Connection& connection, std::string_view text) const;
     void send(Connection& connection, const nlohmann::json& message);
     void send_error(Connection& connection, std::string_view code, std::string_view message,
                     const nlohmann::json* ref = nullptr);

@@ -186,6 +186,7 @@ void SignalingHub::handle_subscribe_answer(Connection& connection, const ClientM
                    "subscribe_answer needs a string \"sdp\" and the offer's \"version\"", ref);
         return;
     }
+    if (version->get<std::uint64_t>() == connection.awaited_answer) connection.awaited_answer = 0;
     sfu::MediaResult error;
     auto answer = sfu::plan_subscriber_answer(sdp->get_ref<const std::string&>(), error);
     if (!answer) {
@@ -456,6 +457,7 @@ void SignalingHub::on_subscriber_offer(SessionId session, const sfu::SubscriberO
     }
     if (connection.subscriber_mid.empty() && !offer.slots.empty())
         connection.subscriber_mid = offer.slots.front().mid;
+    connection.awaited_answer = offer.version;
     send(connection, {{"type", "subscribe_offer"},
                       {"sdp", offer.sdp},
                       {"version", offer.version},

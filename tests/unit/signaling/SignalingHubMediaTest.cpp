@@ -190,6 +190,33 @@ TEST_F(HubMediaTest, SubscriberOffersAndAnswersGoBetweenClientAndMediaPlane) {
     EXPECT_EQ(bob.link.last()["ref"], "s");
 }
 
+// A busy room makes many offers; the answer to the outstanding one must never be lost to the
+// rate limit (the connection's media would stall waiting for it), but only that one passes.
+TEST_F(HubMediaTest, TheAnswerToTheOutstandingOfferPassesTheRateLimitOnce) {
+    Client& alice = join("alice");
+    Client& bob = join("bob");
+    const json published = publish(alice);
+    sfu::SubscriberOffer offer;
+    offer.sdp = "v=0 offer";
+    offer.version = 4;
+    offer.slots = {{"0", transport::MediaKind::video, published["tracks"][1]["id"]}};
+    hub().on_subscriber_offer(bob.session, offer);
+    for (int i = 0; i < 100 && bob.link.of_type("error").empty(); ++i) say(bob, {{"type", "ping"}});
+    ASSERT_EQ(bob.link.last()["code"], "rate_limited");
+    const json answer = {
+        {"type", "subscribe_answer"}, {"sdp", sample("aiortc-1.4-answer.sdp")}, {"version", 4}};
+    say(bob, answer);
+    ASSERT_EQ(media().answers.size(), 1u) << "the awaited answer went through";
+    EXPECT_EQ(media().answers[0].version, 4u);
+    say(bob, answer);  // again: just another message over the rate
+    EXPECT_EQ(media().answers.size(), 1u);
+    auto stale = answer;
+    stale["version"] = 3;
+    say(bob, stale);
+    EXPECT_EQ(media().answers.size(), 1u);
+    EXPECT_FALSE(bob.link.closed);
+}
+
 TEST_F(HubMediaTest, AFailedPublisherTransportUnpublishesItsTracks) {
     Client& alice = join("alice");
     Client& bob = join("bob");
