@@ -126,7 +126,8 @@ TEST(PeerNack, AFloodOfNacksIsBoundedAndTheOtherSubscriberMissesNothing) {
 
 // Issue 12 item 17, the CI version of bench/soak: 200 join → publish → subscribe → leave
 // cycles leave nothing behind (transports, libnice agents, libsrtp sessions, fds, threads
-// exactly as before; resident memory within 5 %; the bench reports the 10,000-cycle figure).
+// exactly as before; resident memory within 5 % outside ASan builds; the bench reports the
+// 10,000-cycle figure).
 TEST(PeerSoak, TwoHundredCyclesLeaveNothingBehind) {
     ServerProcess server(server_binary(), "");
     Loop loop;
@@ -155,7 +156,13 @@ TEST(PeerSoak, TwoHundredCyclesLeaveNothingBehind) {
     EXPECT_EQ(server.metric("rollcall_media_srtp_sessions"), sessions);
     EXPECT_EQ(after.fds, before.fds);
     EXPECT_EQ(after.threads, before.threads);
+#if defined(__SANITIZE_ADDRESS__)
+    // Under ASan (CI) freed memory sits in quarantine and RSS grows whatever the code does;
+    // LeakSanitizer and the counts above stand in, and bench/soak measures RSS.
+    std::printf("# RSS not judged under AddressSanitizer\n");
+#else
     EXPECT_LE(after.rss_kb, before.rss_kb * 105 / 100);
+#endif
     EXPECT_TRUE(resident.problems().empty()) << resident.problems().front();
 }
 
