@@ -106,8 +106,26 @@ std::optional<RejectedSection> refusal(const SdpMedia& m, const SdpCodec* codec,
     return std::nullopt;
 }
 
-// The fingerprint (sha-256 preferred), ICE credentials, setup and candidates of the BUNDLE
-// transport carried by `m`; false (with `error` set) when something is missing.
+// The rules every media section of a peer's description follows, or an error.
+bool check_media_section(const SessionDescription& sdp, const SdpMedia& m, MediaResult& error) {
+    if (m.protocol != "UDP/TLS/RTP/SAVPF" && m.protocol != "UDP/TLS/RTP/SAVP") {
+        error = {MediaError::unsupported_transport,
+                 "media must use UDP/TLS/RTP/SAVPF (DTLS-SRTP); got " + m.protocol};
+        return false;
+    }
+    if (std::find(sdp.bundle.begin(), sdp.bundle.end(), m.mid) == sdp.bundle.end()) {
+        error = {MediaError::bundle_required, "every media section must be in the BUNDLE group"};
+        return false;
+    }
+    if (!m.rtcp_mux) {
+        error = {MediaError::rtcp_mux_required, "a=rtcp-mux is required"};
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
 bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m,
                           RemoteTransportParameters& remote, MediaResult& error) {
     const auto& fingerprints = sdp.fingerprints_of(m);
@@ -129,26 +147,6 @@ bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m,
     remote.candidates = m.candidates;
     return true;
 }
-
-// The rules every media section of a peer's description follows, or an error.
-bool check_media_section(const SessionDescription& sdp, const SdpMedia& m, MediaResult& error) {
-    if (m.protocol != "UDP/TLS/RTP/SAVPF" && m.protocol != "UDP/TLS/RTP/SAVP") {
-        error = {MediaError::unsupported_transport,
-                 "media must use UDP/TLS/RTP/SAVPF (DTLS-SRTP); got " + m.protocol};
-        return false;
-    }
-    if (std::find(sdp.bundle.begin(), sdp.bundle.end(), m.mid) == sdp.bundle.end()) {
-        error = {MediaError::bundle_required, "every media section must be in the BUNDLE group"};
-        return false;
-    }
-    if (!m.rtcp_mux) {
-        error = {MediaError::rtcp_mux_required, "a=rtcp-mux is required"};
-        return false;
-    }
-    return true;
-}
-
-}  // namespace
 
 std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode mode,
                                     MediaResult& error) {

@@ -43,6 +43,11 @@ struct OfferPlan {
     std::vector<RejectedSection> rejected;
 };
 
+// The fingerprint (sha-256 preferred), ICE credentials, setup and candidates of the BUNDLE
+// transport carried by `m`; false (with `error` set) when something is missing.
+bool transport_parameters(const transport::SessionDescription& sdp, const transport::SdpMedia& m,
+                          transport::RemoteTransportParameters& remote, MediaResult& error);
+
 // A random SSRC (never 0), also good for an SDP session id.
 std::uint32_t random_ssrc();
 

@@ -1,7 +1,6 @@
 #include "tests/peer/TestPeer.hpp"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -13,20 +12,16 @@
 #include <sstream>
 #include <thread>
 
+#include "sfu/OfferPlan.hpp"
 #include "signaling/ServerConfig.hpp"
 #include "signaling/Token.hpp"
 #include "tests/peer/SignalingSocket.hpp"
+#include "transport/ByteOrder.hpp"
 #include "transport/Sdp.hpp"
 
 namespace rollcall::testpeer {
 
 namespace {
-
-std::uint32_t random_u32() {
-    std::uint32_t value = 0;
-    RAND_bytes(reinterpret_cast<unsigned char*>(&value), sizeof(value));
-    return value | 1u;  // never 0
-}
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path);
@@ -51,12 +46,9 @@ std::vector<std::uint8_t> rtp(std::uint8_t payload_type, bool marker, std::uint1
     std::vector<std::uint8_t> p(12 + payload, 0x5a);
     p[0] = 0x80;
     p[1] = static_cast<std::uint8_t>(payload_type | (marker ? 0x80 : 0));
-    p[2] = static_cast<std::uint8_t>(sequence >> 8);
-    p[3] = static_cast<std::uint8_t>(sequence);
-    for (int i = 0; i < 4; ++i) {
-        p[4 + i] = static_cast<std::uint8_t>(timestamp >> (24 - 8 * i));
-        p[8 + i] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * i));
-    }
+    transport::store_u16(p.data() + 2, sequence);
+    transport::store_u32(p.data() + 4, timestamp);
+    transport::store_u32(p.data() + 8, ssrc);
     return p;
 }
 
@@ -65,15 +57,10 @@ std::vector<std::uint8_t> rtp(std::uint8_t payload_type, bool marker, std::uint1
 std::optional<transport::RemoteTransportParameters> transport_parameters(
     const transport::SessionDescription& sdp) {
     for (const transport::SdpMedia& m : sdp.media) {
-        if (sdp.is_stopped(m) || sdp.fingerprints_of(m).empty()) continue;
+        if (sdp.is_stopped(m)) continue;
         transport::RemoteTransportParameters p;
-        p.ice_ufrag = sdp.ufrag_of(m);
-        p.ice_pwd = sdp.pwd_of(m);
-        p.fingerprint = sdp.fingerprints_of(m).front();
-        p.setup = sdp.setup_of(m);
-        for (const transport::SdpMedia& any : sdp.media)
-            p.candidates.insert(p.candidates.end(), any.candidates.begin(), any.candidates.end());
-        return p;
+        sfu::MediaResult error;
+        if (sfu::transport_parameters(sdp, m, p, error)) return p;
     }
     return std::nullopt;
 }
@@ -83,7 +70,7 @@ std::string publisher_offer(const transport::WebRtcTransport& t,
                             std::optional<std::uint32_t> audio_ssrc,
                             std::optional<std::uint32_t> video_ssrc, const std::string& cname) {
     std::ostringstream sdp;
-    sdp << "v=0\r\no=- " << random_u32() << " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+    sdp << "v=0\r\no=- " << sfu::random_ssrc() << " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
         << "a=group:BUNDLE" << (audio_ssrc ? " 0" : "") << (video_ssrc ? " 1" : "") << "\r\n";
     const auto common = [&](const char* mid) {
         sdp << "c=IN IP4 0.0.0.0\r\n";
@@ -248,8 +235,8 @@ TestParticipant::TestParticipant(Loop& loop, const ServerProcess& server, std::s
       options_(options),
       token_(dev_token(identity_, room_)),
       socket_(std::make_unique<SignalingSocket>(loop, server.port())),
-      audio_ssrc_(random_u32()),
-      video_ssrc_(random_u32()) {
+      audio_ssrc_(sfu::random_ssrc()),
+      video_ssrc_(sfu::random_ssrc()) {
     if (socket_->closed()) problems_.push_back("signaling: " + socket_->error());
 }
 
