@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "signaling/ClientLink.hpp"
+#include "signaling/HttpExchange.hpp"
 #include "signaling/HttpRouter.hpp"
 #include "signaling/HttpServerImpl.hpp"
 #include "signaling/SignalingHub.hpp"
@@ -185,8 +186,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
 
     void read() {
         parser_.emplace();
-        parser_->header_limit(static_cast<std::uint32_t>(server_.options.http.max_header_bytes));
-        parser_->body_limit(server_.options.http.max_body_bytes);
+        exchange::limit(*parser_, server_.options.http);
         beast::get_lowest_layer(stream_).expires_after(server_.options.http.request_timeout);
         http::async_read(stream_, buffer_, *parser_,
                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -196,40 +196,18 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
 
   private:
     void on_read(beast::error_code ec) {
-        if (ec == http::error::body_limit) {
-            respond(error_response(413, "body_too_large", "the request body is too large"), 11,
-                    false);
-            return;
-        }
-        if (ec == http::error::header_limit) {
-            respond(error_response(431, "headers_too_large", "the request headers are too large"),
-                    11, false);
+        if (ec && is_disconnect(ec)) {
+            shutdown();
             return;
         }
         if (ec) {
-            if (!is_disconnect(ec)) {
-                respond(error_response(400, "bad_request", "the request could not be parsed"), 11,
-                        false);
-            } else {
-                shutdown();
-            }
+            respond(exchange::parse_failure(ec));
             return;
         }
-        http::request<http::string_body> request = parser_->release();
-        const auto [path, query] = split_target(request.target());
-        const std::string origin(request[http::field::origin]);
-        const std::string host(request[http::field::host]);
-        if (path == "/rtc" && websocket::is_upgrade(request) &&
-            !origin_allowed(origin, host, server_.options.tls,
-                            server_.options.signaling.allowed_origins)) {
-            ++server_.stats.connections_refused;
-            respond(error_response(
-                        403, "origin_not_allowed",
-                        "pages from " + origin.substr(0, 128) + " may not open signaling here"),
-                    request.version(), false);
-            return;
-        }
-        if (path == "/rtc" && websocket::is_upgrade(request)) {
+        exchange::Request request = parser_->release();
+        exchange::Step step = exchange::route(request, server_.options, remote_, server_.router,
+                                              SteadyClock::now(), unix_now());
+        if (step.kind == exchange::Step::Kind::upgrade) {
             beast::get_lowest_layer(stream_)
                 .expires_never();  // the WebSocket sets its own timeouts
             std::make_shared<WsSession<Stream>>(server_, std::move(stream_), std::move(slot_),
@@ -237,40 +215,14 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
                 ->run(std::move(request));
             return;
         }
-        HttpRequest plain;
-        plain.method = std::string(request.method_string());
-        plain.target = std::string(request.target());
-        plain.authorization = std::string(request[http::field::authorization]);
-        plain.content_type = std::string(request[http::field::content_type]);
-        plain.body = std::move(request.body());
-        plain.remote_address = remote_;
-        plain.origin = origin;
-        plain.host = host;
-        HttpResponse response = server_.router.handle(plain, SteadyClock::now(), unix_now());
-        respond(std::move(response), request.version(), request.keep_alive(),
-                request.method() == http::verb::head);
+        if (step.origin_refused) ++server_.stats.connections_refused;
+        respond(std::move(step));
     }
 
-    void respond(HttpResponse response, unsigned version, bool keep_alive, bool head = false) {
-        auto res = std::make_shared<http::response<http::string_body>>(
-            static_cast<http::status>(response.status), version);
-        res->set(http::field::server, "rollcall");
-        res->set(http::field::content_type, response.content_type);
-        res->set("X-Content-Type-Options", "nosniff");
-        res->set("Referrer-Policy", "no-referrer");
-        if (server_.options.hsts)
-            res->set(http::field::strict_transport_security, "max-age=31536000");
-        bool cache_set = false;
-        for (auto& [name, value] : response.headers) {
-            cache_set = cache_set || beast::iequals(name, "Cache-Control");
-            res->set(name, value);
-        }
-        if (!cache_set) res->set(http::field::cache_control, "no-store");
-        res->keep_alive(keep_alive);
-        res->body() = std::move(response.body);
-        res->prepare_payload();
-        if (head) res->body().clear();
-        ++server_.stats.http_responses_by_status[response.status];
+    void respond(exchange::Step step) {
+        ++server_.stats.http_responses_by_status[step.response.status];
+        auto res = std::make_shared<exchange::Response>(
+            exchange::make_response(std::move(step.response), step, server_.options.hsts));
         http::async_write(
             stream_, *res,
             [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
@@ -297,7 +249,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
     std::unique_ptr<ConnectionSlot> slot_;
     std::string remote_;
     beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
+    std::optional<exchange::RequestParser> parser_;
 };
 
 }  // namespace rollcall::signaling
