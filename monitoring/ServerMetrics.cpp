@@ -53,6 +53,13 @@ std::string render_server_metrics(const signaling::SignalingStats& stats,
                static_cast<double>(stats.messages_dropped_rate_limited));
     out.family("rollcall_joins_total", "counter", "Successful joins.");
     out.sample("rollcall_joins_total", static_cast<double>(stats.joins));
+    out.family("rollcall_resumes_total", "counter",
+               "Joins that resumed a session within its reconnect grace.");
+    out.sample("rollcall_resumes_total", static_cast<double>(stats.resumes));
+    out.family("rollcall_resume_outbox_dropped_total", "counter",
+               "Messages for a session whose link had dropped that did not fit its outbox.");
+    out.sample("rollcall_resume_outbox_dropped_total",
+               static_cast<double>(stats.resume_outbox_dropped));
     out.family("rollcall_kicks_total", "counter", "Participants kicked through the admin API.");
     out.sample("rollcall_kicks_total", static_cast<double>(stats.kicks));
     out.family("rollcall_leaves_total", "counter", "Participants who left the roster, by reason.");

@@ -17,6 +17,7 @@ struct Grants {
 
     // roomAdmin over `name`: the grant names that room or every room.
     bool administers(std::string_view name) const noexcept;
+    bool operator==(const Grants&) const = default;
 };
 
 // Room names: 1..64 of [A-Za-z0-9._-], not starting with '.'.

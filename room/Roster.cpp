@@ -141,6 +141,18 @@ void Roster::release_fingerprint(std::string_view room, std::string_view identit
         .reset();
 }
 
+bool Roster::mark_resumed(std::string_view room, std::string_view identity, std::uint64_t session,
+                          const std::string& credential, std::int64_t credential_expires_unix) {
+    Participant* participant = find_mutable(room, identity);
+    if (!participant || participant->session != session) return false;
+    participant->disconnected_since.reset();
+    if (credential != participant->credential) {
+        participant->resumed_credential = credential;
+        participant->resumed_credential_expires_unix = credential_expires_unix;
+    }
+    return true;
+}
+
 bool Roster::mark_disconnected(std::string_view room, std::string_view identity,
                                std::uint64_t session, Clock::time_point now) {
     Participant* participant = find_mutable(room, identity);

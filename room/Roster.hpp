@@ -44,6 +44,9 @@ struct Participant {
     // removal revokes it.
     std::string credential;
     std::int64_t credential_expires_unix = 0;
+    // The same for the token of its latest resume, when that was another token.
+    std::string resumed_credential;
+    std::int64_t resumed_credential_expires_unix = 0;
     // Its signaling socket dropped at this time; media lives on for the reconnect grace.
     std::optional<Clock::time_point> disconnected_since;
 };
@@ -112,6 +115,10 @@ class Roster {
     void release_fingerprint(std::string_view room, std::string_view identity,
                              std::uint64_t session, sfu::PeerRole role);
     // The participant's socket dropped (only if `session` still holds it).
+    // The session's new link resumed it (with the token digest `credential`): its media is no
+    // longer on borrowed time.
+    bool mark_resumed(std::string_view room, std::string_view identity, std::uint64_t session,
+                      const std::string& credential, std::int64_t credential_expires_unix);
     bool mark_disconnected(std::string_view room, std::string_view identity, std::uint64_t session,
                            Clock::time_point now);
     // The track with this id in the room, and who publishes it.

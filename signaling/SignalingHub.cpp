@@ -55,7 +55,7 @@ SignalingHub::SignalingHub(const ServerConfig& config, const TokenVerifier& veri
 SignalingHub::~SignalingHub() = default;
 
 SessionId SignalingHub::on_open(ClientLink& link, Clock::time_point now) {
-    if (connections_.size() >= config_.signaling.max_connections) {
+    if (connections_.size() - detached_ >= config_.signaling.max_connections) {
         ++stats_.connections_refused;
         link.send_text(to_text({{"type", "error"},
                                 {"code", "server_full"},
@@ -73,9 +73,9 @@ SessionId SignalingHub::on_open(ClientLink& link, Clock::time_point now) {
     return session;
 }
 
-void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time_point now,
+void SignalingHub::on_text(SessionId link, std::string_view text, Clock::time_point now,
                            std::int64_t unix_now) {
-    auto it = connections_.find(session);
+    auto it = connections_.find(session_of_link(link));
     if (it == connections_.end() || it->second.state == State::closing) return;
     Connection& connection = it->second;
     ++stats_.messages_received;
@@ -103,7 +103,11 @@ void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time
             send_error(connection, "not_joined", "the first message must be a join", ref);
             return;
         }
-        handle_join(connection, *message, unix_now);
+        if (message->body.contains("resume")) {
+            handle_resume(connection, *message, now, unix_now);
+        } else {
+            handle_join(connection, *message, now, unix_now);
+        }
         return;
     }
     switch (message->type) {
@@ -146,8 +150,8 @@ void SignalingHub::on_text(SessionId session, std::string_view text, Clock::time
     }
 }
 
-void SignalingHub::on_binary(SessionId session, Clock::time_point now) {
-    auto it = connections_.find(session);
+void SignalingHub::on_binary(SessionId link, Clock::time_point now) {
+    auto it = connections_.find(session_of_link(link));
     if (it == connections_.end() || it->second.state == State::closing) return;
     ++stats_.messages_received;
     if (!admit_rate(it->second, now)) return;
@@ -262,7 +266,7 @@ std::optional<room::Participant> SignalingHub::admit(Connection& connection,
 }
 
 void SignalingHub::handle_join(Connection& connection, const ClientMessage& message,
-                               std::int64_t unix_now) {
+                               Clock::time_point now, std::int64_t unix_now) {
     const json* ref = message.ref.is_null() ? nullptr : &message.ref;
     auto admitted = admit(connection, message, unix_now);
     if (!admitted) return;
@@ -295,7 +299,8 @@ void SignalingHub::handle_join(Connection& connection, const ClientMessage& mess
     json reply = {{"type", "joined"},
                   {"room", room_name},
                   {"participant", participant_json(joined)},
-                  {"participants", others}};
+                  {"participants", others},
+                  {"resume", issue_resume(connection, now)}};
     if (ref) reply["ref"] = *ref;
     send(connection, reply);
     broadcast(room_name,
@@ -328,19 +333,21 @@ void SignalingHub::handle_leave(Connection& connection, const ClientMessage& mes
     close(connection, CloseCode::normal, "left");
 }
 
-void SignalingHub::on_close(SessionId session) {
+void SignalingHub::on_close(SessionId link) {
+    const SessionId session = session_of_link(link);
+    links_.erase(link);
     auto it = connections_.find(session);
-    if (it == connections_.end()) return;
+    if (it == connections_.end() || it->second.link_id != link) return;
     Connection& connection = it->second;
-    // A socket that dropped without a leave keeps its media for the reconnect grace; the
-    // audit ends it then (or a rejoin with the same identity replaces it).
+    // A socket that dropped without a leave keeps its session (and media) for the reconnect
+    // grace: a resume takes it up again; else roll call ends it then (or a join with the
+    // same identity replaces it).
     const bool keep =
         connection.state == State::joined && config_.roll_call.reconnect_grace.count() > 0 &&
-        media_ && media_->has(session) &&
         roster_.mark_disconnected(connection.room, connection.identity, session, Clock::now());
     roll_call_.forget(session);
     if (keep) {
-        connections_.erase(it);
+        detach(connection);
         return;
     }
     end_media(connection);
@@ -350,7 +357,7 @@ void SignalingHub::on_close(SessionId session) {
             announce_left(*left, connection.room, "disconnected");
         }
     }
-    connections_.erase(it);
+    erase(it);
 }
 
 void SignalingHub::tick(Clock::time_point now) {
@@ -361,6 +368,17 @@ void SignalingHub::tick(Clock::time_point now) {
         }
     }
     roll_call_.expire_disconnected(now);
+    // A detached session the roster no longer holds (however it ended) is over.
+    for (auto it = connections_.begin(); it != connections_.end();) {
+        const auto& [session, connection] = *it;
+        const room::Participant* held = roster_.find(connection.room, connection.identity);
+        if (connection.state == State::detached && (!held || held->session != session)) {
+            if (media_ && media_->has(session)) media_->close(session);
+            erase(it++);
+        } else {
+            ++it;
+        }
+    }
     roll_call_.tick(now);
     roster_.expire_empty_rooms(now);
 }
@@ -379,6 +397,9 @@ SignalingHub::KickResult SignalingHub::kick(std::string_view room, std::string_v
                                       .count();
     if (!removed->credential.empty()) {
         revocations_.revoke(removed->credential, removed->credential_expires_unix);
+    }
+    if (!removed->resumed_credential.empty()) {
+        revocations_.revoke(removed->resumed_credential, removed->resumed_credential_expires_unix);
     }
     if (ban.count() > 0)
         revocations_.ban(std::string(room), removed->identity, unix_now + ban.count());
@@ -399,6 +420,10 @@ std::optional<std::size_t> SignalingHub::close_room(std::string_view room) {
         if (!participant.credential.empty()) {
             revocations_.revoke(participant.credential, participant.credential_expires_unix);
         }
+        if (!participant.resumed_credential.empty()) {
+            revocations_.revoke(participant.resumed_credential,
+                                participant.resumed_credential_expires_unix);
+        }
         Ejection ejection = participant_ejection(participant, room, "room_closed", "room_closed",
                                                  "the room was closed by an administrator");
         ejection.close_reason = "room closed";
@@ -409,15 +434,22 @@ std::optional<std::size_t> SignalingHub::close_room(std::string_view room) {
 
 void SignalingHub::shutdown() {
     for (auto& [session, connection] : connections_) {
-        if (connection.state == State::closing) continue;
+        if (connection.state == State::closing || connection.state == State::detached) continue;
         send_error(connection, "server_shutdown", "the server is shutting down");
         close(connection, CloseCode::going_away, "server shutdown");
     }
 }
 
 void SignalingHub::send(Connection& connection, const json& message) {
+    std::string text = to_text(message);
+    const std::string& type = message.at("type").get_ref<const std::string&>();
+    if (type == "subscribe_offer") connection.last_offer = text;
+    if (!connection.link) {
+        keep_for_resume(connection, type, std::move(text));
+        return;
+    }
     ++stats_.messages_sent;
-    connection.link->send_text(to_text(message));
+    connection.link->send_text(std::move(text));
 }
 
 void SignalingHub::send_error(Connection& connection, std::string_view code,
@@ -447,7 +479,7 @@ void SignalingHub::broadcast(std::string_view room_name, const json& message, Se
     for (const auto& [identity, participant] : room->participants) {
         if (participant.session == except) continue;
         auto it = connections_.find(participant.session);
-        if (it == connections_.end() || it->second.state == State::closing) continue;
+        if (it == connections_.end() || it->second.state != State::joined) continue;
         ++stats_.messages_sent;
         it->second.link->send_text(text);
     }
@@ -473,6 +505,10 @@ bool SignalingHub::tell(SessionId session, const json& message) {
 bool SignalingHub::close_link(SessionId session, std::string_view reason) {
     auto it = connections_.find(session);
     if (it == connections_.end()) return false;
+    if (it->second.state == State::detached) {
+        erase(it);
+        return false;  // no link: the caller ends the media
+    }
     if (it->second.state != State::closing) close(it->second, CloseCode::normal, reason);
     return true;
 }

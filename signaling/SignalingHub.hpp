@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -45,7 +46,8 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     SignalingHub(const SignalingHub&) = delete;
     SignalingHub& operator=(const SignalingHub&) = delete;
 
-    // A new connection. Returns 0 when the server is full (the link is told and closed).
+    // A new connection. Returns 0 when the server is full (the link is told and closed). The
+    // id names the link in the calls below; a link that resumes a session keeps its own id.
     SessionId on_open(ClientLink& link, Clock::time_point now);
     void on_text(SessionId session, std::string_view text, Clock::time_point now,
                  std::int64_t unix_now);
@@ -75,19 +77,29 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     // Roll call: audits the rooms the truth reflects up to date, and ejects what it finds.
     void on_media_truth(const sfu::MediaTruth& truth) override;
 
+    // Open links plus sessions waiting out their reconnect grace.
     std::size_t connection_count() const noexcept { return connections_.size(); }
     const room::Roster& roster() const noexcept { return roster_; }
     RollCall& roll_call() noexcept { return roll_call_; }
     const RollCall& roll_call() const noexcept { return roll_call_; }
 
   private:
-    enum class State { awaiting_join, joined, closing };
+    // detached: a joined session whose link dropped, kept for the reconnect grace (its media
+    // runs on) until a resume attaches a new link, roll call ends it, or it is replaced.
+    enum class State { awaiting_join, joined, detached, closing };
     struct Connection {
         Connection(SessionId session, ClientLink& l, RateLimiter r, Clock::time_point deadline,
                    Clock::time_point now)
-            : id(session), link(&l), limiter(r), join_deadline(deadline), drop_window_start(now) {}
-        SessionId id;
-        ClientLink* link;
+            : id(session),
+              link(&l),
+              link_id(session),
+              limiter(r),
+              join_deadline(deadline),
+              drop_window_start(now) {}
+        SessionId id;               // the session: the roster's and the media plane's key
+        ClientLink* link;           // null while detached
+        SessionId link_id;          // the id the link was given by on_open
+        std::string resume_digest;  // SHA-256 of the current resume credential (hex)
         RateLimiter limiter;
         Clock::time_point join_deadline;
         State state = State::awaiting_join;
@@ -103,14 +115,43 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
         bool echo = false;             // the session publishes in echo mode
         bool publish_pending = false;  // a publish offer is with the media plane
         std::map<std::string, std::string> published;  // publisher mid → track id
+        // The last subscribe_offer sent (or due while detached), replayed on a resume while
+        // its answer is awaited.
+        std::string last_offer;
+        // Messages due while detached (answers, errors, media states, candidates, roll-call
+        // notices), replayed in order on a resume; bounded (kOutboxLimit, oldest dropped).
+        std::deque<std::string> outbox;
     };
 
     // The participant a join asks to be, once its token and options check out; else the
     // failure is sent and the connection closed.
     std::optional<room::Participant> admit(Connection& connection, const ClientMessage& message,
                                            std::int64_t unix_now);
-    void handle_join(Connection& connection, const ClientMessage& message, std::int64_t unix_now);
+    void handle_join(Connection& connection, const ClientMessage& message, Clock::time_point now,
+                     std::int64_t unix_now);
     void handle_leave(Connection& connection, const ClientMessage& message, Clock::time_point now);
+    // Resume (SignalingHubResume.cpp): a join carrying "resume" re-attaches a detached (or
+    // half-open) session to `fresh`'s link; refused with an error that leaves `fresh` free
+    // to join afresh.
+    void handle_resume(Connection& fresh, const ClientMessage& message, Clock::time_point now,
+                       std::int64_t unix_now);
+    // Why `digest` cannot resume the session of `identity` in `room`: "" when it can.
+    std::string_view resume_refusal(const std::string& digest, const room::Participant* holder,
+                                    Clock::time_point now) const;
+    // A new resume credential for the session; the previous one is retired as used.
+    std::string issue_resume(Connection& connection, Clock::time_point now);
+    // The session's credential can no longer resume (`why`: "used" or "ended").
+    void retire_resume(Connection& connection, std::string_view why, Clock::time_point now);
+    void detach(Connection& connection);
+    // The session a link speaks for: its own id, the session it resumed, or 0 (a link whose
+    // session moved to another link).
+    SessionId session_of_link(SessionId link) const;
+    // A message for a detached session: kept for its resume, or dropped when a resume
+    // rebuilds it anyway (roster changes: `joined` carries the room; audience: resent).
+    void keep_for_resume(Connection& connection, std::string_view type, std::string text);
+    // The session is over: its resume credential retired, its entry erased.
+    void erase(std::unordered_map<SessionId, Connection>::iterator it);
+
     // A join that replaced `replaced` (the same identity): it is ejected.
     void eject_replaced(const room::Participant& replaced, const std::string& room);
 
@@ -187,7 +228,19 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     sfu::MediaControl* media_;
     RollCall roll_call_;
     Revocations revocations_;
-    std::unordered_map<SessionId, Connection> connections_;
+    std::unordered_map<SessionId, Connection> connections_;  // by session
+    // Links that resumed another session (link id → session), and links whose session a
+    // resume moved away (→ 0). Bounded by the open links.
+    std::unordered_map<SessionId, SessionId> links_;
+    std::size_t detached_ = 0;  // connections_ entries without a link
+    // Resume credentials that no longer resume (digest → why), for a clear refusal; bounded,
+    // oldest forgotten first.
+    struct Retired {
+        std::string why;
+        Clock::time_point at;
+    };
+    std::unordered_map<std::string, Retired> retired_resumes_;
+    std::deque<std::string> retired_order_;
     SessionId next_session_ = 1;
 };
 

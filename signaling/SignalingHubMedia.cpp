@@ -437,7 +437,10 @@ void SignalingHub::on_media_truth(const sfu::MediaTruth& truth) {
 
 void SignalingHub::on_subscriber_offer(SessionId session, const sfu::SubscriberOffer& offer) {
     auto it = connections_.find(session);
-    if (it == connections_.end() || it->second.state != State::joined) return;
+    // A detached session keeps the offer for its resume.
+    if (it == connections_.end() ||
+        (it->second.state != State::joined && it->second.state != State::detached))
+        return;
     Connection& connection = it->second;
     json tracks = json::array();
     for (const sfu::OfferedSlot& slot : offer.slots) {

@@ -70,7 +70,10 @@ void SignalingHub::sync_subscriptions(std::string_view room_name, std::string_vi
     const room::Participant* participant = roster_.find(room_name, identity);
     if (!participant || !participant->grants.can_subscribe) return;
     auto it = connections_.find(participant->session);
-    if (it == connections_.end() || it->second.state != State::joined || it->second.echo) return;
+    // A detached session keeps receiving what the room publishes meanwhile.
+    if (it == connections_.end() || it->second.echo ||
+        (it->second.state != State::joined && it->second.state != State::detached))
+        return;
     std::set<std::string> ids(participant->subscriptions.begin(), participant->subscriptions.end());
     media_->set_subscriptions(participant->session, std::string(room_name), std::move(ids));
 }

@@ -14,6 +14,8 @@ struct SignalingStats {
     std::uint64_t messages_sent = 0;
     std::uint64_t messages_dropped_rate_limited = 0;
     std::uint64_t joins = 0;
+    std::uint64_t resumes = 0;                // joins that re-attached a session
+    std::uint64_t resume_outbox_dropped = 0;  // messages a detached session could not keep
     std::uint64_t kicks = 0;
     std::map<std::string, std::uint64_t, std::less<>> leaves_by_reason;
     std::map<std::string, std::uint64_t, std::less<>> errors_by_code;  // includes token_* codes

@@ -12,7 +12,7 @@ describe('bad input', () => {
   let bob;
 
   before(async () => {
-    server = await startServer({ config: '[limits]\njoin_timeout_ms = 800\n' });
+    server = await startServer({ config: '[limits]\njoin_timeout_ms = 800\n[roll_call]\nreconnect_grace_ms = 300\n' });
     alice = await joinAs(server, 'alice', 'calm');
     bob = await joinAs(server, 'bob', 'calm');
     await alice.next('participant_joined');

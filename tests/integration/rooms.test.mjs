@@ -5,7 +5,8 @@ import { adminToken, Client, joinAs, request, startServer, token } from './lib/s
 
 describe('rooms over WSS', () => {
   let server;
-  before(async () => { server = await startServer(); });
+  // A dropped socket's session is kept for the reconnect grace (then announced `disconnected`).
+  before(async () => { server = await startServer({ config: '[roll_call]\nreconnect_grace_ms = 300\n' }); });
   after(async () => { await server.stop(); });
 
   test('healthz answers 200 over TLS with the dev certificate valid for 127.0.0.1', async () => {

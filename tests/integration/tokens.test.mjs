@@ -28,7 +28,7 @@ describe('tokens', () => {
     const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(`${tmpdir()}/rollcall-issuer-`);
     writeFileSync(`${dir}/issuer.pem`, publicPem);
-    server = await startServer({ config: `[issuers]\n"${ISSUER}" = "${dir}/issuer.pem"\n` });
+    server = await startServer({ config: `[issuers]\n"${ISSUER}" = "${dir}/issuer.pem"\n[roll_call]\nreconnect_grace_ms = 300\n` });
   });
   after(async () => { await server.stop(); });
 

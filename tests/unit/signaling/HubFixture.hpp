@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,14 @@ class HubFixture : public ::testing::Test {
         FakeLink link;
         signaling::SessionId session = 0;
     };
+
+    // A recorded SDP from tests/data/sdp.
+    static std::string sample(const std::string& name) {
+        std::ifstream in(std::string(ROLLCALL_TEST_DATA) + "/sdp/" + name);
+        std::ostringstream text;
+        text << in.rdbuf();
+        return text.str();
+    }
 
     static json token_for(const std::string& identity, const std::string& room = "r1") {
         json p = good_payload();

@@ -12,13 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string sample(const std::string& name) {
-    std::ifstream in(std::string(ROLLCALL_TEST_DATA) + "/sdp/" + name);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 std::string replace(std::string text, const std::string& from, const std::string& to) {
     for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
         text.replace(at, from.size(), to);

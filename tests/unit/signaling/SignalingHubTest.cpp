@@ -56,7 +56,19 @@ TEST_F(SignalingHubTest, LeaveTellsOthersAndClosesNormally) {
     EXPECT_EQ(alice.link.of_type("participant_left").size(), 1u);
 }
 
-TEST_F(SignalingHubTest, DroppedConnectionIsAnnouncedAsDisconnected) {
+TEST_F(SignalingHubTest, DroppedConnectionIsAnnouncedAsDisconnectedAfterTheGrace) {
+    config_.roll_call.reconnect_grace = std::chrono::milliseconds(5000);
+    Client& alice = join("alice");
+    Client& bob = join("bob");
+    hub().on_close(bob.session);
+    EXPECT_TRUE(alice.link.of_type("participant_left").empty());  // it may still resume
+    hub().tick(now_ + std::chrono::seconds(6));
+    EXPECT_EQ(alice.link.of_type("participant_left").at(0)["reason"], "disconnected");
+    EXPECT_EQ(roster_->find("r1")->participants.size(), 1u);
+}
+
+TEST_F(SignalingHubTest, WithoutAGraceADroppedConnectionLeavesAtOnce) {
+    config_.roll_call.reconnect_grace = std::chrono::milliseconds(0);
     Client& alice = join("alice");
     Client& bob = join("bob");
     hub().on_close(bob.session);
