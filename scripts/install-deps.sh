@@ -12,7 +12,7 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev clang-format-14
   libboost1.81-dev libssl-dev libsrtp2-dev libnice-dev libusrsctp-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev libspdlog-dev
-  iproute2 curl util-linux
+  iproute2 nftables curl util-linux
   chromium firefox-esr python3-aiortc python3-websockets python3-numpy
 )
 

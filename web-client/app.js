@@ -6,6 +6,7 @@
 import { Publisher, Subscriber } from './connections.js';
 import { explain, fetchToken, identityFor } from './common.js';
 import { acceptCandidates, deviceProblem, firstFrame } from './media.js';
+import { FINAL_CODES, RECONNECT_GIVE_UP_MS, RESUME_REFUSED, reconnectDelay } from './reconnect.js';
 import {
   badgesFor, describe, everyone, initialRoom, nameOf, reduce, selfView, tilesFor, trackOf, unsentNotice,
 } from './room-state.js';
@@ -21,6 +22,8 @@ let subscriber = null;
 let local = null;  // our camera and microphone
 let mediaStates = {};
 let timings = {};
+let session = null;  // {token, resume}: what a reconnection joins with
+let reconnecting = false;
 const tiles = new Tiles($('tiles'));
 
 // For tests and the curious: read-only views of the page's state.
@@ -32,6 +35,7 @@ window.rollcall = {
   get pub() { return publisher?.pc ?? null; },
   get sub() { return subscriber?.pc ?? null; },
   get timings() { return timings; },
+  get reconnecting() { return reconnecting; },
   stats: () => subscriber?.stats() ?? Promise.resolve({}),
 };
 
@@ -144,14 +148,19 @@ function renderAudience() {
 
 function mediaState(target, connectionState) {
   mediaStates[target] = connectionState;
+  showMediaStates();
+  if (connectionState === 'failed') {
+    notice(target === 'publisher' ? 'Your audio and video could not reach the server. Others cannot see or hear you; trying again…'
+      : 'Media from the room could not reach you; trying again…');
+  }
+}
+
+function showMediaStates() {
+  if (reconnecting) return;  // the signaling state says more
   const states = Object.values(mediaStates);
   if (states.includes('failed')) setConnection('closed', 'media failed');
   else if (states.every((s) => s === 'connected')) setConnection('connected', 'connected');
   else setConnection('connecting', 'connecting media…');
-  if (connectionState === 'failed') {
-    notice(target === 'publisher' ? 'Your audio and video could not reach the server. Others cannot see or hear you; try rejoining.'
-      : 'Media from the room could not reach you. Check your network and rejoin.');
-  }
 }
 
 // --- publishing -------------------------------------------------------------------------
@@ -264,17 +273,100 @@ function wire() {
     if (room.self) logEvent(`error: ${explain(detail.code, detail.message)}`);
   });
   client.addEventListener('close', () => {
-    if (!room.self) return;
-    const ending = room.ending ?? { title: 'Connection lost', message: 'The server went away. Your call has ended.' };
-    teardown();
-    setConnection('closed', 'disconnected');
-    $('ended-title').textContent = ending.title;
-    $('ended-message').textContent = ending.message;
-    show('ended-view');
+    if (!room.self || reconnecting) return;
+    if (room.ending) endCall(room.ending);
+    else reconnect();
   });
 }
 
+function endCall(ending) {
+  teardown();
+  setConnection('closed', 'disconnected');
+  $('ended-title').textContent = ending.title;
+  $('ended-message').textContent = ending.message;
+  show('ended-view');
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The signaling connection dropped (or the server restarted): the media keeps playing while
+// the page resumes its session, or, when the server no longer has it, joins afresh and
+// publishes again. Gives up after RECONNECT_GIVE_UP_MS, or at once on a final refusal.
+async function reconnect() {
+  reconnecting = true;
+  setConnection('connecting', 'reconnecting…');
+  notice('Connection to the server lost; reconnecting…');
+  logEvent('connection lost; reconnecting');
+  const giveUpAt = Date.now() + RECONNECT_GIVE_UP_MS;
+  let why = 'The server could not be reached for a minute.';
+  for (let attempt = 0; Date.now() < giveUpAt; attempt++) {
+    await sleep(reconnectDelay(attempt));
+    let joined;
+    try {
+      joined = await (session.resume ? client.join(session.token, { resume: session.resume }) : client.join(session.token));
+    } catch (error) {
+      if (RESUME_REFUSED.has(error.code)) {
+        session.resume = null;
+        try {
+          joined = await client.rejoin(session.token);
+        } catch (again) {
+          error = again;
+        }
+      }
+      if (!joined) {
+        if (FINAL_CODES.has(error.code)) {
+          why = explain(error.code, error.message);
+          break;
+        }
+        continue;  // not reachable yet, or dropped again: the next attempt
+      }
+    }
+    session.resume = joined.resume;
+    reconnecting = false;
+    notice('');
+    if (joined.resumed) {
+      dispatch(joined);
+      showMediaStates();
+    } else {
+      await startOver(joined);
+    }
+    return;
+  }
+  reconnecting = false;
+  endCall({ title: 'Connection lost', message: why });
+}
+
+// A fresh session after a failed resume: new peer connections, the same camera and
+// microphone published again (no new permission prompt), mute states restored.
+async function startOver(joined) {
+  publisher?.close();
+  subscriber?.close();
+  publisher = null;
+  mediaStates = {};
+  if (!$('screen').disabled) {
+    $('screen').setAttribute('aria-pressed', 'false');
+    $('screen').textContent = 'Share screen';
+  }
+  dispatch(joined);
+  logEvent('the server no longer had your session; joined again');
+  if (!joined.participant.permissions.canPublish || !local) return;
+  try {
+    publisher = new Publisher(client, (s) => mediaState('publisher', s));
+    published(await publisher.start(local));
+    for (const track of local.getTracks()) {
+      const mine = trackOf(selfView(room), track.kind === 'audio' ? 'microphone' : 'camera');
+      if (mine && !track.enabled) {
+        dispatch({ type: 'local:muted', track: mine.id, muted: true });
+        client.send({ type: 'mute', track: mine.id, muted: true });
+      }
+    }
+  } catch (error) {
+    notice(`Your audio and video could not be published again: ${explain(error.code, error.message)}`);
+  }
+}
+
 function teardown() {
+  session = null;
   publisher?.close();
   subscriber?.close();
   publisher = subscriber = null;
@@ -325,6 +417,7 @@ async function join(event) {
     });
     wire();
     const joined = await client.join(token);
+    session = { token, resume: joined.resume };
     $('room-title').textContent = joined.room;
     $('events').replaceChildren();
     dispatch(joined);
@@ -349,6 +442,8 @@ async function join(event) {
 }
 
 $('join-form').addEventListener('submit', join);
+// Closing the tab is leaving: the room hears it now rather than after the reconnect grace.
+window.addEventListener('pagehide', () => client?.leave());
 $('leave').addEventListener('click', () => {
   dispatch({ type: 'local:left' });
   client?.leave();

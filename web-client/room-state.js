@@ -65,11 +65,14 @@ function unsentOf(rejected, sources) {
 
 export function reduce(state, msg) {
   switch (msg.type) {
-    case 'joined':
+    case 'joined': {
+      // A resumed session keeps what it publishes and who hears it; the room is as given.
+      const kept = msg.resumed ? { myTracks: state.myTracks, unsent: state.unsent, audience: state.audience } : {};
       return {
-        ...initialRoom(), room: msg.room, self: msg.participant,
+        ...initialRoom(), ...kept, room: msg.room, self: msg.participant,
         participants: new Map(msg.participants.map((p) => [p.identity, p])),
       };
+    }
     case 'participant_joined': {
       const participants = new Map(state.participants);
       participants.set(msg.participant.identity, msg.participant);
@@ -98,8 +101,8 @@ export function reduce(state, msg) {
       return { ...state, audience: { audience: msg.audience ?? [], unaccounted: msg.unaccounted ?? 0 } };
     case 'kicked':
       return end(state, KICKED_TITLES[msg.reason] ?? 'You were removed', msg.message);
-    case 'error':
-      return msg.code === 'server_shutdown' ? end(state, 'The server shut down', 'Try again when it is back.') : state;
+    case 'error':  // server_shutdown ends nothing: the page reconnects to the server's successor
+      return state;
     case 'local:published':
       return {
         ...state,
@@ -122,7 +125,7 @@ export function reduce(state, msg) {
 export function describe(state, msg) {
   switch (msg.type) {
     case 'joined':
-      return `you joined ${msg.room} as ${nameOf(msg.participant)}`;
+      return msg.resumed ? 'reconnected; your call carried on' : `you joined ${msg.room} as ${nameOf(msg.participant)}`;
     case 'participant_joined':
       return `${nameOf(msg.participant)} joined`;
     case 'participant_left': {

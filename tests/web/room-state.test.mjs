@@ -98,6 +98,23 @@ group('room state', () => {
     assert.deepEqual(state.ending, { title: 'You were removed from the room', message: 'enough' });
     assert.deepEqual(run(joined, { type: 'local:left' }).ending, { title: 'You left the room', message: '' });
     assert.equal(run(joined, { type: 'error', code: 'rate_limited' }).ending, null);
+    // A server shutdown alone ends nothing: the page reconnects to the restarted server.
+    assert.equal(run(joined, { type: 'error', code: 'server_shutdown' }).ending, null);
+  });
+
+  test('a resumed joined keeps what we publish and who hears it, and takes the room as given', () => {
+    const carol = { id: 'PA_c', identity: 'carol', name: 'Carol', tracks: [] };
+    const before = run(joined,
+      { type: 'local:published', answer: { tracks: [{ mid: '0', id: 'TR_am', source: 'microphone', muted: false }], rejected: [] } },
+      { type: 'audience', audience: [{ identity: 'bob', name: 'Bob', tracks: ['TR_am'] }], unaccounted: 0 });
+    const resumed = { ...joined, resumed: true, participants: [carol] };
+    const after = reduce(before, resumed);
+    assert.deepEqual([...after.participants.keys()], ['carol']);  // bob left while we were away
+    assert.equal(after.myTracks.get('0').id, 'TR_am');
+    assert.equal(after.audience.audience[0].identity, 'bob');
+    assert.equal(describe(before, resumed), 'reconnected; your call carried on');
+    // A fresh join after a failed resume starts over.
+    assert.equal(reduce(before, joined).myTracks.size, 0);
   });
 
   test('audience from the media plane, and roll-call and media log lines', () => {

@@ -18,10 +18,11 @@ export const DEV_SECRET = 'rollcall-dev-secret-not-for-production-use';
 
 // Starts `rollcall --dev --port 0` (plus `args`), resolves once it prints its URL. A given
 // `dataDir` is reused (and kept by stop() when `keepData`), e.g. to restart on the same state.
+// `port` 0 picks a free one; a restart passes the port (and dataDir) of the server it replaces.
 export async function startServer({ args = [], config = null, env = {}, dataDir: reuse = null, keepData = false,
-  dev = true, ca = null } = {}) {
+  dev = true, ca = null, port = 0 } = {}) {
   const dataDir = reuse ?? mkdtempSync(path.join(tmpdir(), 'rollcall-it-'));
-  const fullArgs = [...(dev ? ['--dev'] : []), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...args];
+  const fullArgs = [...(dev ? ['--dev'] : []), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', ...args];
   if (config !== null) {
     const file = path.join(dataDir, 'rollcall.toml');
     writeFileSync(file, config);
