@@ -55,6 +55,8 @@ class MediaControl {
     // The tracks the session should receive; the media plane offers when that changes.
     virtual void set_subscriptions(SessionId session, const std::string& room,
                                    std::set<std::string> track_ids) = 0;
+    // The client's subscriber connection lost its path: offer again with an ICE restart.
+    virtual void restart_subscriber_ice(SessionId session) = 0;
     virtual void subscriber_answer(SessionId session, SubscriberAnswer answer,
                                    std::uint64_t version, DoneCallback done) = 0;
     virtual void add_remote_candidate(SessionId session, PeerRole role,

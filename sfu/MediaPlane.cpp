@@ -444,6 +444,10 @@ void MediaPlane::unpublish(SessionId session, const std::string& track_id) {
     on_router(session, [track_id](Router& router, SessionId s) { router.unpublish(s, track_id); });
 }
 
+void MediaPlane::restart_subscriber_ice(SessionId session) {
+    on_router(session, [](Router& router, SessionId s) { (void)router.restart_subscriber_ice(s); });
+}
+
 void MediaPlane::set_subscriptions(SessionId session, const std::string& room,
                                    std::set<std::string> track_ids) {
     if (track_ids.empty() && !sessions_.contains(session))

@@ -51,6 +51,7 @@ class MediaPlane final : public MediaControl {
                  AnswerCallback done) override;
     void unpublish(SessionId session, const std::string& track_id) override;
     // The tracks the session should receive; the server offers when that changes.
+    void restart_subscriber_ice(SessionId session) override;
     void set_subscriptions(SessionId session, const std::string& room,
                            std::set<std::string> track_ids) override;
     void subscriber_answer(SessionId session, SubscriberAnswer answer, std::uint64_t version,

@@ -49,6 +49,12 @@ void Router::unpublish(SessionId session, const std::string& track_id) {
     }
 }
 
+bool Router::restart_subscriber_ice(SessionId session) {
+    assert_on_worker();
+    auto it = subscribers_.find(session);
+    return it != subscribers_.end() && it->second->restart_ice();
+}
+
 void Router::set_subscriptions(SessionId session, std::set<std::string> track_ids) {
     assert_on_worker();
     auto it = subscribers_.find(session);

@@ -44,6 +44,8 @@ class Router final : private PeerHost {
     MediaResult publish(SessionId session, OfferPlan& plan);
     void unpublish(SessionId session, const std::string& track_id);
     void set_subscriptions(SessionId session, std::set<std::string> track_ids);
+    // A new subscribe offer with fresh ICE credentials; false without a connected-to peer.
+    bool restart_subscriber_ice(SessionId session);
     MediaResult subscriber_answer(SessionId session, const SubscriberAnswer& answer,
                                   std::uint64_t version);
     void add_remote_candidate(SessionId session, PeerRole role,

@@ -143,8 +143,21 @@ std::uint8_t SubscriberPeer::payload_type_for(const SdpCodec& codec) {
     return pt;
 }
 
+bool SubscriberPeer::restart_ice() {
+    if (!remote_set_) return false;
+    restart_wanted_ = true;
+    if (!negotiating_) offer();
+    return true;
+}
+
 void SubscriberPeer::offer() {
     ++version_;
+    if (restart_wanted_) {
+        restart_wanted_ = false;
+        if (std::string error = transport().restart_local_ice(); error.empty()) {
+            restart_offered_ = true;
+        }
+    }
     SubscriberOffer out;
     out.version = version_;
     std::vector<SubscriberSection> sections;
@@ -183,7 +196,14 @@ MediaResult SubscriberPeer::on_answer(const SubscriberAnswer& answer, std::uint6
     } else if (answer.remote.fingerprint != fingerprint_) {
         return {MediaError::fingerprint_changed,
                 "the DTLS fingerprint differs from the one this connection is bound to"};
+    } else if (restart_offered_) {
+        if (std::string error = transport().set_remote_ice(
+                answer.remote.ice_ufrag, answer.remote.ice_pwd, answer.remote.candidates);
+            !error.empty()) {
+            return {MediaError::transport_failed, error};
+        }
     }
+    restart_offered_ = false;
     negotiating_ = false;
     const auto now = Clock::now();
     for (Slot& slot : slots_) {

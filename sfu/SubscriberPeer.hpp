@@ -44,6 +44,10 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     // Stops forwarding the track here at once (its section turns inactive in the next offer).
     bool drop_track(const std::string& track_id);
     MediaResult on_answer(const SubscriberAnswer& answer, std::uint64_t version);
+    // The client lost its path (RFC 8445 §9): the next offer (at once, or after the answer
+    // outstanding) carries fresh ICE credentials of the server's, and the answer's become
+    // the peer's. DTLS and SRTP carry on. False when there is no path to restart yet.
+    bool restart_ice();
     std::vector<const Consumer*> consumers() const;
     void add_consumer_facts(std::vector<ConsumerFact>& out) const;
 
@@ -89,6 +93,8 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     bool negotiating_ = false;
     bool changed_ = false;
     bool remote_set_ = false;
+    bool restart_wanted_ = false;   // the next offer restarts ICE
+    bool restart_offered_ = false;  // the outstanding offer did; its answer brings the peer's
     transport::SdpFingerprint fingerprint_;
 };
 

@@ -70,6 +70,8 @@ std::optional<ClientMessage> parse_client_message(std::string_view text, ParseFa
         message.type = ClientMessageType::ping;
     } else if (message.type_name == "publish") {
         message.type = ClientMessageType::publish;
+    } else if (message.type_name == "restart_ice") {
+        message.type = ClientMessageType::restart_ice;
     } else if (message.type_name == "renegotiate") {
         message.type = ClientMessageType::renegotiate;
     } else if (message.type_name == "trickle") {

@@ -20,6 +20,7 @@ enum class ClientMessageType {
     subscribe,
     unsubscribe,
     subscribe_answer,
+    restart_ice,
     unknown
 };
 

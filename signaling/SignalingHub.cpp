@@ -139,6 +139,9 @@ void SignalingHub::on_text(SessionId link, std::string_view text, Clock::time_po
         case ClientMessageType::subscribe_answer:
             handle_subscribe_answer(connection, *message);
             break;
+        case ClientMessageType::restart_ice:
+            handle_restart_ice(connection, *message);
+            break;
         case ClientMessageType::ping: {
             json pong = {{"type", "pong"}};
             if (ref) pong["ref"] = *ref;

@@ -169,6 +169,7 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     void handle_subscribe(Connection& connection, const ClientMessage& message, bool subscribe);
     void handle_subscribe_answer(Connection& connection, const ClientMessage& message);
     void handle_renegotiate(Connection& connection, const ClientMessage& message);
+    void handle_restart_ice(Connection& connection, const ClientMessage& message);
     void handle_trickle(Connection& connection, const ClientMessage& message);
     // The offer in `message`, planned by the media layer; on failure the error is sent.
     std::optional<sfu::OfferPlan> plan_offer(Connection& connection, const ClientMessage& message,

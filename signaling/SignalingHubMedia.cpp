@@ -370,6 +370,24 @@ void SignalingHub::handle_trickle(Connection& connection, const ClientMessage& m
     media_->add_remote_candidate(connection.id, role, *parsed);
 }
 
+void SignalingHub::handle_restart_ice(Connection& connection, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    auto target = message.body.find("target");
+    if (target == message.body.end() || *target != "subscriber") {
+        send_error(connection, "malformed_message",
+                   "restart_ice takes \"target\": \"subscriber\"; the publisher restarts ICE "
+                   "with a new publish offer (pc.restartIce())",
+                   ref);
+        return;
+    }
+    if (!media_ || connection.subscriber_mid.empty() || !media_->has(connection.id)) {
+        send_error(connection, "no_transport", "there is no subscriber connection to restart", ref);
+        return;
+    }
+    // The reply is the next subscribe_offer, with the server's new ICE credentials.
+    media_->restart_subscriber_ice(connection.id);
+}
+
 void SignalingHub::end_media(Connection& connection) {
     if (media_ && media_->has(connection.id)) media_->close(connection.id);
     connection.media_mid.clear();

@@ -78,8 +78,19 @@ bool WebRtcTransport::add_remote_candidate(const SdpCandidate& candidate) {
 
 std::string WebRtcTransport::restart_ice(const std::string& ufrag, const std::string& pwd,
                                          const std::vector<SdpCandidate>& candidates) {
+    if (std::string error = restart_local_ice(); !error.empty()) return error;
+    return set_remote_ice(ufrag, pwd, candidates);
+}
+
+std::string WebRtcTransport::restart_local_ice() {
     if (failed_) return "the transport has failed";
     if (!ice_.restart()) return "ICE could not restart";
+    return {};
+}
+
+std::string WebRtcTransport::set_remote_ice(const std::string& ufrag, const std::string& pwd,
+                                            const std::vector<SdpCandidate>& candidates) {
+    if (failed_) return "the transport has failed";
     if (!ice_.set_remote_credentials(ufrag, pwd)) return "bad ICE credentials";
     for (const auto& candidate : candidates) ice_.add_remote_candidate(candidate);
     return {};

@@ -94,6 +94,11 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
     // DTLS and SRTP carry on over whatever pair the new checks select.
     std::string restart_ice(const std::string& ufrag, const std::string& pwd,
                             const std::vector<SdpCandidate>& candidates);
+    // The two halves, for a restart the server offers: new local credentials now (for the
+    // offer), the peer's when its answer comes.
+    std::string restart_local_ice();
+    std::string set_remote_ice(const std::string& ufrag, const std::string& pwd,
+                               const std::vector<SdpCandidate>& candidates);
     void close();
 
     const std::string& local_ufrag() const { return ice_.local_ufrag(); }

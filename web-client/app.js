@@ -182,8 +182,15 @@ async function startPublishing() {
   }
   tiles.ensure('self', `${nameOf(room.self)} (you)`, { local: true });
   tiles.setTracks('self', local.getVideoTracks());
-  publisher = new Publisher(client, (s) => mediaState('publisher', s));
+  publisher = newPublisher();
   published(await publisher.start(local));
+}
+
+function newPublisher() {
+  return new Publisher(client, (s) => mediaState('publisher', s), (result, error) => {
+    if (result) published(result);
+    else logEvent(`could not restart the connection to the server: ${explain(error.code, error.message)}`);
+  });
 }
 
 async function toggle(kind) {
@@ -351,7 +358,7 @@ async function startOver(joined) {
   logEvent('the server no longer had your session; joined again');
   if (!joined.participant.permissions.canPublish || !local) return;
   try {
-    publisher = new Publisher(client, (s) => mediaState('publisher', s));
+    publisher = newPublisher();
     published(await publisher.start(local));
     for (const track of local.getTracks()) {
       const mine = trackOf(selfView(room), track.kind === 'audio' ? 'microphone' : 'camera');

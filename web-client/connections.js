@@ -3,13 +3,31 @@
 // everyone else's tracks and this page answers).
 import { RTC_CONFIG, inbound, trickleTo } from './media.js';
 
+// How long ICE may stay `disconnected` before the page restarts it (a brief loss usually
+// heals on its own; an interface change or a long outage does not).
+export const ICE_DISCONNECTED_RESTART_MS = 4000;
+
+// Calls `restart` when the connection's ICE fails, or stays disconnected for a while.
+function watchIce(pc, restart) {
+  let timer = null;
+  pc.addEventListener('iceconnectionstatechange', () => {
+    clearTimeout(timer);
+    if (pc.iceConnectionState === 'failed') restart();
+    else if (pc.iceConnectionState === 'disconnected') {
+      timer = setTimeout(() => { if (pc.iceConnectionState === 'disconnected') restart(); }, ICE_DISCONNECTED_RESTART_MS);
+    }
+  });
+}
+
 export class Publisher {
   pc = null;
   screen = null;  // {track, transceiver} while sharing
 
-  constructor(client, onState) {
+  // `onRestarted` gets what negotiate() resolves with after an ICE restart, or the error.
+  constructor(client, onState, onRestarted = () => {}) {
     this.client = client;
     this.onState = onState;
+    this.onRestarted = onRestarted;
   }
 
   // Starts sending `stream`'s tracks; resolves with what negotiate() does.
@@ -17,6 +35,7 @@ export class Publisher {
     this.pc = new RTCPeerConnection(RTC_CONFIG);
     this.pc.onicecandidate = trickleTo(this.client, 'publisher');
     this.pc.onconnectionstatechange = () => this.onState(this.pc.connectionState);
+    watchIce(this.pc, () => this.restartIce());
     for (const track of stream.getTracks()) this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
     return this.negotiate();
   }
@@ -33,6 +52,29 @@ export class Publisher {
     const answer = await this.client.request({ type: 'publish', sdp: this.pc.localDescription.sdp, sources });
     await this.pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
     return { answer, sources };
+  }
+
+  // A new offer with fresh ICE credentials (RFC 8445 §9): the server restarts its side and
+  // DTLS carries on. One at a time; a restart asked for meanwhile follows it.
+  async restartIce() {
+    if (!this.pc) return;
+    if (this.restarting) {
+      this.restartAgain = true;
+      return;
+    }
+    this.restarting = true;
+    try {
+      this.pc.restartIce();
+      this.onRestarted(await this.negotiate());
+    } catch (error) {
+      this.onRestarted(null, error);
+    } finally {
+      this.restarting = false;
+    }
+    if (this.restartAgain && this.pc && this.pc.iceConnectionState !== 'connected') {
+      this.restartAgain = false;
+      this.restartIce();
+    }
   }
 
   // Adds a screen track by renegotiation.
@@ -80,6 +122,8 @@ export class Subscriber {
       this.pc.onicecandidate = trickleTo(this.client, 'subscriber');
       this.pc.onconnectionstatechange = () => this.onState(this.pc.connectionState);
       this.pc.ontrack = () => this.onTracks();
+      // The server holds the offering side: it is asked for an offer that restarts ICE.
+      watchIce(this.pc, () => this.client.send({ type: 'restart_ice', target: 'subscriber' }));
     }
     this.mids = new Map(msg.tracks.map((t) => [t.mid, t]));
     await this.pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });

@@ -127,6 +127,9 @@ describe('calls survive network blips and server restarts', () => {
     try {
       await bothDecoding(20000);
       const roster = await roomParticipants();
+      const ufrags = () => Promise.all(pages.map((p) => p.evaluate(() => [window.rollcall.pub, window.rollcall.sub]
+        .map((pc) => pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1]).join('/'))));
+      const before = await ufrags();
       execFileSync('nft', ['add', 'table', 'inet', 'blip']);
       execFileSync('nft', ['add', 'chain', 'inet', 'blip', 'in', '{ type filter hook input priority 0; }']);
       execFileSync('nft', ['add', 'rule', 'inet', 'blip', 'in', 'meta', 'l4proto', 'udp', 'drop']);
@@ -134,7 +137,9 @@ describe('calls survive network blips and server restarts', () => {
       execFileSync('nft', ['delete', 'table', 'inet', 'blip']);
       const lifted = Date.now();
       await bothDecoding(5000);
-      console.log(`UDP block: media back ${Date.now() - lifted} ms after it lifted`);
+      const after = await ufrags();
+      const restarted = after.map((u, i) => u.split('/').map((x, j) => x !== before[i].split('/')[j]));
+      console.log(`UDP block: media back ${Date.now() - lifted} ms after it lifted; ICE restarted (publisher, subscriber) per page: ${JSON.stringify(restarted)}`);
       assert.deepEqual(await roomParticipants(), roster, 'nobody rejoined');
     } catch (error) {
       throw await diagnose(error, 'udp');

@@ -58,6 +58,36 @@ TEST(PeerConference, ThirtyParticipantsEachReceiveEveryOtherOnesAudioAndVideo) {
     EXPECT_EQ(server.metric("rollcall_media_transports"), 2 * kPeople);
 }
 
+// Issue 17 item 3: a subscriber whose path broke asks for restart_ice; the server's next offer
+// carries new ICE credentials, both sides restart, and media flows again over the same DTLS
+// session (no new transport, the same fingerprint binding).
+TEST(PeerIceRestart, TheSubscriberConnectionRestartsIceOnRequestAndMediaCarriesOn) {
+    ServerProcess server(server_binary(), "");
+    Loop loop;
+    TestParticipant alice(loop, server, "alice", "restart");
+    TestParticipant bob(loop, server, "bob", "restart");
+    std::vector<TestParticipant*> both{&alice, &bob};
+    alice.join();
+    bob.join();
+    ASSERT_TRUE(run_until(loop, both, [&] { return alice.joined() && bob.joined(); }));
+    alice.publish();
+    bob.publish();
+    ASSERT_TRUE(run_until(
+        loop, both, [&] { return bob.subscriber_connected() && bob.receiving_tracks(50) == 2; },
+        std::chrono::seconds(20)));
+    const auto transports = server.metric("rollcall_media_transports");
+    bob.restart_subscriber_ice();
+    ASSERT_TRUE(run_until(loop, both, [&] { return bob.subscriber_ice_restarts() == 1; }));
+    const std::uint64_t at_restart = bob.packets_received();
+    EXPECT_TRUE(run_until(
+        loop, both,
+        [&] { return bob.subscriber_connected() && bob.packets_received() > at_restart + 100; },
+        std::chrono::seconds(15)));
+    EXPECT_EQ(server.metric("rollcall_media_transports"), transports);
+    for (auto* p : both)
+        for (const auto& problem : p->problems()) ADD_FAILURE() << p->identity() << ": " << problem;
+}
+
 // Issue 12 item 1: one NACK of ~400 entries naming the same 17 packets used to make the server
 // resend thousands of packets, and 100 of them starved everyone else's video. Now the
 // attacker gets at most its retransmission budget (Consumer::kRtxInitial plus kRtxShare of

@@ -373,7 +373,18 @@ void TestParticipant::on_subscribe_offer(const nlohmann::json& message) {
         }
     } else {
         subscriber_->transport.set_allowed_ssrcs(parameters->ssrcs);
+        if (parameters->ice_ufrag != subscriber_remote_ufrag_) {
+            // The server restarted ICE: this side restarts too (new credentials of its own).
+            ++subscriber_restarts_;
+            if (std::string failed = subscriber_->transport.restart_ice(
+                    parameters->ice_ufrag, parameters->ice_pwd, parameters->candidates);
+                !failed.empty()) {
+                problems_.push_back("subscriber ICE restart: " + failed);
+                return;
+            }
+        }
     }
+    subscriber_remote_ufrag_ = parameters->ice_ufrag;
     const transport::WebRtcTransport& t = subscriber_->transport;
     const std::string answer = mirror_subscriber_offer(text, t.local_ufrag(), t.local_pwd(),
                                                        t.local_fingerprint(), t.local_setup());
@@ -381,6 +392,10 @@ void TestParticipant::on_subscribe_offer(const nlohmann::json& message) {
                    {"sdp", answer},
                    {"version", message.value("version", 0)},
                    {"id", next_id_++}});
+}
+
+void TestParticipant::restart_subscriber_ice() {
+    socket_->send({{"type", "restart_ice"}, {"target", "subscriber"}, {"id", next_id_++}});
 }
 
 void TestParticipant::send_media(Clock::time_point now) {

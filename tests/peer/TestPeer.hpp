@@ -113,6 +113,11 @@ class TestParticipant {
     void join();
     void publish();
     void leave();
+    // Asks the server for an offer that restarts ICE on the subscriber connection
+    // (restart_ice); the participant restarts its side when that offer comes.
+    void restart_subscriber_ice();
+    // Subscription offers that came with new ICE credentials of the server's.
+    int subscriber_ice_restarts() const noexcept { return subscriber_restarts_; }
     // Handles what arrived and sends media that is due; call it often.
     void step(Clock::time_point now);
 
@@ -178,6 +183,8 @@ class TestParticipant {
     std::vector<OfferedTrack> offered_detail_;
     std::map<std::uint32_t, Received> received_;
     std::uint64_t packets_received_ = 0;
+    std::string subscriber_remote_ufrag_;
+    int subscriber_restarts_ = 0;
     std::vector<std::string> problems_;
     int next_id_ = 1;
 };

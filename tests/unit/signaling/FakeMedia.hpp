@@ -44,6 +44,9 @@ class FakeMedia final : public sfu::MediaControl {
         sessions.insert(session);
         publishes.push_back({session, room, std::move(plan), std::move(done), false});
     }
+    void restart_subscriber_ice(sfu::SessionId session) override {
+        subscriber_restarts.push_back(session);
+    }
     void unpublish(sfu::SessionId session, const std::string& track_id) override {
         unpublished.emplace_back(session, track_id);
     }
@@ -102,6 +105,7 @@ class FakeMedia final : public sfu::MediaControl {
     std::vector<Answer> answers;
     std::vector<std::string> restarts;
     std::map<sfu::SessionId, std::set<std::string>> subscriptions;
+    std::vector<sfu::SessionId> subscriber_restarts;
     std::vector<std::pair<sfu::SessionId, std::string>> unpublished;
     std::vector<Candidate> candidates;
     std::set<sfu::SessionId> sessions;

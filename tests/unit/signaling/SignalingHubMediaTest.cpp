@@ -370,6 +370,26 @@ TEST_F(HubMediaTest, AReplacedSessionIsEjectedAndTheOthersTold) {
     EXPECT_EQ(second.link.of_type("joined").size(), 1u);
 }
 
+TEST_F(HubMediaTest, RestartIceAsksTheMediaPlaneForARestartingOffer) {
+    Client& alice = join("alice");
+    say(alice, {{"type", "restart_ice"}, {"target", "subscriber"}, {"id", 1}});
+    EXPECT_EQ(alice.link.of_type("error").at(0)["code"], "no_transport");  // nothing offered yet
+    sfu::SubscriberOffer offer;
+    offer.sdp = "v=0 fake offer";
+    offer.version = 1;
+    offer.slots.push_back({"0", transport::MediaKind::video, "TR_x"});
+    media().sessions.insert(alice.session);
+    hub().on_subscriber_offer(alice.session, offer);
+    say(alice, {{"type", "restart_ice"}, {"target", "publisher"}, {"id", 2}});
+    EXPECT_EQ(alice.link.of_type("error").at(1)["code"], "malformed_message");
+    EXPECT_EQ(alice.link.of_type("error").at(1)["ref"], 2);
+    say(alice, {{"type", "restart_ice"}, {"id", 3}});
+    EXPECT_EQ(alice.link.of_type("error").at(2)["code"], "malformed_message");
+    EXPECT_TRUE(media().subscriber_restarts.empty());
+    say(alice, {{"type", "restart_ice"}, {"target", "subscriber"}});
+    EXPECT_EQ(media().subscriber_restarts, std::vector<SessionId>{alice.session});
+}
+
 TEST_F(HubMediaTest, MediaOutlivesADroppedSocketOnlyForTheGrace) {
     Client& alice = join("alice");
     Client& bob = join("bob");
