@@ -81,9 +81,10 @@ bool RollCall::eject(const Ejection& e) {
 }
 
 void RollCall::record(room::AuditEvent event) {
-    // Refusals repeat as fast as a client can retry: the first is written, repeats within
-    // kRepeatWindow only counted, and one event with the count closes the window (tick()).
-    if (event.action == "refused") {
+    // Refusals (and resumes) repeat as fast as a client can retry or reconnect: the first is
+    // written, repeats within kRepeatWindow only counted, and one event with the count closes
+    // the window (tick()).
+    if (event.action == "refused" || event.action == "resumed") {
         const auto now = Clock::now();
         const std::string key = event.room + '\n' + event.participant + '\n' + event.audit_class;
         auto it = repeats_.find(key);

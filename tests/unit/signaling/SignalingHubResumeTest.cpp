@@ -222,6 +222,20 @@ TEST_F(HubResumeTest, AKickedSessionDoesNotResume) {
     EXPECT_EQ(hub().connection_count(), 2u);  // alice, and the refused link closing
 }
 
+TEST_F(HubResumeTest, AReconnectLoopCannotFloodTheAuditTrail) {
+    Client& bob = join("bob");
+    std::string resume = credential(bob);
+    const auto events = stats_.audit_events;
+    for (int i = 0; i < 20; ++i) {
+        Client& again = this->resume("bob", resume);
+        ASSERT_EQ(again.link.of_type("joined").at(0)["resumed"], true);
+        resume = credential(again);
+        hub().on_close(again.session);
+    }
+    EXPECT_EQ(stats_.resumes, 20u);
+    EXPECT_EQ(stats_.audit_events - events, 1u);  // the rest are counted in one event later
+}
+
 TEST_F(HubResumeTest, MalformedResumeIsAClearError) {
     join("bob");
     Client& c = connect();
