@@ -176,8 +176,9 @@ void IceAgent::receive_ready(GSocket* socket) {
     for (int round = 0; round < kReceiveRounds && agent_; ++round) {
         // While consent checks are out, their answers are taken off the socket before libnice,
         // which would drop them as strangers: one datagram at a time, the next one peeked.
-        const guint batch = paths_->probes.empty() ? kReceiveBatch : 1;
+        const guint batch = paths_->probes.empty() && !nice_failed_ ? kReceiveBatch : 1;
         if (batch == 1) take_probe_answers(socket);
+        if (nice_failed_) drop_stun_responses(socket);
         std::array<GInputVector, kReceiveBatch> vectors{};
         std::array<NiceAddress, kReceiveBatch> from{};
         std::array<NiceInputMessage, kReceiveBatch> messages{};
@@ -228,6 +229,17 @@ void IceAgent::take_probe_answers(GSocket* socket) {
         paths.probes.erase(probe);
         Paths::remember(paths.consented, to, g_get_monotonic_time());
         move_path(to);
+    }
+}
+
+void IceAgent::drop_stun_responses(GSocket* socket) {
+    const int fd = g_socket_get_fd(socket);
+    for (std::size_t i = 0; i < kReceiveBatch; ++i) {
+        std::array<std::uint8_t, 2> type{};
+        if (::recv(fd, type.data(), type.size(), MSG_PEEK | MSG_DONTWAIT) != 2) return;
+        // STUN (RFC 7983: first byte 0..3) of the response classes (RFC 8489 §5: C1 set).
+        if (type[0] > 3 || (type[0] & 0x01) == 0) return;
+        ::recv(fd, type.data(), type.size(), MSG_DONTWAIT);  // the whole datagram goes
     }
 }
 
@@ -481,6 +493,7 @@ void IceAgent::on_candidate(NiceAgent* agent, void* candidate, void* self_ptr) {
 
 void IceAgent::on_state_changed(NiceAgent*, unsigned, unsigned, unsigned state, void* self_ptr) {
     auto* self = static_cast<IceAgent*>(self_ptr);
+    self->nice_failed_ = state == NICE_COMPONENT_STATE_FAILED;
     IceState next = self->state_;
     switch (static_cast<NiceComponentState>(state)) {
         case NICE_COMPONENT_STATE_CONNECTING:

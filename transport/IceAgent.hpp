@@ -108,6 +108,12 @@ class IceAgent {
     bool watch_sockets();
     void receive_ready(GSocket* socket);
     void take_probe_answers(GSocket* socket);
+    // While libnice's component is FAILED, STUN responses never reach it: libnice 0.1.21
+    // takes a successful answer to its check then as FAILED → CONNECTED, a transition its own
+    // g_assert forbids, which aborts the server (seen when UDP came back after an outage).
+    // Requests still reach it (their path leaves FAILED the permitted way, through
+    // CONNECTING), and so does an ICE restart.
+    void drop_stun_responses(GSocket* socket);
     bool has_consented(const NiceAddress& address) const;
     GSocket* socket_toward(const NiceAddress& address) const;
     void move_path(const NiceAddress& address);
@@ -125,6 +131,7 @@ class IceAgent {
     NiceAgent* agent_ = nullptr;
     unsigned stream_ = 0;
     IceState state_ = IceState::idle;
+    bool nice_failed_ = false;  // libnice's component is in FAILED
     std::string local_ufrag_;
     std::string local_pwd_;
     std::vector<SdpCandidate> local_candidates_;

@@ -128,7 +128,7 @@ describe('calls survive network blips and server restarts', () => {
       await bothDecoding(20000);
       const roster = await roomParticipants();
       const ufrags = () => Promise.all(pages.map((p) => p.evaluate(() => [window.rollcall.pub, window.rollcall.sub]
-        .map((pc) => pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1]).join('/'))));
+        .map((pc) => pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1]))));
       const before = await ufrags();
       execFileSync('nft', ['add', 'table', 'inet', 'blip']);
       execFileSync('nft', ['add', 'chain', 'inet', 'blip', 'in', '{ type filter hook input priority 0; }']);
@@ -138,7 +138,7 @@ describe('calls survive network blips and server restarts', () => {
       const lifted = Date.now();
       await bothDecoding(5000);
       const after = await ufrags();
-      const restarted = after.map((u, i) => u.split('/').map((x, j) => x !== before[i].split('/')[j]));
+      const restarted = after.map((u, i) => u.map((x, j) => x !== before[i][j]));
       console.log(`UDP block: media back ${Date.now() - lifted} ms after it lifted; ICE restarted (publisher, subscriber) per page: ${JSON.stringify(restarted)}`);
       assert.deepEqual(await roomParticipants(), roster, 'nobody rejoined');
     } catch (error) {
