@@ -204,6 +204,17 @@ bool Roster::set_muted(std::string_view room, std::string_view identity, std::st
     return true;
 }
 
+bool Roster::set_admin_muted(std::string_view room, std::string_view identity,
+                             std::string_view track_id, bool muted) {
+    Participant* participant = find_mutable(room, identity);
+    if (!participant) return false;
+    auto it = participant->tracks.find(track_id);
+    if (it == participant->tracks.end()) return false;
+    it->second.muted = muted;
+    it->second.admin_muted = muted;
+    return true;
+}
+
 bool Roster::subscribe(std::string_view room, std::string_view identity,
                        std::string_view track_id) {
     auto [owner, track] = find_track(room, track_id);

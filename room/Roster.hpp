@@ -25,6 +25,7 @@ struct Track {
     std::string mid;     // on the publisher's connection
     std::string codec;
     bool muted = false;
+    bool admin_muted = false;  // muted by an administrator: only one may unmute it
 };
 
 struct Participant {
@@ -119,6 +120,9 @@ class Roster {
     // longer on borrowed time.
     bool mark_resumed(std::string_view room, std::string_view identity, std::uint64_t session,
                       const std::string& credential, std::int64_t credential_expires_unix);
+    // An administrator's mute: sets both flags (muted and admin_muted); false for no such track.
+    bool set_admin_muted(std::string_view room, std::string_view identity,
+                         std::string_view track_id, bool muted);
     bool mark_disconnected(std::string_view room, std::string_view identity, std::uint64_t session,
                            Clock::time_point now);
     // The track with this id in the room, and who publishes it.

@@ -39,6 +39,9 @@ class Consumer {
     void activate(bool rtx, bool connected, Clock::time_point now);
     // Forwarding stops; the next packet after resume() continues the numbering.
     void pause() noexcept { active_ = false; }
+    // The producer's packets resume after a gap (an administrator's mute lifted): the next one
+    // continues this leg's numbering.
+    void restart_stretch() noexcept { rewriter_.restart(); }
 
     // From Producer::receive: `packet` is the producer's shared buffer, rewritten in place
     // for this subscriber; `sequence`, `timestamp` are the upstream values.

@@ -57,6 +57,9 @@ class MediaControl {
                                    std::set<std::string> track_ids) = 0;
     // The client's subscriber connection lost its path: offer again with an ICE restart.
     virtual void restart_subscriber_ice(SessionId session) = 0;
+    // An administrator muted (or unmuted) a track: forwarding stops (or resumes) at once.
+    virtual void set_track_paused(const std::string& room, const std::string& track_id,
+                                  bool paused) = 0;
     virtual void subscriber_answer(SessionId session, SubscriberAnswer answer,
                                    std::uint64_t version, DoneCallback done) = 0;
     virtual void add_remote_candidate(SessionId session, PeerRole role,

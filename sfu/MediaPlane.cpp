@@ -444,6 +444,14 @@ void MediaPlane::unpublish(SessionId session, const std::string& track_id) {
     on_router(session, [track_id](Router& router, SessionId s) { router.unpublish(s, track_id); });
 }
 
+void MediaPlane::set_track_paused(const std::string& room, const std::string& track_id,
+                                  bool paused) {
+    command(room, [room, track_id, paused](WorkerState& state) {
+        if (Router* router = state.find_router(room))
+            (void)router->set_track_paused(track_id, paused);
+    });
+}
+
 void MediaPlane::restart_subscriber_ice(SessionId session) {
     on_router(session, [](Router& router, SessionId s) { (void)router.restart_subscriber_ice(s); });
 }

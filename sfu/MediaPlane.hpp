@@ -52,6 +52,8 @@ class MediaPlane final : public MediaControl {
     void unpublish(SessionId session, const std::string& track_id) override;
     // The tracks the session should receive; the server offers when that changes.
     void restart_subscriber_ice(SessionId session) override;
+    void set_track_paused(const std::string& room, const std::string& track_id,
+                          bool paused) override;
     void set_subscriptions(SessionId session, const std::string& room,
                            std::set<std::string> track_ids) override;
     void subscriber_answer(SessionId session, SubscriberAnswer answer, std::uint64_t version,

@@ -93,6 +93,7 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
     const std::uint32_t timestamp = packet.timestamp();
     if (keyframe_pending_) request_keyframe(now);
     stats_.on_packet(sequence, timestamp, spec_.codec.clock_rate, now);
+    if (paused_) return;
     // Header extensions are the publisher leg's business: subscribers get none.
     auto stripped = RtpPacket::parse(packet.strip_extensions());
     if (!stripped) {
@@ -107,6 +108,14 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
 void Producer::on_sender_report(const SenderReport& report, Clock::time_point now) {
     stats_.on_sender_report(report.ntp_time, now);
     for (Consumer* consumer : consumers_) consumer->on_sender_report(report);
+}
+
+void Producer::set_paused(bool paused, Clock::time_point now) {
+    if (paused == paused_) return;
+    paused_ = paused;
+    if (paused) return;
+    for (Consumer* consumer : consumers_) consumer->restart_stretch();
+    request_keyframe(now);
 }
 
 void Producer::request_keyframe(Clock::time_point now) {

@@ -89,6 +89,10 @@ class Producer {
     void on_sender_report(const transport::SenderReport& report, Clock::time_point now);
     // A keyframe, for a new consumer or a subscriber's PLI/FIR; paced.
     void request_keyframe(Clock::time_point now);
+    // An administrator's mute: nothing is forwarded (or cached) until it is lifted; then
+    // each subscriber's numbering continues without a gap and a keyframe is asked for.
+    void set_paused(bool paused, Clock::time_point now);
+    bool paused() const noexcept { return paused_; }
     std::optional<transport::ReportBlock> report_block(Clock::time_point now) noexcept;
 
     void attach(Consumer& consumer);
@@ -112,6 +116,7 @@ class Producer {
     std::vector<Consumer*> consumers_;
     std::uint64_t dropped_ = 0;
     bool keyframe_pending_ = false;
+    bool paused_ = false;
 };
 
 }  // namespace rollcall::sfu

@@ -49,6 +49,14 @@ void Router::unpublish(SessionId session, const std::string& track_id) {
     }
 }
 
+bool Router::set_track_paused(const std::string& track_id, bool paused) {
+    assert_on_worker();
+    Producer* p = producer(track_id);
+    if (!p) return false;
+    p->set_paused(paused, Clock::now());
+    return true;
+}
+
 bool Router::restart_subscriber_ice(SessionId session) {
     assert_on_worker();
     auto it = subscribers_.find(session);

@@ -46,6 +46,8 @@ class Router final : private PeerHost {
     void set_subscriptions(SessionId session, std::set<std::string> track_ids);
     // A new subscribe offer with fresh ICE credentials; false without a connected-to peer.
     bool restart_subscriber_ice(SessionId session);
+    // An administrator's mute of a track (Producer::set_paused); false for no such track.
+    bool set_track_paused(const std::string& track_id, bool paused);
     MediaResult subscriber_answer(SessionId session, const SubscriberAnswer& answer,
                                   std::uint64_t version);
     void add_remote_candidate(SessionId session, PeerRole role,

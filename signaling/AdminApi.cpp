@@ -108,8 +108,11 @@ HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path,
     const std::size_t n = segments.size();
     const bool is_audit = n == 1 && segments[0] == "audit";
     const bool is_plant = test_hooks_ && n == 2 && segments[0] == "test" && segments[1] == "plant";
+    const bool is_mute = is_rooms && n == 7 && segments[2] == "participants" &&
+                         segments[4] == "tracks" &&
+                         (segments[6] == "mute" || segments[6] == "unmute");
     const bool known =
-        is_audit || is_plant ||
+        is_audit || is_plant || is_mute ||
         (is_rooms && (n == 1 || n == 2 || (n == 4 && segments[2] == "participants")));
     if (!known) return error_response(404, "not_found", "no such admin resource");
 
@@ -138,9 +141,13 @@ HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path,
         if (method == "DELETE") return delete_room(claims, segments[1]);
         return method_not_allowed("GET, DELETE");
     }
-    if (method != "DELETE") return method_not_allowed("DELETE");
     if (!room::is_valid_identity(segments[3]))
         return error_response(400, "bad_identity", "not a valid identity");
+    if (is_mute) {
+        if (method != "POST") return method_not_allowed("POST");
+        return mute(claims, segments[1], segments[3], segments[5], segments[6] == "mute");
+    }
+    if (method != "DELETE") return method_not_allowed("DELETE");
     return kick(claims, segments[1], segments[3], request, now);
 }
 
@@ -298,6 +305,27 @@ HttpResponse AdminApi::kick(const TokenClaims& claims, const std::string& room,
     json kicked = {{"room", room}, {"identity", identity}};
     if (ban > 0) kicked["banned_s"] = ban;
     return json_response(200, {{"kicked", kicked}});
+}
+
+HttpResponse AdminApi::mute(const TokenClaims& claims, const std::string& room,
+                            const std::string& identity, const std::string& track, bool muted) {
+    if (!claims.grants.administers(room)) return forbidden("muting needs roomAdmin for this room");
+    switch (hub_.admin_mute(room, identity, track, muted)) {
+        case SignalingHub::MuteResult::room_not_found:
+            return error_response(404, "room_not_found", "no such room");
+        case SignalingHub::MuteResult::participant_not_found:
+            return error_response(404, "participant_not_found", "no such participant in this room");
+        case SignalingHub::MuteResult::track_not_found:
+            return error_response(404, "track_not_found",
+                                  "the participant publishes no such track");
+        case SignalingHub::MuteResult::done:
+            break;
+    }
+    return json_response(200, {{"room", room},
+                               {"identity", identity},
+                               {"track", track},
+                               {"muted", muted},
+                               {"by", "admin"}});
 }
 
 HttpResponse AdminApi::delete_room(const TokenClaims& claims, const std::string& room) {

@@ -41,6 +41,8 @@ class AdminApi {
                       const std::string& identity, const HttpRequest& request,
                       Clock::time_point now);
     HttpResponse delete_room(const TokenClaims& claims, const std::string& room);
+    HttpResponse mute(const TokenClaims& claims, const std::string& room,
+                      const std::string& identity, const std::string& track, bool muted);
     HttpResponse audit(const TokenClaims& claims, const HttpRequest& request) const;
     HttpResponse plant(const TokenClaims& claims, const HttpRequest& request);
 

@@ -20,11 +20,13 @@ constexpr auto kRateErrorInterval = std::chrono::seconds(1);
 }  // namespace
 
 json track_json(const room::Track& track) {
-    return {{"id", track.id},
-            {"kind", track.kind},
-            {"source", track.source},
-            {"codec", track.codec},
-            {"muted", track.muted}};
+    json out = {{"id", track.id},
+                {"kind", track.kind},
+                {"source", track.source},
+                {"codec", track.codec},
+                {"muted", track.muted}};
+    if (track.admin_muted) out["admin_muted"] = true;
+    return out;
 }
 
 json participant_json(const room::Participant& participant) {

@@ -62,6 +62,11 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     // (until it expires), and with a `ban` the identity may not rejoin the room for that long.
     KickResult kick(std::string_view room, std::string_view identity, std::string_view reason,
                     Clock::time_point now, std::chrono::seconds ban = std::chrono::seconds(0));
+    enum class MuteResult { done, room_not_found, participant_not_found, track_not_found };
+    // An administrator mutes (or unmutes) a participant's track: forwarding stops (or
+    // resumes) at once, the room is told, and the participant may not unmute it itself.
+    MuteResult admin_mute(std::string_view room, std::string_view identity,
+                          std::string_view track_id, bool muted);
     // Closes a room, telling everyone in it; nullopt if there is no such room.
     std::optional<std::size_t> close_room(std::string_view room);
     // Tells every client the server is going away.

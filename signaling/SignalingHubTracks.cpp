@@ -119,6 +119,12 @@ void SignalingHub::handle_mute(Connection& connection, const ClientMessage& mess
         return;
     }
     const std::string& id = track->get_ref<const std::string&>();
+    auto [owner, mine] = roster_.find_track(connection.room, id);
+    if (mine && owner->session == connection.id && mine->admin_muted && !muted->get<bool>()) {
+        send_error(connection, "muted_by_admin",
+                   "an administrator muted this track; only one may unmute it", ref);
+        return;
+    }
     if (!roster_.set_muted(connection.room, connection.identity, id, muted->get<bool>())) {
         send_error(connection, "track_not_found", "you publish no track with that id", ref);
         return;
@@ -133,6 +139,34 @@ void SignalingHub::handle_mute(Connection& connection, const ClientMessage& mess
     json reply = {{"type", "muted"}, {"track", id}, {"muted", muted->get<bool>()}};
     if (ref) reply["ref"] = *ref;
     send(connection, reply);
+}
+
+SignalingHub::MuteResult SignalingHub::admin_mute(std::string_view room_name,
+                                                  std::string_view identity,
+                                                  std::string_view track_id, bool muted) {
+    if (!roster_.find(room_name)) return MuteResult::room_not_found;
+    const room::Participant* participant = roster_.find(room_name, identity);
+    if (!participant) return MuteResult::participant_not_found;
+    if (!roster_.set_admin_muted(room_name, identity, track_id, muted))
+        return MuteResult::track_not_found;
+    if (media_) media_->set_track_paused(std::string(room_name), std::string(track_id), muted);
+    broadcast(room_name,
+              {{"type", "track_muted"},
+               {"participant", {{"id", participant->id}, {"identity", participant->identity}}},
+               {"track", track_id},
+               {"muted", muted},
+               {"by", "admin"}},
+              participant->session);
+    tell(participant->session,
+         {{"type", "muted"}, {"track", track_id}, {"muted", muted}, {"by", "admin"}});
+    room::AuditEvent event;
+    event.room = std::string(room_name);
+    event.participant = participant->identity;
+    event.audit_class = muted ? "admin_muted" : "admin_unmuted";
+    event.action = event.audit_class;
+    event.evidence = {{"track", std::string(track_id)}};
+    roll_call_.record(std::move(event));
+    return MuteResult::done;
 }
 
 void SignalingHub::handle_subscribe(Connection& connection, const ClientMessage& message,

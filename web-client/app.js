@@ -210,6 +210,29 @@ async function toggle(kind) {
   }
 }
 
+// An administrator muted (or unmuted) one of our tracks: the server stopped forwarding it.
+// The page turns that source off too and says so; after an unmute the person turns it back
+// on themselves (the server is told it stays muted until then).
+function adminMuted(msg) {
+  if (msg.by !== 'admin') return;
+  const mine = [...room.myTracks.values()].find((t) => t.id === msg.track);
+  const track = mine && local?.getTracks().find((t) => (t.kind === 'audio') === (mine.source === 'microphone'));
+  if (!mine || mine.source === 'screen' || !track) return;
+  if (msg.muted) {
+    track.enabled = false;
+    const button = $(track.kind === 'audio' ? 'mic' : 'cam');
+    button.setAttribute('aria-pressed', 'true');
+    button.textContent = track.kind === 'audio' ? 'Unmute mic' : 'Start camera';
+    notice(`An administrator muted your ${mine.source}. Others no longer receive it.`);
+  } else {
+    notice(`An administrator lifted the mute on your ${mine.source}; turn it back on when you like.`);
+    if (!track.enabled) {
+      dispatch({ type: 'local:muted', track: mine.id, muted: true });
+      client.send({ type: 'mute', track: mine.id, muted: true });
+    }
+  }
+}
+
 // Asks who will see the screen before anything is shared; true to go ahead.
 async function confirmShare() {
   const others = [...room.participants.values()].map(nameOf);
@@ -265,12 +288,13 @@ async function stopScreen() {
 // --- the room ---------------------------------------------------------------------------
 
 const ROOM_MESSAGES = ['participant_joined', 'participant_left', 'track_published', 'track_unpublished', 'track_muted',
-  'audience', 'roll_call', 'media', 'kicked'];
+  'audience', 'roll_call', 'media', 'kicked', 'muted'];
 
 function wire() {
   for (const type of ROOM_MESSAGES) client.addEventListener(type, ({ detail }) => dispatch(detail));
   client.addEventListener('roll_call', ({ detail }) => notice(`Roll call: ${detail.message}.`));
   client.addEventListener('subscribe_offer', ({ detail }) => subscriber.offer(detail));
+  client.addEventListener('muted', ({ detail }) => adminMuted(detail));
   acceptCandidates(client, (target) => (target === 'subscriber' ? subscriber?.pc : publisher?.pc));
   client.addEventListener('error', ({ detail }) => {
     // A host candidate outside the server's reach (a home network behind NAT) is expected:

@@ -109,6 +109,14 @@ export function reduce(state, msg) {
         myTracks: new Map(msg.answer.tracks.map((t) => [t.mid, t])),
         unsent: unsentOf(msg.answer.rejected, msg.sources),
       };
+    case 'muted': {  // an administrator's mute (or unmute) of one of ours
+      if (msg.by !== 'admin') return state;
+      const myTracks = new Map(state.myTracks);
+      for (const [mid, t] of myTracks) {
+        if (t.id === msg.track) myTracks.set(mid, { ...t, muted: msg.muted, admin_muted: msg.muted });
+      }
+      return { ...state, myTracks };
+    }
     case 'local:muted': {
       const myTracks = new Map(state.myTracks);
       for (const [mid, t] of myTracks) if (t.id === msg.track) myTracks.set(mid, { ...t, muted: msg.muted });
@@ -143,6 +151,17 @@ export function describe(state, msg) {
     }
     case 'roll_call':
       return `roll call: ${msg.message}`;
+    case 'muted': {
+      const mine = [...state.myTracks.values()].find((t) => t.id === msg.track);
+      if (msg.by !== 'admin' || !mine) return null;
+      return `an administrator ${msg.muted ? 'muted' : 'unmuted'} your ${SOURCE_NAMES[mine.source] ?? 'track'}`;
+    }
+    case 'track_muted': {
+      const p = state.participants.get(msg.participant.identity);
+      const t = p?.tracks?.find((x) => x.id === msg.track);
+      if (msg.by !== 'admin' || !p || !t) return null;
+      return `an administrator ${msg.muted ? 'muted' : 'unmuted'} ${nameOf(p)}'s ${SOURCE_NAMES[t.source] ?? 'track'}`;
+    }
     case 'media':
       return msg.state === 'failed' ? `${msg.target} media failed: ${msg.reason}` : null;
     case 'local:published': {

@@ -88,6 +88,46 @@ TEST(PeerIceRestart, TheSubscriberConnectionRestartsIceOnRequestAndMediaCarriesO
         for (const auto& problem : p->problems()) ADD_FAILURE() << p->identity() << ": " << problem;
 }
 
+// Issue 13 item 3: an administrator mutes a participant's video through the admin API; the
+// server stops forwarding it at once (the publisher keeps sending), and forwarding resumes
+// when the mute is lifted.
+TEST(PeerAdminMute, AMutedTrackStopsReachingSubscribersUntilUnmuted) {
+    ServerProcess server(server_binary(), "");
+    Loop loop;
+    TestParticipant alice(loop, server, "alice", "muted");
+    TestParticipant bob(loop, server, "bob", "muted");
+    std::vector<TestParticipant*> both{&alice, &bob};
+    alice.join();
+    bob.join();
+    ASSERT_TRUE(run_until(loop, both, [&] { return alice.joined() && bob.joined(); }));
+    alice.publish();
+    ASSERT_TRUE(run_until(
+        loop, both, [&] { return bob.receiving_tracks(50) == 2; }, std::chrono::seconds(20)));
+    std::string video;
+    for (const auto& t : bob.offered())
+        if (t.kind == "video") video = t.track;
+    std::uint32_t ssrc = 0;
+    for (const auto& t : bob.offered())
+        if (t.kind == "video") ssrc = t.ssrc;
+    ASSERT_FALSE(video.empty());
+    const std::string path = "/admin/v1/rooms/muted/participants/alice/tracks/" + video;
+    ASSERT_NE(server.request("POST", path + "/mute").find("\"muted\":true"), std::string::npos);
+    run_until(
+        loop, both, [] { return false; }, std::chrono::milliseconds(300));  // in flight
+    const auto at_mute = bob.received(ssrc).packets;
+    const auto sent_at_mute = alice.video_packets_sent();
+    run_until(
+        loop, both, [] { return false; }, std::chrono::seconds(1));
+    EXPECT_GT(alice.video_packets_sent(), sent_at_mute + 20);  // alice still sends
+    EXPECT_EQ(bob.received(ssrc).packets, at_mute);            // bob gets none of it
+    ASSERT_NE(server.request("POST", path + "/unmute").find("\"muted\":false"), std::string::npos);
+    EXPECT_TRUE(run_until(
+        loop, both, [&] { return bob.received(ssrc).packets > at_mute + 20; },
+        std::chrono::seconds(5)));
+    for (auto* p : both)
+        for (const auto& problem : p->problems()) ADD_FAILURE() << p->identity() << ": " << problem;
+}
+
 // Issue 12 item 1: one NACK of ~400 entries naming the same 17 packets used to make the server
 // resend thousands of packets, and 100 of them starved everyone else's video. Now the
 // attacker gets at most its retransmission budget (Consumer::kRtxInitial plus kRtxShare of

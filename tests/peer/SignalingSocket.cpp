@@ -133,15 +133,19 @@ const std::string& SignalingSocket::error() const noexcept {
 }
 
 std::string ServerProcess::get(const std::string& path) const {
+    return request("GET", path);
+}
+
+std::string ServerProcess::request(const std::string& method, const std::string& path) const {
     asio::io_context io;
     beast::tcp_stream stream(io);
     beast::error_code ec;
     stream.connect({asio::ip::make_address("127.0.0.1"), port_}, ec);
     if (ec) return {};
-    http::request<http::empty_body> request(http::verb::get, path, 11);
-    request.set(http::field::host, "127.0.0.1");
-    request.set(http::field::authorization, "Bearer " + admin_token_);
-    http::write(stream, request, ec);
+    http::request<http::empty_body> out(http::string_to_verb(method), path, 11);
+    out.set(http::field::host, "127.0.0.1");
+    out.set(http::field::authorization, "Bearer " + admin_token_);
+    http::write(stream, out, ec);
     beast::flat_buffer buffer;
     http::response<http::string_body> response;
     if (!ec) http::read(stream, buffer, response, ec);

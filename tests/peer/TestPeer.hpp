@@ -56,6 +56,7 @@ class ServerProcess {
     int pid() const noexcept { return pid_; }
     // GET on the plain HTTP port with a bearer token (admin, every room): the body.
     std::string get(const std::string& path) const;
+    std::string request(const std::string& method, const std::string& path) const;
     // One sample of a /metrics value (an unlabelled series), or -1.
     double metric(const std::string& name) const;
 

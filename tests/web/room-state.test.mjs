@@ -102,6 +102,22 @@ group('room state', () => {
     assert.equal(run(joined, { type: 'error', code: 'server_shutdown' }).ending, null);
   });
 
+  test("an administrator's mute marks our track and is described for us and for others", () => {
+    const mine = run(joined, {
+      type: 'local:published', answer: { tracks: [{ mid: '1', id: 'TR_cam', source: 'camera', muted: false }], rejected: [] },
+    });
+    const muted = { type: 'muted', track: 'TR_cam', muted: true, by: 'admin' };
+    assert.equal(describe(mine, muted), 'an administrator muted your camera');
+    const after = reduce(mine, muted);
+    assert.equal(after.myTracks.get('1').muted, true);
+    assert.equal(after.myTracks.get('1').admin_muted, true);
+    assert.equal(reduce(mine, { type: 'muted', track: 'TR_cam', muted: true }), mine);  // our own reply: no change here
+    const others = run(joined);
+    const told = { type: 'track_muted', participant: { id: 'PA_b', identity: 'bob' }, track: 'TR_mic', muted: true, by: 'admin' };
+    assert.equal(describe(others, told), "an administrator muted Bob's microphone");
+    assert.equal(reduce(others, told).participants.get('bob').tracks[0].muted, true);
+  });
+
   test('a resumed joined keeps what we publish and who hears it, and takes the room as given', () => {
     const carol = { id: 'PA_c', identity: 'carol', name: 'Carol', tracks: [] };
     const before = run(joined,

@@ -100,6 +100,23 @@ TEST_F(AdminApiTest, KickReachesTheKickedAndTheOthers) {
     EXPECT_EQ(alice.of_type("participant_left").at(0)["reason"], "kicked");
 }
 
+TEST_F(AdminApiTest, MuteNeedsRoomAdminAndNamesWhatIsMissing) {
+    join("bob", "r1");
+    const std::string path = "/rooms/r1/participants/bob/tracks/TR_x/mute";
+    EXPECT_EQ(call("POST", path, admin_token("r2", true, false)).status, 403);
+    EXPECT_EQ(call("GET", path, admin_token("r1", true, false)).status, 405);
+    HttpResponse r = call("POST", path, admin_token("r1", true, false));
+    EXPECT_EQ(r.status, 404);
+    EXPECT_EQ(body(r)["code"], "track_not_found");  // bob publishes nothing
+    EXPECT_EQ(body(call("POST", "/rooms/r1/participants/zed/tracks/TR_x/unmute",
+                        admin_token("r1", true, false)))["code"],
+              "participant_not_found");
+    EXPECT_EQ(call("POST", "/rooms/r1/participants/bob/tracks/TR_x/silence",
+                   admin_token("r1", true, false))
+                  .status,
+              404);
+}
+
 TEST_F(AdminApiTest, KickReasonMayComeFromTheQuery) {
     test::FakeLink& bob = join("bob", "r1");
     HttpResponse r = call("DELETE", "/rooms/r1/participants/bob?reason=time%27s+up",

@@ -44,6 +44,9 @@ class FakeMedia final : public sfu::MediaControl {
         sessions.insert(session);
         publishes.push_back({session, room, std::move(plan), std::move(done), false});
     }
+    void set_track_paused(const std::string&, const std::string& track_id, bool paused) override {
+        paused_tracks[track_id] = paused;
+    }
     void restart_subscriber_ice(sfu::SessionId session) override {
         subscriber_restarts.push_back(session);
     }
@@ -106,6 +109,7 @@ class FakeMedia final : public sfu::MediaControl {
     std::vector<std::string> restarts;
     std::map<sfu::SessionId, std::set<std::string>> subscriptions;
     std::vector<sfu::SessionId> subscriber_restarts;
+    std::map<std::string, bool> paused_tracks;
     std::vector<std::pair<sfu::SessionId, std::string>> unpublished;
     std::vector<Candidate> candidates;
     std::set<sfu::SessionId> sessions;

@@ -370,6 +370,34 @@ TEST_F(HubMediaTest, AReplacedSessionIsEjectedAndTheOthersTold) {
     EXPECT_EQ(second.link.of_type("joined").size(), 1u);
 }
 
+TEST_F(HubMediaTest, AnAdminMuteStopsTheTrackTellsTheRoomAndHoldsAgainstTheParticipant) {
+    Client& alice = join("alice");
+    Client& bob = join("bob");
+    publish(alice);
+    const std::string track = participant("alice").tracks.begin()->first;
+    EXPECT_EQ(hub().admin_mute("r1", "alice", track, true), SignalingHub::MuteResult::done);
+    EXPECT_TRUE(media().paused_tracks[track]);
+    const json told = bob.link.of_type("track_muted").back();
+    EXPECT_EQ(told["track"], track);
+    EXPECT_EQ(told["muted"], true);
+    EXPECT_EQ(told["by"], "admin");
+    EXPECT_EQ(alice.link.of_type("muted").back()["by"], "admin");
+    EXPECT_TRUE(participant("alice").tracks.at(track).admin_muted);
+    // Alice may not lift it herself, and may still mute other tracks.
+    say(alice, {{"type", "mute"}, {"track", track}, {"muted", false}, {"id", 9}});
+    EXPECT_EQ(alice.link.last()["code"], "muted_by_admin");
+    EXPECT_TRUE(participant("alice").tracks.at(track).muted);
+    EXPECT_EQ(hub().admin_mute("r1", "alice", track, false), SignalingHub::MuteResult::done);
+    EXPECT_FALSE(media().paused_tracks[track]);
+    EXPECT_FALSE(participant("alice").tracks.at(track).muted);
+    EXPECT_EQ(hub().admin_mute("r1", "alice", "TR_none", true),
+              SignalingHub::MuteResult::track_not_found);
+    EXPECT_EQ(hub().admin_mute("r1", "zed", track, true),
+              SignalingHub::MuteResult::participant_not_found);
+    EXPECT_EQ(hub().admin_mute("r9", "alice", track, true),
+              SignalingHub::MuteResult::room_not_found);
+}
+
 TEST_F(HubMediaTest, RestartIceAsksTheMediaPlaneForARestartingOffer) {
     Client& alice = join("alice");
     say(alice, {{"type", "restart_ice"}, {"target", "subscriber"}, {"id", 1}});
