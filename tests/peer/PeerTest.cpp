@@ -16,6 +16,21 @@ std::string server_binary() {
     return path ? path : "build/dev/signaling/rollcall";
 }
 
+// Everyone joins; whether all did within the default limit.
+bool join_all(Loop& loop, const std::vector<TestParticipant*>& people) {
+    for (auto* p : people) p->join();
+    return run_until(loop, people, [&] {
+        return std::all_of(people.begin(), people.end(), [](auto* p) { return p->joined(); });
+    });
+}
+
+// The video track of `p`'s newest subscription offer (empty if none).
+TestParticipant::OfferedTrack video_of(const TestParticipant& p) {
+    for (const auto& t : p.offered())
+        if (t.kind == "video") return t;
+    return TestParticipant::OfferedTrack{};
+}
+
 // Issue 12 item 5: a room larger than 17 publishers of audio and video used to break every
 // subscriber (sdp_malformed). Thirty participants each publish both and receive all 29 others.
 TEST(PeerConference, ThirtyParticipantsEachReceiveEveryOtherOnesAudioAndVideo) {
@@ -67,9 +82,7 @@ TEST(PeerIceRestart, TheSubscriberConnectionRestartsIceOnRequestAndMediaCarriesO
     TestParticipant alice(loop, server, "alice", "restart");
     TestParticipant bob(loop, server, "bob", "restart");
     std::vector<TestParticipant*> both{&alice, &bob};
-    alice.join();
-    bob.join();
-    ASSERT_TRUE(run_until(loop, both, [&] { return alice.joined() && bob.joined(); }));
+    ASSERT_TRUE(join_all(loop, both));
     alice.publish();
     bob.publish();
     ASSERT_TRUE(run_until(
@@ -97,20 +110,14 @@ TEST(PeerAdminMute, AMutedTrackStopsReachingSubscribersUntilUnmuted) {
     TestParticipant alice(loop, server, "alice", "muted");
     TestParticipant bob(loop, server, "bob", "muted");
     std::vector<TestParticipant*> both{&alice, &bob};
-    alice.join();
-    bob.join();
-    ASSERT_TRUE(run_until(loop, both, [&] { return alice.joined() && bob.joined(); }));
+    ASSERT_TRUE(join_all(loop, both));
     alice.publish();
     ASSERT_TRUE(run_until(
         loop, both, [&] { return bob.receiving_tracks(50) == 2; }, std::chrono::seconds(20)));
-    std::string video;
-    for (const auto& t : bob.offered())
-        if (t.kind == "video") video = t.track;
-    std::uint32_t ssrc = 0;
-    for (const auto& t : bob.offered())
-        if (t.kind == "video") ssrc = t.ssrc;
-    ASSERT_FALSE(video.empty());
-    const std::string path = "/admin/v1/rooms/muted/participants/alice/tracks/" + video;
+    const auto video = video_of(bob);
+    const std::uint32_t ssrc = video.ssrc;
+    ASSERT_FALSE(video.track.empty());
+    const std::string path = "/admin/v1/rooms/muted/participants/alice/tracks/" + video.track;
     ASSERT_NE(server.request("POST", path + "/mute").find("\"muted\":true"), std::string::npos);
     run_until(
         loop, both, [] { return false; }, std::chrono::milliseconds(300));  // in flight
@@ -147,11 +154,6 @@ TEST(PeerNack, AFloodOfNacksIsBoundedAndTheOtherSubscriberMissesNothing) {
     ASSERT_TRUE(run_until(loop, all, [&] {
         return attacker.receiving_tracks(10) == 2 && witness.receiving_tracks(10) == 2;
     })) << "the subscribers never received the publisher";
-    const auto video_of = [](const TestParticipant& p) {
-        for (const auto& t : p.offered())
-            if (t.kind == "video") return t;
-        return TestParticipant::OfferedTrack{};
-    };
     const auto target = video_of(attacker);
     const auto watched = video_of(witness);
     ASSERT_NE(target.rtx_ssrc, 0u) << "the offer carries RTX for video";
