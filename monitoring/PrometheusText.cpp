@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 namespace rollcall::monitoring {
 
@@ -35,7 +36,7 @@ void PrometheusText::family(std::string_view name, std::string_view type, std::s
     out_ += '\n';
 }
 
-void PrometheusText::sample(std::string_view name, double value, Labels labels) {
+void PrometheusText::sample(std::string_view name, double value, std::span<const Label> labels) {
     out_ += name;
     if (labels.size() > 0) {
         out_ += '{';
@@ -64,6 +65,29 @@ void PrometheusText::sample(std::string_view name, double value, Labels labels) 
         out_ += number;
     }
     out_ += '\n';
+}
+
+void PrometheusText::histogram(std::string_view name, Labels labels, std::span<const double> bounds,
+                               std::span<const std::uint64_t> counts, double sum,
+                               std::uint64_t count) {
+    std::vector<Label> with_le(labels.begin(), labels.end());
+    with_le.emplace_back("le", "");
+    const std::string bucket = std::string(name) + "_bucket";
+    std::uint64_t cumulative = 0;
+    char bound[32];
+    for (std::size_t i = 0; i <= bounds.size() && i < counts.size(); ++i) {
+        cumulative += counts[i];
+        if (i < bounds.size()) {
+            std::snprintf(bound, sizeof(bound), "%g", bounds[i]);
+            with_le.back().second = bound;
+        } else {
+            with_le.back().second = "+Inf";
+        }
+        sample(bucket, static_cast<double>(cumulative), with_le);
+    }
+    sample(std::string(name) + "_sum", sum, std::span<const Label>(labels.begin(), labels.size()));
+    sample(std::string(name) + "_count", static_cast<double>(count),
+           std::span<const Label>(labels.begin(), labels.size()));
 }
 
 }  // namespace rollcall::monitoring

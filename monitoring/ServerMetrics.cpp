@@ -1,5 +1,6 @@
 #include "monitoring/ServerMetrics.hpp"
 
+#include "monitoring/MediaMetrics.hpp"
 #include "monitoring/PrometheusText.hpp"
 #include "room/Roster.hpp"
 #include "signaling/SignalingStats.hpp"
@@ -13,7 +14,8 @@ namespace rollcall::monitoring {
 
 std::string render_server_metrics(const signaling::SignalingStats& stats,
                                   const room::Roster& roster, std::size_t signaling_connections,
-                                  std::uint64_t audit_write_errors) {
+                                  std::uint64_t audit_write_errors,
+                                  const std::map<std::size_t, sfu::WorkerReport>& workers) {
     PrometheusText out;
     out.family("rollcall_build_info", "gauge", "Build information.");
     out.sample("rollcall_build_info", 1, {{"version", ROLLCALL_VERSION}});
@@ -94,6 +96,8 @@ std::string render_server_metrics(const signaling::SignalingStats& stats,
         const std::string code = std::to_string(status);
         out.sample("rollcall_http_responses_total", static_cast<double>(count), {{"code", code}});
     }
+    render_media_metrics(out, workers);
+    render_process_metrics(out);
     return out.text();
 }
 

@@ -14,6 +14,7 @@ PACKAGES=(
   nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev libspdlog-dev
   iproute2 nftables curl util-linux
   chromium firefox-esr python3-aiortc python3-websockets python3-numpy
+  prometheus
 )
 
 missing=()
@@ -30,6 +31,10 @@ fi
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "== installing: ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # The tests run their own Prometheus (and promtool); the packaged service is not wanted.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
 fi
 
 echo "== npm packages for the tests"

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "transport/ByteOrder.hpp"
+#include "transport/MediaTally.hpp"
 
 namespace rollcall::sfu {
 
@@ -40,6 +41,12 @@ void Consumer::forward(RtpPacket& packet, std::uint16_t sequence, std::uint32_t 
     if (downstream_.send_rtp(packet.bytes())) {
         ++packets_;
         octets_ += packet.payload().size();
+        ++stats_.packets;
+        stats_.bytes += packet.bytes().size();
+        MediaTally& tally = media_tally();
+        const std::size_t kind = MediaTally::kind_index(producer_->spec().kind == MediaKind::video);
+        ++tally.rtp_packets_out[kind];
+        tally.rtp_bytes_out[kind] += packet.bytes().size();
         // Forwarding earns retransmission budget in proportion to the stream's bitrate.
         rtx_budget_ = std::min(
             kRtxBurst, rtx_budget_ + kRtxShare * static_cast<double>(packet.bytes().size()));
@@ -47,6 +54,8 @@ void Consumer::forward(RtpPacket& packet, std::uint16_t sequence, std::uint32_t 
 }
 
 void Consumer::on_nack(std::span<const NackItem> items, Clock::time_point now) noexcept {
+    ++stats_.nacks;
+    ++media_tally().nacks_received;
     if (!active_ || !rtx_) return;
     // The distinct packets named, in order, at most kMaxNackedPerRequest of them.
     std::array<std::uint16_t, kMaxNackedPerRequest> wanted{};
@@ -65,6 +74,7 @@ void Consumer::on_nack(std::span<const NackItem> items, Clock::time_point now) n
         }
         if (count == wanted.size()) break;
     }
+    media_tally().nack_packets_requested += count;
     for (std::size_t i = 0; i < count; ++i) retransmit(wanted[i], now);
 }
 
@@ -81,6 +91,7 @@ void Consumer::retransmit(std::uint16_t output_sequence, Clock::time_point now) 
     if (!cache) return;
     if (resent_recently(output_sequence, now)) {
         ++retransmissions_refused_;
+        ++media_tally().retransmissions_refused;
         return;
     }
     auto input = rewriter_.input_sequence(output_sequence);
@@ -89,6 +100,7 @@ void Consumer::retransmit(std::uint16_t output_sequence, Clock::time_point now) 
     if (!cached || cached->size() > PacketCache::kMaxPacket) return;
     if (rtx_budget_ < static_cast<double>(cached->size())) {
         ++retransmissions_refused_;
+        ++media_tally().retransmissions_refused;
         return;
     }
     // RFC 4588 §4: the RTX packet is the original header with the RTX SSRC, payload type and
@@ -112,12 +124,16 @@ void Consumer::retransmit(std::uint16_t output_sequence, Clock::time_point now) 
     if (!downstream_.send_rtp(rtx->bytes())) return;
     ++retransmissions_;
     retransmission_bytes_ += rtx->bytes().size();
+    ++stats_.retransmissions;
+    MediaTally& tally = media_tally();
+    ++tally.retransmissions;
+    tally.retransmission_bytes += rtx->bytes().size();
     rtx_budget_ -= static_cast<double>(rtx->bytes().size());
     resent_[resent_next_] = {output_sequence, now};
     resent_next_ = (resent_next_ + 1) % resent_.size();
 }
 
-void Consumer::on_sender_report(const SenderReport& report) {
+void Consumer::on_sender_report(const SenderReport& report, Clock::time_point now) {
     if (!active_ || packets_ == 0) return;
     auto timestamp = rewriter_.output_timestamp(report.rtp_time);
     if (!timestamp) return;
@@ -128,7 +144,36 @@ void Consumer::on_sender_report(const SenderReport& report) {
     out.packet_count = static_cast<std::uint32_t>(packets_);
     out.octet_count = static_cast<std::uint32_t>(octets_);
     const auto bytes = write_sender_report(out);
-    downstream_.send_rtcp(bytes);
+    if (!downstream_.send_rtcp(bytes)) return;
+    sent_reports_[sent_report_next_] = {static_cast<std::uint32_t>(out.ntp_time >> 16), now};
+    sent_report_next_ = (sent_report_next_ + 1) % sent_reports_.size();
+}
+
+void Consumer::on_receiver_report(const ReportBlock& block, Clock::time_point now) noexcept {
+    MediaTally& tally = media_tally();
+    const auto leg = static_cast<std::size_t>(Leg::subscriber);
+    stats_.loss = block.fraction_lost / 256.0;
+    const std::uint32_t clock_rate = producer_->spec().codec.clock_rate;
+    stats_.jitter_ms = clock_rate == 0 ? 0 : 1000.0 * block.jitter / clock_rate;
+    tally.loss[leg].observe(MediaTally::kLossBounds, stats_.loss);
+    tally.jitter[leg].observe(MediaTally::kJitterBounds, stats_.jitter_ms / 1000.0);
+    if (block.last_sr == 0) return;
+    // RFC 3550 §6.4.1: RTT = arrival − LSR − DLSR, with LSR matched to the report we sent.
+    for (const SentReport& sent : sent_reports_) {
+        if (sent.at == Clock::time_point{} || sent.middle != block.last_sr) continue;
+        const double rtt = std::chrono::duration<double>(now - sent.at).count() -
+                           block.delay_since_last_sr / 65536.0;
+        if (rtt < 0 || rtt > 60) return;  // a report that cannot be right
+        stats_.rtt_ms = rtt * 1000.0;
+        tally.rtt.observe(MediaTally::kRttBounds, rtt);
+        return;
+    }
+}
+
+void Consumer::on_keyframe_request(bool fir, Clock::time_point now) {
+    ++stats_.keyframe_requests;
+    ++(fir ? media_tally().fir_received : media_tally().pli_received);
+    producer_->request_keyframe(now);
 }
 
 }  // namespace rollcall::sfu

@@ -59,7 +59,16 @@ class Consumer {
     static constexpr double kRtxBurst = 64 * 1024;
     static constexpr double kRtxInitial = 16 * 1024;
     // The publisher's SR, translated onto this leg's timeline.
-    void on_sender_report(const transport::SenderReport& report);
+    void on_sender_report(const transport::SenderReport& report, Clock::time_point now);
+    // The subscriber's report block on this consumer's SSRC: loss, jitter and (when it
+    // answers one of our sender reports) the round-trip time.
+    void on_receiver_report(const transport::ReportBlock& block, Clock::time_point now) noexcept;
+    // A PLI or FIR from the subscriber for this consumer (the producer is asked, paced).
+    void on_keyframe_request(bool fir, Clock::time_point now);
+    void update_rate(Clock::time_point now) noexcept {
+        stats_.bitrate_bps = rate_.update(stats_.bytes, now);
+    }
+    const StreamStats& stream_stats() const noexcept { return stats_; }
 
     std::uint64_t packets_sent() const noexcept { return packets_; }
     std::uint64_t retransmissions() const noexcept { return retransmissions_; }
@@ -91,6 +100,14 @@ class Consumer {
     std::array<Resent, kMaxNackedPerRequest> resent_{};  // the latest resends, a ring
     std::size_t resent_next_ = 0;
     std::array<std::uint8_t, PacketCache::kMaxPacket + 2> rtx_buffer_{};
+    struct SentReport {
+        std::uint32_t middle = 0;  // the middle 32 bits of its NTP time: a report's LSR
+        Clock::time_point at{};
+    };
+    std::array<SentReport, 4> sent_reports_{};  // the latest, a ring
+    std::size_t sent_report_next_ = 0;
+    StreamStats stats_;
+    RateMeter rate_;
 };
 
 }  // namespace rollcall::sfu

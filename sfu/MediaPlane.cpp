@@ -224,6 +224,16 @@ MediaTruth MediaPlane::WorkerState::take_truth(bool full) {
     for (const std::string& room : rooms) truth.rooms.push_back(room_truth(room));
     truth.incidents = std::move(incidents);
     incidents.clear();
+    if (full) {
+        WorkerReport report;
+        report.tally = transport::media_tally();
+        for (const auto& [room, router] : routers) {
+            report.producers += router->producer_count();
+            report.consumers += router->consumer_count();
+        }
+        report.busy_seconds = worker->busy_seconds();
+        truth.report = std::move(report);
+    }
     return truth;
 }
 

@@ -3,10 +3,13 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "sfu/StreamStats.hpp"
+#include "transport/MediaTally.hpp"
 #include "transport/Sdp.hpp"
 
 namespace rollcall::sfu {
@@ -43,12 +46,32 @@ struct ConsumerFact {
     SessionId publisher = 0;
     bool active = false;  // packets are being forwarded
     Clock::time_point since{};
+    StreamStats stats;  // in a full truth; zero otherwise
+};
+
+// A published track, with what arrives of it (in a full truth).
+struct ProducerFact {
+    std::string track_id;
+    SessionId publisher = 0;
+    transport::MediaKind kind = transport::MediaKind::unknown;
+    bool paused = false;
+    StreamStats stats;
 };
 
 struct RoomTruth {
     std::string room;
     std::vector<TransportFact> transports;
     std::vector<ConsumerFact> consumers;
+    std::vector<ProducerFact> producers;
+};
+
+// A worker's own figures for /metrics, in each full truth: its thread's tally, what it holds
+// now, and how busy its loop has been.
+struct WorkerReport {
+    transport::MediaTally tally;
+    std::uint64_t producers = 0;
+    std::uint64_t consumers = 0;
+    double busy_seconds = 0;  // since the worker started: wall time not spent waiting in poll
 };
 
 // Something a transport saw that the roster cannot: the evidence of a refusal.
@@ -79,6 +102,7 @@ struct MediaTruth {
     bool full = false;
     std::vector<RoomTruth> rooms;
     std::vector<MediaIncident> incidents;
+    std::optional<WorkerReport> report;  // full truths only
 };
 
 }  // namespace rollcall::sfu

@@ -4,6 +4,7 @@
 #include <new>
 
 #include "sfu/Consumer.hpp"
+#include "transport/MediaTally.hpp"
 
 namespace rollcall::sfu {
 
@@ -85,6 +86,12 @@ void Producer::ensure_cache() noexcept {
 }
 
 void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
+    MediaTally& tally = media_tally();
+    const std::size_t kind = MediaTally::kind_index(spec_.kind == MediaKind::video);
+    ++tally.rtp_packets_in[kind];
+    tally.rtp_bytes_in[kind] += packet.bytes().size();
+    ++stats_out_.packets;
+    stats_out_.bytes += packet.bytes().size();
     if (packet.payload_type() != spec_.codec.payload_type) {
         ++dropped_;  // only the negotiated codec is forwarded
         return;
@@ -107,7 +114,7 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
 
 void Producer::on_sender_report(const SenderReport& report, Clock::time_point now) {
     stats_.on_sender_report(report.ntp_time, now);
-    for (Consumer* consumer : consumers_) consumer->on_sender_report(report);
+    for (Consumer* consumer : consumers_) consumer->on_sender_report(report, now);
 }
 
 void Producer::set_paused(bool paused, Clock::time_point now) {
@@ -123,12 +130,23 @@ void Producer::request_keyframe(Clock::time_point now) {
     // A request inside the pacing interval is not lost: it goes out when the interval ends
     // (a subscriber that connects just after another one still gets its keyframe).
     keyframe_pending_ = !pacer_.should_request(now);
-    if (!keyframe_pending_) upstream_.send_keyframe_request(spec_.ssrc);
+    if (keyframe_pending_) return;
+    upstream_.send_keyframe_request(spec_.ssrc);
+    ++stats_out_.keyframe_requests;
+    ++media_tally().pli_sent;
 }
 
 std::optional<ReportBlock> Producer::report_block(Clock::time_point now) noexcept {
     if (!stats_.started()) return std::nullopt;
-    return stats_.report(spec_.ssrc, now);
+    ReportBlock block = stats_.report(spec_.ssrc, now);
+    stats_out_.loss = block.fraction_lost / 256.0;
+    stats_out_.jitter_ms =
+        spec_.codec.clock_rate == 0 ? 0 : 1000.0 * block.jitter / spec_.codec.clock_rate;
+    MediaTally& tally = media_tally();
+    const auto leg = static_cast<std::size_t>(Leg::publisher);
+    tally.loss[leg].observe(MediaTally::kLossBounds, stats_out_.loss);
+    tally.jitter[leg].observe(MediaTally::kJitterBounds, stats_out_.jitter_ms / 1000.0);
+    return block;
 }
 
 void Producer::attach(Consumer& consumer) {

@@ -11,6 +11,7 @@
 
 #include "sfu/PacketCache.hpp"
 #include "sfu/RtpRewriter.hpp"
+#include "sfu/StreamStats.hpp"
 #include "transport/RtcpPacket.hpp"
 #include "transport/RtpPacket.hpp"
 #include "transport/Sdp.hpp"
@@ -93,7 +94,14 @@ class Producer {
     // each subscriber's numbering continues without a gap and a keyframe is asked for.
     void set_paused(bool paused, Clock::time_point now);
     bool paused() const noexcept { return paused_; }
+    // The receiver report block for the last interval (about a second); its loss and jitter
+    // become this track's figures and the publisher leg's metrics.
     std::optional<transport::ReportBlock> report_block(Clock::time_point now) noexcept;
+    // The figures an operator sees; update_rate() once a second keeps the bitrate current.
+    void update_rate(Clock::time_point now) noexcept {
+        stats_out_.bitrate_bps = rate_.update(stats_out_.bytes, now);
+    }
+    const StreamStats& stream_stats() const noexcept { return stats_out_; }
 
     void attach(Consumer& consumer);
     void detach(Consumer& consumer) noexcept;
@@ -113,6 +121,8 @@ class Producer {
     std::unique_ptr<PacketCache> cache_;  // video with consumers only, from its first packet
     KeyframeRequestPacer pacer_;
     ReceiveStatistics stats_;
+    StreamStats stats_out_;
+    RateMeter rate_;
     std::vector<Consumer*> consumers_;
     std::uint64_t dropped_ = 0;
     bool keyframe_pending_ = false;

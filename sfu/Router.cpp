@@ -131,6 +131,8 @@ void Router::close(SessionId session, PeerRole role) {
 void Router::tick(Clock::time_point now) {
     assert_on_worker();
     for (auto& [session, publisher] : publishers_) publisher->send_receiver_reports(now);
+    for (auto& [id, producer] : producers_) producer->update_rate(now);
+    for (auto& [session, subscriber] : subscribers_) subscriber->update_rates(now);
 }
 
 RoomTruth Router::truth() const {
@@ -140,6 +142,11 @@ RoomTruth Router::truth() const {
     for (const auto& [session, peer] : subscribers_) {
         truth.transports.push_back(peer->fact());
         peer->add_consumer_facts(truth.consumers);
+    }
+    for (const auto& [id, producer] : producers_) {
+        const Producer::Spec& spec = producer->spec();
+        truth.producers.push_back({spec.track_id, producer->publisher(), spec.kind,
+                                   producer->paused(), producer->stream_stats()});
     }
     return truth;
 }

@@ -54,7 +54,7 @@ class Router final : private PeerHost {
                               const transport::SdpCandidate& candidate);
     void close(SessionId session);
     void close(SessionId session, PeerRole role);
-    // Periodic work: receiver reports to publishers.
+    // Periodic work (once a second): receiver reports to publishers, tracks' bitrates.
     void tick(Clock::time_point now);
 
     // Roll call: every transport and forwarding sink in the room, as they are now.

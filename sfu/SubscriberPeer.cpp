@@ -8,13 +8,20 @@ using namespace transport;
 
 namespace {
 
-// Keyframe requests (PLI, FIR) and NACKs in a compound from a subscriber, by media SSRC.
-template <typename OnKeyframe, typename OnNack>
+// Keyframe requests (PLI, FIR), NACKs and receiver report blocks in a compound from a
+// subscriber, by media SSRC.
+template <typename OnKeyframe, typename OnNack, typename OnReport>
 void read_feedback(std::span<const std::uint8_t> compound, OnKeyframe&& on_keyframe,
-                   OnNack&& on_nack) {
+                   OnNack&& on_nack, OnReport&& on_report) {
     auto parsed = RtcpCompound::parse(compound);
     if (!parsed) return;
     for (const RtcpHeader& header : parsed->packets()) {
+        if (header.type == static_cast<std::uint8_t>(RtcpType::receiver_report)) {
+            if (auto report = parse_receiver_report(header)) {
+                for (const ReportBlock& block : report->reports) on_report(block);
+            }
+            continue;
+        }
         const bool pli = is_pli(header);
         const bool fir = is_fir(header);
         const bool nack = is_nack(header);
@@ -22,10 +29,10 @@ void read_feedback(std::span<const std::uint8_t> compound, OnKeyframe&& on_keyfr
         auto feedback = parse_feedback(header);
         if (!feedback) continue;
         if (pli) {
-            on_keyframe(feedback->media_ssrc);
+            on_keyframe(feedback->media_ssrc, false);
         } else if (fir) {
             if (auto entries = parse_fir(*feedback)) {
-                for (const FirEntry& entry : *entries) on_keyframe(entry.ssrc);
+                for (const FirEntry& entry : *entries) on_keyframe(entry.ssrc, true);
             }
         } else if (auto items = parse_nack(*feedback)) {
             on_nack(feedback->media_ssrc, *items);
@@ -238,12 +245,18 @@ void SubscriberPeer::connected() {
     }
 }
 
+void SubscriberPeer::update_rates(Clock::time_point now) noexcept {
+    for (Slot& slot : slots_) {
+        if (slot.consumer) slot.consumer->update_rate(now);
+    }
+}
+
 void SubscriberPeer::add_consumer_facts(std::vector<ConsumerFact>& out) const {
     for (const Slot& slot : slots_) {
         if (!slot.consumer) continue;
         const Producer& producer = slot.consumer->producer();
         out.push_back({id(), session(), producer.spec().track_id, producer.publisher(),
-                       slot.consumer->active(), slot.since});
+                       slot.consumer->active(), slot.since, slot.consumer->stream_stats()});
     }
 }
 
@@ -267,12 +280,16 @@ void SubscriberPeer::on_rtcp(std::span<const std::uint8_t> compound) {
     const auto now = Clock::now();
     read_feedback(
         compound,
-        [&](std::uint32_t ssrc) {
+        [&](std::uint32_t ssrc, bool fir) {
             if (Consumer* consumer = consumer_by_ssrc(ssrc))
-                consumer->producer().request_keyframe(now);
+                consumer->on_keyframe_request(fir, now);
         },
         [&](std::uint32_t ssrc, const std::vector<NackItem>& items) {
             if (Consumer* consumer = consumer_by_ssrc(ssrc)) consumer->on_nack(items, now);
+        },
+        [&](const ReportBlock& block) {
+            if (Consumer* consumer = consumer_by_ssrc(block.ssrc))
+                consumer->on_receiver_report(block, now);
         });
 }
 

@@ -50,6 +50,8 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     bool restart_ice();
     std::vector<const Consumer*> consumers() const;
     void add_consumer_facts(std::vector<ConsumerFact>& out) const;
+    // Once a second: each consumer's bitrate.
+    void update_rates(Clock::time_point now) noexcept;
 
     // ConsumerDownstream
     bool send_rtp(std::span<const std::uint8_t> packet) override {

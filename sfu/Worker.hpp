@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -36,10 +37,16 @@ class Worker {
     // The worker's context, for creating agents and sources on it. Use only from the worker.
     GMainContext* context() const noexcept { return context_; }
     bool on_worker_thread() const noexcept { return std::this_thread::get_id() == thread_id_; }
+    // Worker thread only: wall time since the loop started that it did not spend waiting
+    // for events (the poll), in seconds. Lateness of a 250 ms timer goes to the thread's
+    // MediaTally (loop_lag).
+    double busy_seconds() const noexcept;
+    static constexpr auto kLagProbeInterval = std::chrono::milliseconds(250);
     const std::string& name() const noexcept { return name_; }
 
   private:
     static int dispatch_commands(void* self);
+    static int probe_lag(void* self);
     void run();
 
     std::string name_;
@@ -48,6 +55,8 @@ class Worker {
     GMainLoop* loop_ = nullptr;
     std::thread thread_;
     std::thread::id thread_id_;
+    std::chrono::steady_clock::time_point started_{};    // worker thread only
+    std::chrono::steady_clock::time_point probe_due_{};  // worker thread only
 
     std::mutex mutex_;  // guards only the command queue hand-off, never media state
     std::deque<Command> queue_;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "signaling/MediaStatsJson.hpp"
 #include "signaling/ServerConfig.hpp"
 #include "signaling/SignalingHub.hpp"
 #include "signaling/Token.hpp"
@@ -154,7 +155,11 @@ HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path,
 HttpResponse AdminApi::list_rooms(const TokenClaims& claims) const {
     if (!claims.grants.room_list) return forbidden("listing rooms needs the roomList grant");
     json rooms = json::array();
-    for (const auto& [name, room] : hub_.roster().rooms()) rooms.push_back(room_summary(room));
+    for (const auto& [name, room] : hub_.roster().rooms()) {
+        json summary = room_summary(room);
+        summary.update(room_bitrates_json(hub_.roll_call().media_truth(name)));
+        rooms.push_back(std::move(summary));
+    }
     return json_response(200, {{"rooms", rooms}});
 }
 
@@ -164,10 +169,13 @@ HttpResponse AdminApi::get_room(const TokenClaims& claims, const std::string& ro
     }
     const room::Room* room = hub_.roster().find(room_name);
     if (!room) return error_response(404, "room_not_found", "no such room");
+    const sfu::RoomTruth* truth = hub_.roll_call().media_truth(room_name);
     json body = room_summary(*room);
+    body.update(room_bitrates_json(truth));
     json participants = json::array();
     for (const auto& [identity, participant] : room->participants) {
         json entry = participant_json(participant);
+        entry["stats"] = participant_media_json(*room, participant, truth);
         entry["subscriptions"] = participant.subscriptions;
         // Within the reconnect grace: its socket dropped, its media still flows.
         entry["connected"] = !participant.disconnected_since.has_value();

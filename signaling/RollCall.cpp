@@ -132,6 +132,7 @@ void RollCall::write(room::AuditEvent event) {
 void RollCall::on_media_truth(const sfu::MediaTruth& truth) {
     if (!media_) return;
     const auto now = Clock::now();
+    if (truth.report) worker_reports_[truth.worker] = *truth.report;
     if (truth.full) {
         // Rooms of this worker that the full snapshot lacks have no media left.
         for (auto it = media_truth_.begin(); it != media_truth_.end();) {

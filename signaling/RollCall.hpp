@@ -105,7 +105,16 @@ class RollCall {
 
     // The media plane's latest truth for a room (transports and consumers), for operators.
     nlohmann::json media_json(std::string_view room) const;
+    // The room's latest truth, or null when it has no media.
+    const sfu::RoomTruth* media_truth(std::string_view room) const {
+        auto it = media_truth_.find(room);
+        return it == media_truth_.end() ? nullptr : &it->second;
+    }
     const room::AuditLog* audit_log() const noexcept { return audit_; }
+    // Each media worker's latest report (from its last full truth), for /metrics.
+    const std::map<std::size_t, sfu::WorkerReport>& worker_reports() const noexcept {
+        return worker_reports_;
+    }
 
     // Test hooks (ROLLCALL_FAULT_INJECTION builds): "" or an error. `identity` may be empty
     // (a stray nobody holds).
@@ -139,6 +148,7 @@ class RollCall {
     room::AuditLog* audit_;
     RollCallHost& host_;
     std::map<std::string, sfu::RoomTruth, std::less<>> media_truth_;  // by room, the latest
+    std::map<std::size_t, sfu::WorkerReport> worker_reports_;         // by worker, the latest
     std::set<std::pair<sfu::TransportId, std::string>> acted_on_;     // ejections recorded
     std::unordered_map<SessionId, std::string> audience_sent_;        // the last "audience" sent
     std::map<std::string, Repeats> repeats_;  // refusals by room, participant and class

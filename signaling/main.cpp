@@ -174,7 +174,8 @@ int serve(const ServerConfig& config) {
     media.set_events(&hub);
     signaling::HttpRouter router(config, verifier, hub, [&] {
         return monitoring::render_server_metrics(stats, roster, hub.connection_count(),
-                                                 audit.write_failures());
+                                                 audit.write_failures(),
+                                                 hub.roll_call().worker_reports());
     });
     signaling::HttpServer server(options, hub, router, stats);
     server_ptr = &server;

@@ -8,6 +8,8 @@
 
 #include <stdexcept>
 
+#include "transport/MediaTally.hpp"
+
 namespace rollcall::transport {
 
 namespace {
@@ -182,6 +184,7 @@ void DtlsTransport::receive(std::span<const std::uint8_t> datagram) {
     const auto records = dtls_record_count(datagram);
     if (!records || *records == 0 || *records > kMaxRecordsPerDatagram) {
         ++datagrams_dropped_;
+        media_tally().drop(DropReason::dtls_records);
         return;
     }
     BIO_write(incoming_, datagram.data(), static_cast<int>(datagram.size()));

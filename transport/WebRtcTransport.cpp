@@ -7,9 +7,24 @@
 #include "transport/ByteOrder.hpp"
 #include "transport/Census.hpp"
 #include "transport/MainLoop.hpp"
+#include "transport/MediaTally.hpp"
 #include "transport/PacketDemux.hpp"
 
 namespace rollcall::transport {
+
+namespace {
+
+void drop(DropReason reason, std::uint64_t& counter) noexcept {
+    ++counter;
+    media_tally().drop(reason);
+}
+
+bool sent(bool ok) noexcept {
+    if (!ok) media_tally().drop(DropReason::send_failed);
+    return ok;
+}
+
+}  // namespace
 
 namespace {
 constexpr guint kHandshakeTimeoutMs = 10000;
@@ -66,7 +81,10 @@ std::string WebRtcTransport::set_remote(const RemoteTransportParameters& remote)
     for (const auto& candidate : remote.candidates) ice_.add_remote_candidate(candidate);
     remote_set_ = true;
     handshake_deadline_.start(context_, std::chrono::milliseconds(kHandshakeTimeoutMs), [this] {
-        if (!connected()) fail("ICE and DTLS did not complete within 10 s");
+        if (connected()) return false;
+        if (dtls_.state() == DtlsState::connecting)
+            ++media_tally().dtls_failures[static_cast<std::size_t>(DtlsFailure::timeout)];
+        fail("ICE and DTLS did not complete within 10 s");
         return false;
     });
     return {};
@@ -85,6 +103,7 @@ std::string WebRtcTransport::restart_ice(const std::string& ufrag, const std::st
 std::string WebRtcTransport::restart_local_ice() {
     if (failed_) return "the transport has failed";
     if (!ice_.restart()) return "ICE could not restart";
+    ++media_tally().ice_restarts;
     return {};
 }
 
@@ -119,6 +138,7 @@ void WebRtcTransport::on_ice_state(IceState state) {
             watch_media_path();
             return;
         }
+        if (connected()) ++media_tally().consent_failures;
         fail(connected() ? "ICE consent expired" : "ICE connectivity checks failed");
         return;
     }
@@ -141,6 +161,7 @@ void WebRtcTransport::watch_media_path() {
     if (path_watch_.active()) return;
     path_watch_.start(context_, std::chrono::seconds(1), [this] {
         if (ice_.authenticated_within(std::chrono::milliseconds(kConsentTimeoutMs))) return true;
+        ++media_tally().consent_failures;
         fail("ICE consent expired and nothing authenticated from the media path for 30 s");
         return false;
     });
@@ -150,7 +171,8 @@ void WebRtcTransport::on_ice_data(std::span<const std::uint8_t> datagram) {
     switch (PacketDemux::classify(datagram)) {
         case PacketKind::dtls:
             if (dtls_.state() == DtlsState::idle) {
-                ++counters_.dropped_before_dtls;  // ICE not validated yet: the peer retransmits
+                drop(DropReason::before_dtls,
+                     counters_.dropped_before_dtls);  // ICE not validated yet: the peer retransmits
                 return;
             }
             dtls_.receive(datagram);
@@ -163,7 +185,7 @@ void WebRtcTransport::on_ice_data(std::span<const std::uint8_t> datagram) {
             receive_rtcp(datagram);
             return;
         default:
-            ++counters_.dropped_malformed;
+            drop(DropReason::malformed, counters_.dropped_malformed);
             return;
     }
 }
@@ -171,23 +193,24 @@ void WebRtcTransport::on_ice_data(std::span<const std::uint8_t> datagram) {
 std::optional<std::size_t> WebRtcTransport::unprotect(std::span<const std::uint8_t> datagram,
                                                       bool rtcp) {
     if (!srtp_) {
-        ++counters_.dropped_before_dtls;  // plain RTP/RTCP is never forwarded
+        drop(DropReason::before_dtls,
+             counters_.dropped_before_dtls);  // plain RTP/RTCP is never forwarded
         return std::nullopt;
     }
     if (datagram.size() > kMaxPacket + SrtpSession::kMaxTrailer) {
-        ++counters_.dropped_malformed;
+        drop(DropReason::malformed, counters_.dropped_malformed);
         return std::nullopt;
     }
     // The SSRC is in the clear: refuse unnegotiated ones before libsrtp keeps state for
     // them. SRTCP may also come from a few SSRCs that only report (a receiver's own).
     if (datagram.size() < (rtcp ? 8u : 12u)) {
-        ++counters_.dropped_malformed;
+        drop(DropReason::malformed, counters_.dropped_malformed);
         return std::nullopt;
     }
     const std::uint32_t ssrc = load_u32(datagram.data() + (rtcp ? 4 : 8));
     const bool known = allowed_ssrcs_.contains(ssrc) || (rtcp && rtcp_only_ssrcs_.contains(ssrc));
     if (!known && (!rtcp || rtcp_only_ssrcs_.size() >= kMaxReceiverOnlySsrcs)) {
-        ++counters_.dropped_unknown_ssrc;
+        drop(DropReason::unknown_ssrc, counters_.dropped_unknown_ssrc);
         return std::nullopt;
     }
     std::memcpy(receive_buffer_.data(), datagram.data(), datagram.size());
@@ -200,13 +223,13 @@ std::optional<std::size_t> WebRtcTransport::unprotect(std::span<const std::uint8
             ice_.authenticated();  // its source is the media path now
             return size;
         case SrtpResult::replayed:
-            ++counters_.dropped_replay;
+            drop(DropReason::srtp_replay, counters_.dropped_replay);
             return std::nullopt;
         case SrtpResult::auth_failed:
-            ++counters_.dropped_auth;
+            drop(DropReason::srtp_auth, counters_.dropped_auth);
             return std::nullopt;
         default:
-            ++counters_.dropped_malformed;
+            drop(DropReason::malformed, counters_.dropped_malformed);
             return std::nullopt;
     }
 }
@@ -216,7 +239,7 @@ void WebRtcTransport::receive_rtp(std::span<const std::uint8_t> datagram) {
     if (!size) return;
     auto packet = RtpPacket::parse(std::span<std::uint8_t>(receive_buffer_.data(), *size));
     if (!packet) {
-        ++counters_.dropped_malformed;
+        drop(DropReason::malformed, counters_.dropped_malformed);
         return;
     }
     ++counters_.rtp_received;
@@ -227,6 +250,7 @@ void WebRtcTransport::receive_rtcp(std::span<const std::uint8_t> datagram) {
     auto size = unprotect(datagram, /*rtcp=*/true);
     if (!size) return;
     ++counters_.rtcp_received;
+    ++media_tally().rtcp_packets_in;
     listener_.on_rtcp(std::span<const std::uint8_t>(receive_buffer_.data(), *size));
 }
 
@@ -245,7 +269,7 @@ bool WebRtcTransport::send_rtp(std::span<const std::uint8_t> packet) {
     if (srtp_->protect_rtp(send_buffer_.data(), size, send_buffer_.size()) != SrtpResult::ok)
         return false;
     ++counters_.rtp_sent;
-    return ice_.send(std::span<const std::uint8_t>(send_buffer_.data(), size));
+    return sent(ice_.send(std::span<const std::uint8_t>(send_buffer_.data(), size)));
 }
 
 bool WebRtcTransport::send_rtcp(std::span<const std::uint8_t> packet) {
@@ -255,7 +279,8 @@ bool WebRtcTransport::send_rtcp(std::span<const std::uint8_t> packet) {
     if (srtp_->protect_rtcp(send_buffer_.data(), size, send_buffer_.size()) != SrtpResult::ok)
         return false;
     ++counters_.rtcp_sent;
-    return ice_.send(std::span<const std::uint8_t>(send_buffer_.data(), size));
+    ++media_tally().rtcp_packets_out;
+    return sent(ice_.send(std::span<const std::uint8_t>(send_buffer_.data(), size)));
 }
 
 void WebRtcTransport::on_dtls_send(std::span<const std::uint8_t> datagram) {
@@ -271,10 +296,17 @@ void WebRtcTransport::on_dtls_connected(const DtlsKeys& keys) {
         return;
     }
     ice_.authenticated();  // the handshake's last flight came from the peer's media path
+    ++media_tally().dtls_handshakes;
     listener_.on_transport_connected();
 }
 
 void WebRtcTransport::on_dtls_failed(std::string_view reason) {
+    DtlsFailure cause = DtlsFailure::protocol;
+    if (!dtls_.presented_fingerprint().empty() && dtls_.peer_fingerprint().empty())
+        cause = DtlsFailure::fingerprint_mismatch;
+    else if (reason.find("retransmission limit") != std::string_view::npos)
+        cause = DtlsFailure::timeout;
+    ++media_tally().dtls_failures[static_cast<std::size_t>(cause)];
     fail(std::string("DTLS: ") + std::string(reason));
 }
 

@@ -50,7 +50,13 @@ sfu::RoomTruth honest() {
     truth.room = "r";
     truth.transports = {transport(10, 1, PeerRole::publisher, kAliceFp, kAliceFp.value),
                         transport(11, 2, PeerRole::subscriber, kOtherFp, kOtherFp.value)};
-    truth.consumers = {{11, 2, "TA", 1, true, {}}};
+    sfu::ConsumerFact sink;
+    sink.transport = 11;
+    sink.subscriber = 2;
+    sink.track_id = "TA";
+    sink.publisher = 1;
+    sink.active = true;
+    truth.consumers = {sink};
     return truth;
 }
 

@@ -5,6 +5,7 @@
 #include "sfu/Consumer.hpp"
 #include "sfu/Producer.hpp"
 #include "transport/ByteOrder.hpp"
+#include "transport/MediaTally.hpp"
 
 namespace rollcall::sfu {
 namespace {
@@ -313,6 +314,83 @@ TEST(Consumer, TranslatesThePublishersSenderReportOntoItsOwnTimeline) {
     EXPECT_EQ(out->rtp_time, 1500u);
     EXPECT_EQ(out->packet_count, 1u);
     EXPECT_EQ(out->octet_count, 20u);
+}
+
+TEST(Consumer, ReceiverReportsGiveLossJitterAndRoundTripTimeAgainstOurSenderReport) {
+    FakeUpstream upstream;
+    Producer producer(video_spec(), 1, upstream);
+    FakeDownstream sink;
+    Consumer consumer(producer, consumer_spec(0xA0), sink);
+    const auto t0 = Clock::now();
+    consumer.activate(false, true, t0);
+    feed(producer, publisher_packet(10, 1000), t0);
+    transport::SenderReport sr;
+    sr.ssrc = kPublisherSsrc;
+    sr.ntp_time = 0x0123456789ABCDEFull;
+    sr.rtp_time = 1500;
+    producer.on_sender_report(sr, t0);
+    ASSERT_EQ(sink.rtcp.size(), 1u);
+
+    const transport::MediaTally before = transport::media_tally();
+    transport::ReportBlock block;
+    block.ssrc = 0xA0;
+    block.fraction_lost = 64;  // a quarter
+    block.jitter = 900;        // 10 ms at 90 kHz
+    block.last_sr = 0x456789AB;
+    block.delay_since_last_sr = 65536 / 100;  // 10 ms held by the subscriber
+    consumer.on_receiver_report(block, t0 + 60ms);
+    const StreamStats& stats = consumer.stream_stats();
+    EXPECT_DOUBLE_EQ(stats.loss, 0.25);
+    EXPECT_DOUBLE_EQ(stats.jitter_ms, 10.0);
+    EXPECT_NEAR(stats.rtt_ms, 50.0, 0.1);
+    const transport::MediaTally& after = transport::media_tally();
+    const auto leg = static_cast<std::size_t>(transport::Leg::subscriber);
+    EXPECT_EQ(after.loss[leg].count, before.loss[leg].count + 1);
+    EXPECT_EQ(after.jitter[leg].count, before.jitter[leg].count + 1);
+    EXPECT_EQ(after.rtt.count, before.rtt.count + 1);
+
+    // A report on a sender report we never sent gives no round trip.
+    block.last_sr = 0x11112222;
+    consumer.on_receiver_report(block, t0 + 2s);
+    EXPECT_NEAR(stats.rtt_ms, 50.0, 0.1);
+    EXPECT_EQ(transport::media_tally().rtt.count, before.rtt.count + 1);
+}
+
+TEST(Producer, CountsWhatArrivesAndTheBitrateAndTheTallyByKind) {
+    FakeUpstream upstream;
+    Producer producer(video_spec(), 1, upstream);
+    FakeDownstream sink;
+    Consumer consumer(producer, consumer_spec(0xA0), sink);
+    const auto t0 = Clock::now();
+    const transport::MediaTally before = transport::media_tally();
+    consumer.activate(false, true, t0);
+    producer.update_rate(t0);
+    consumer.update_rate(t0);
+    // 100 packets of 40 bytes over a second, with every fifth one lost.
+    std::uint16_t sequence = 100;
+    for (int i = 0; i < 125; ++i, ++sequence) {
+        if (i % 5 == 4) continue;
+        feed(producer, publisher_packet(sequence, 3000 * i), t0 + i * 8ms);
+    }
+    producer.update_rate(t0 + 1s);
+    consumer.update_rate(t0 + 1s);
+    const StreamStats& in = producer.stream_stats();
+    EXPECT_EQ(in.packets, 100u);
+    EXPECT_EQ(in.bytes, 100u * 40);
+    EXPECT_DOUBLE_EQ(in.bitrate_bps, 100 * 40 * 8);
+    ASSERT_TRUE(producer.report_block(t0 + 1s));
+    EXPECT_NEAR(producer.stream_stats().loss, 24.0 / 124, 0.01);  // the first is the base
+    // Forwarded without the 8-byte extension block.
+    EXPECT_EQ(consumer.stream_stats().packets, 100u);
+    EXPECT_DOUBLE_EQ(consumer.stream_stats().bitrate_bps, 100 * 32 * 8);
+
+    const transport::MediaTally& after = transport::media_tally();
+    EXPECT_EQ(after.rtp_packets_in[1] - before.rtp_packets_in[1], 100u);
+    EXPECT_EQ(after.rtp_bytes_in[1] - before.rtp_bytes_in[1], 4000u);
+    EXPECT_EQ(after.rtp_packets_out[1] - before.rtp_packets_out[1], 100u);
+    EXPECT_EQ(after.rtp_packets_in[0], before.rtp_packets_in[0]);  // nothing counted as audio
+    EXPECT_EQ(after.pli_sent - before.pli_sent, upstream.keyframe_requests.size());
+    EXPECT_EQ(in.keyframe_requests, upstream.keyframe_requests.size());
 }
 
 TEST(ReceiveStatistics, ReportsLossJitterAndWrap) {

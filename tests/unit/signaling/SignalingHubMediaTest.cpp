@@ -252,7 +252,7 @@ TEST_F(HubMediaTest, AGhostConsumerIsDroppedAndItsReceiverTold) {
     const std::string track = publish(alice)["tracks"][0]["id"];
     // Bob unsubscribes, but the media plane still forwards the track to him.
     say(bob, {{"type", "unsubscribe"}, {"tracks", {track}}});
-    sfu::ConsumerFact ghost{20, bob.session, track, alice.session, true, {}};
+    sfu::ConsumerFact ghost{20, bob.session, track, alice.session, true, {}, {}};
     hub().on_media_truth(truth({transport(20, bob.session, sfu::PeerRole::subscriber)}, {ghost}));
     ASSERT_EQ(media().dropped.size(), 1u);
     EXPECT_EQ(media().dropped[0], std::make_pair(sfu::TransportId{20}, track));
@@ -336,12 +336,12 @@ TEST_F(HubMediaTest, TheAudienceListsOnlySinksThatReallyForward) {
     auto audience = [&] { return alice.link.of_type("audience").back()["audience"]; };
     // Bob has not answered yet (his consumer is not forwarding); Carol's transport never connected.
     hub().on_media_truth(
-        truth({bobs, carols}, {{40, bob.session, track, alice.session, false, {}},
-                               {41, carol.session, track, alice.session, true, {}}}));
+        truth({bobs, carols}, {{40, bob.session, track, alice.session, false, {}, {}},
+                               {41, carol.session, track, alice.session, true, {}, {}}}));
     EXPECT_EQ(audience(), json::array());
     hub().on_media_truth(
-        truth({bobs, carols}, {{40, bob.session, track, alice.session, true, {}},
-                               {41, carol.session, track, alice.session, true, {}}}));
+        truth({bobs, carols}, {{40, bob.session, track, alice.session, true, {}, {}},
+                               {41, carol.session, track, alice.session, true, {}, {}}}));
     ASSERT_EQ(audience().size(), 1u);
     EXPECT_EQ(audience()[0]["identity"], "bob");
 }
