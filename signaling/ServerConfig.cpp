@@ -146,6 +146,9 @@ void load_config_file(const std::filesystem::path& path, ServerConfig& config) {
         read_path(*server, "tls_cert", config.tls_cert_file);
         read_path(*server, "tls_key", config.tls_key_file);
         read_string(*server, "log_level", config.log_level);
+        read_string(*server, "log_format", config.log_format);
+        if (config.log_format != "text" && config.log_format != "json")
+            throw ConfigError("[server] log_format must be \"text\" or \"json\"");
         read_strings(*server, "allowed_origins", config.signaling.allowed_origins,
                      "[server] allowed_origins", true);
     }

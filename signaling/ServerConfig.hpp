@@ -63,6 +63,7 @@ struct ServerConfig {
     std::filesystem::path tls_cert_file;
     std::filesystem::path tls_key_file;
     std::string log_level = "info";
+    std::string log_format = "text";  // or "json": one JSON object per line (JsonLog.hpp)
 
     std::map<std::string, std::string, std::less<>> api_keys;     // key -> HS256 secret
     std::map<std::string, std::string, std::less<>> issuer_keys;  // iss -> P-256 public key PEM

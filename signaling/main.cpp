@@ -13,6 +13,7 @@
 #include "signaling/DevCertificate.hpp"
 #include "signaling/HttpRouter.hpp"
 #include "signaling/HttpServer.hpp"
+#include "signaling/JsonLog.hpp"
 #include "signaling/ServerConfig.hpp"
 #include "signaling/SignalingHub.hpp"
 #include "signaling/Token.hpp"
@@ -29,6 +30,7 @@ struct CommonOptions {
     std::string data_dir;
     std::string web_root;
     std::string log_level;
+    std::string log_format;
     std::string tls_cert;
     std::string tls_key;
     bool dev = false;
@@ -87,6 +89,7 @@ ServerConfig build_config(const CommonOptions& o, CLI::App& app) {
     if (given("--data-dir")) config.data_dir = o.data_dir;
     if (given("--web-root")) config.web_root = o.web_root;
     if (given("--log-level")) config.log_level = o.log_level;
+    if (given("--log-format")) config.log_format = o.log_format;
     if (given("--tls-cert")) config.tls_cert_file = o.tls_cert;
     if (given("--tls-key")) config.tls_key_file = o.tls_key;
     if (given("--dev")) config.dev = o.dev;
@@ -134,6 +137,7 @@ int print_token(const ServerConfig& config, const TokenOptions& t) {
 
 int serve(const ServerConfig& config) {
     spdlog::set_level(spdlog::level::from_str(config.log_level));
+    if (config.log_format == "json") signaling::use_json_logs();
     signaling::ServerOptions options;
     options.bind = config.bind;
     options.port = config.port;
@@ -185,9 +189,13 @@ int serve(const ServerConfig& config) {
     const std::string scheme = options.tls ? "https" : "http";
     const std::string host =
         config.bind.find(':') != std::string::npos ? "[" + config.bind + "]" : config.bind;
-    std::cout << "rollcall " << ROLLCALL_VERSION << " listening on " << scheme << "://" << host
-              << ":" << port << "/" << std::endl;
-    if (config.dev) {
+    if (config.log_format == "json") {
+        spdlog::info("rollcall {} listening on {}://{}:{}/", ROLLCALL_VERSION, scheme, host, port);
+    } else {
+        std::cout << "rollcall " << ROLLCALL_VERSION << " listening on " << scheme << "://" << host
+                  << ":" << port << "/" << std::endl;
+    }
+    if (config.dev && config.log_format != "json") {
         std::cout << "dev mode: API key '" << signaling::kDevApiKey << "', secret '"
                   << signaling::kDevApiSecret << "' (loopback only)\n"
                   << "  join a room:   open " << scheme << "://" << host << ":" << port
@@ -222,6 +230,9 @@ int main(int argc, char** argv) {
         ->envname("ROLLCALL_WEB_ROOT");
     app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error")
         ->envname("ROLLCALL_LOG_LEVEL");
+    app.add_option("--log-format", o.log_format, "text, or json (one object per line)")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->envname("ROLLCALL_LOG_FORMAT");
     app.add_option("--tls-cert", o.tls_cert, "PEM certificate chain (outside dev mode)")
         ->envname("ROLLCALL_TLS_CERT");
     app.add_option("--tls-key", o.tls_key, "PEM private key (outside dev mode)")

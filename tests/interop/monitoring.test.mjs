@@ -8,15 +8,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
-import { adminToken, request, startServer, token, waitFor } from '../integration/lib/server.mjs';
+import { adminToken, repoRoot, request, startServer, token, waitFor } from '../integration/lib/server.mjs';
 import { aiortc, flowing } from './lib/aiortc.mjs';
 
 const ROOM = 'monitoring';
 const METRICS_TOKEN = 'scrape-credential-for-the-test-0123456789';
+const dashboard = JSON.parse(readFileSync(path.join(repoRoot, 'monitoring/grafana/rollcall.json'), 'utf8'));
+const dashboardExprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr))
+  .map((e) => e.replaceAll('$instance', '.*'));
+const alertRules = readFileSync(path.join(repoRoot, 'monitoring/prometheus/alerts.yml'), 'utf8');
+// The metric names an expression reads (histogram series by their family's name).
+const metricNames = (text) => [...new Set([...text.matchAll(/\b((?:rollcall|process)_[a-z_]+)/g)]
+  .map((m) => m[1].replace(/_bucket$/, '')))];
 
 function freePort() {
   return new Promise((resolve) => {
@@ -69,6 +76,10 @@ describe('monitoring a live room', () => {
     for (const family of ['rollcall_rtp_packets_received_total', 'rollcall_media_rtt_seconds_bucket',
       'rollcall_worker_loop_lag_seconds_bucket', 'rollcall_dtls_handshakes_total', 'process_open_fds']) {
       assert.match(res.text, new RegExp(`^${family}[{ ]`, 'm'), family);
+    }
+    // Everything the Grafana dashboard and the alert rules read is exported.
+    for (const name of metricNames(`${dashboardExprs.join('\n')}\n${alertRules}`)) {
+      assert.match(res.text, new RegExp(`^# TYPE ${name} `, 'm'), `${name} (monitoring/) is not in /metrics`);
     }
     const handshakes = Number(res.text.match(/^rollcall_dtls_handshakes_total (\d+)/m)[1]);
     assert.ok(handshakes >= 4, `four transports keyed: ${handshakes}`);
@@ -132,6 +143,12 @@ describe('monitoring a live room', () => {
         (await query(promUrl, bytes)) > first.bytes, 'forwarded packets and bytes rising', 10000, 250);
       const received = await query(promUrl, 'sum(rate(rollcall_rtp_received_bytes_total[5s]))');
       assert.ok(received > 0, `received bytes per second: ${received}`);
+      // Every panel of the Grafana dashboard is a query Prometheus accepts.
+      for (const expr of dashboardExprs) {
+        const res = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+        const body = await res.json();
+        assert.equal(body.status, 'success', `${expr}: ${JSON.stringify(body)}`);
+      }
       console.log(`Prometheus: ${first.packets} packets, ${first.bytes} bytes forwarded at the first query; ` +
         `receiving ${Math.round(received * 8)} bit/s`);
     } catch (error) {

@@ -1,8 +1,13 @@
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
+#include "signaling/JsonLog.hpp"
 #include "signaling/ServerConfig.hpp"
 #include "signaling/TestTokens.hpp"
 
@@ -78,6 +83,34 @@ TEST_F(ServerConfigTest, NamesTheBadKey) {
     EXPECT_THROW(load_config_file(dir_ / "missing.toml", config), ConfigError);
     EXPECT_THROW(load_config_file(write("range.toml", "[server]\nport = 70000\n"), config),
                  ConfigError);
+}
+
+TEST_F(ServerConfigTest, LogFormatIsTextOrJson) {
+    ServerConfig config;
+    EXPECT_EQ(config.log_format, "text");
+    load_config_file(write("json.toml", "[server]\nlog_format = \"json\"\n"), config);
+    EXPECT_EQ(config.log_format, "json");
+    EXPECT_THROW(load_config_file(write("xml.toml", "[server]\nlog_format = \"xml\"\n"), config),
+                 ConfigError);
+}
+
+TEST(JsonLog, EveryLineIsOneJsonObjectWhateverTheMessageHolds) {
+    std::ostringstream out;
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+    auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("json-test", sink));
+    use_json_logs();
+    spdlog::warn("a \"quoted\" \\ name\nwith a newline and a bell \a in room '{}'", "r1");
+    spdlog::set_default_logger(previous);
+    std::string line = out.str();
+    ASSERT_FALSE(line.empty());
+    ASSERT_EQ(line.back(), '\n');
+    line.pop_back();
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    const auto object = nlohmann::json::parse(line);
+    EXPECT_EQ(object["level"], "warning");
+    EXPECT_EQ(object["msg"], "a \"quoted\" \\ name\nwith a newline and a bell \a in room 'r1'");
+    EXPECT_EQ(object["time"].get<std::string>().back(), 'Z');
 }
 
 TEST_F(ServerConfigTest, CandidateScopesAreReadAndChecked) {
