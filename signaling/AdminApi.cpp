@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "signaling/AdminStream.hpp"
 #include "signaling/MediaStatsJson.hpp"
 #include "signaling/ServerConfig.hpp"
 #include "signaling/SignalingHub.hpp"
@@ -108,12 +109,13 @@ HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path,
     const bool is_rooms = !segments.empty() && segments[0] == "rooms";
     const std::size_t n = segments.size();
     const bool is_audit = n == 1 && segments[0] == "audit";
+    const bool is_stream = n == 1 && segments[0] == "stream";
     const bool is_plant = test_hooks_ && n == 2 && segments[0] == "test" && segments[1] == "plant";
     const bool is_mute = is_rooms && n == 7 && segments[2] == "participants" &&
                          segments[4] == "tracks" &&
                          (segments[6] == "mute" || segments[6] == "unmute");
     const bool known =
-        is_audit || is_plant || is_mute ||
+        is_audit || is_stream || is_plant || is_mute ||
         (is_rooms && (n == 1 || n == 2 || (n == 4 && segments[2] == "participants")));
     if (!known) return error_response(404, "not_found", "no such admin resource");
 
@@ -126,6 +128,10 @@ HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path,
     if (is_audit) {
         if (method != "GET") return method_not_allowed("GET");
         return audit(claims, request);
+    }
+    if (is_stream) {
+        if (method != "GET") return method_not_allowed("GET");
+        return stream(claims, request, unix_now);
     }
     if (is_plant) {
         if (method != "POST") return method_not_allowed("POST");
@@ -154,21 +160,31 @@ HttpResponse AdminApi::handle(const HttpRequest& request, std::string_view path,
 
 HttpResponse AdminApi::list_rooms(const TokenClaims& claims) const {
     if (!claims.grants.room_list) return forbidden("listing rooms needs the roomList grant");
+    return json_response(200, rooms_json());
+}
+
+json AdminApi::rooms_json() const {
     json rooms = json::array();
     for (const auto& [name, room] : hub_.roster().rooms()) {
         json summary = room_summary(room);
         summary.update(room_bitrates_json(hub_.roll_call().media_truth(name)));
         rooms.push_back(std::move(summary));
     }
-    return json_response(200, {{"rooms", rooms}});
+    return {{"rooms", std::move(rooms)}};
 }
 
 HttpResponse AdminApi::get_room(const TokenClaims& claims, const std::string& room_name) const {
     if (!claims.grants.room_list && !claims.grants.administers(room_name)) {
         return forbidden("reading a room needs roomList, or roomAdmin for that room");
     }
+    json body = room_json(room_name);
+    if (body.is_null()) return error_response(404, "room_not_found", "no such room");
+    return json_response(200, {{"room", std::move(body)}});
+}
+
+json AdminApi::room_json(const std::string& room_name) const {
     const room::Room* room = hub_.roster().find(room_name);
-    if (!room) return error_response(404, "room_not_found", "no such room");
+    if (!room) return nullptr;
     const sfu::RoomTruth* truth = hub_.roll_call().media_truth(room_name);
     json body = room_summary(*room);
     body.update(room_bitrates_json(truth));
@@ -188,7 +204,44 @@ HttpResponse AdminApi::get_room(const TokenClaims& claims, const std::string& ro
     }
     body["participants"] = std::move(participants);
     body["media"] = hub_.roll_call().media_json(room_name);
-    return json_response(200, {{"room", body}});
+    return body;
+}
+
+json AdminApi::audit_json(std::string_view room, std::int64_t since_ms, std::size_t limit,
+                          std::uint64_t after_id) const {
+    json events = json::array();
+    if (const room::AuditLog* log = hub_.roll_call().audit_log()) {
+        for (const room::AuditEvent& event : log->query(room, since_ms, limit)) {
+            if (event.id > after_id)
+                events.push_back(json::parse(room::AuditLog::to_json_line(event)));
+        }
+    }
+    return events;
+}
+
+HttpResponse AdminApi::stream(const TokenClaims& claims, const HttpRequest& request,
+                              std::int64_t unix_now) {
+    const std::string room = query_param(split_target(request.target).second, "room");
+    if (!room.empty() && !room::is_valid_room_name(room))
+        return error_response(400, "bad_room_name", "not a valid room name");
+    if (room.empty() ? !claims.grants.room_list
+                     : !(claims.grants.room_list || claims.grants.administers(room))) {
+        return forbidden("the stream needs roomList, or roomAdmin for the room named by ?room=");
+    }
+    if (*open_streams_ >= kMaxStreams) {
+        HttpResponse busy = error_response(503, "too_many_streams",
+                                           "too many admin streams are open; try again later");
+        busy.headers.emplace_back("Retry-After", "5");
+        return busy;
+    }
+    auto stream = std::make_shared<AdminStream>(*this, room, claims.grants.room_list,
+                                                claims.expires_at, open_streams_);
+    HttpResponse response;
+    response.content_type = "text/event-stream";
+    response.body = stream->first(unix_now);
+    response.headers.emplace_back("X-Accel-Buffering", "no");  // proxies: do not hold events back
+    response.stream = std::move(stream);
+    return response;
 }
 
 HttpResponse AdminApi::audit(const TokenClaims& claims, const HttpRequest& request) const {
@@ -221,14 +274,8 @@ HttpResponse AdminApi::audit(const TokenClaims& claims, const HttpRequest& reque
     if (!number("limit", 1000, 10000, limit) || limit == 0) {
         return error_response(400, "bad_limit", "limit is 1 to 10000");
     }
-    json events = json::array();
-    if (const room::AuditLog* log = hub_.roll_call().audit_log()) {
-        for (const room::AuditEvent& event :
-             log->query(room, since, static_cast<std::size_t>(limit))) {
-            events.push_back(json::parse(room::AuditLog::to_json_line(event)));
-        }
-    }
-    return json_response(200, {{"events", std::move(events)}});
+    return json_response(200,
+                         {{"events", audit_json(room, since, static_cast<std::size_t>(limit))}});
 }
 
 HttpResponse AdminApi::plant(const TokenClaims& claims, const HttpRequest& request) {

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <unordered_map>
 
@@ -33,6 +35,18 @@ class AdminApi {
     bool authenticate(const HttpRequest& request, std::int64_t unix_now, TokenClaims& claims,
                       HttpResponse& error) const;
 
+    // What GET /rooms and GET /rooms/{room} answer (the room: null when there is none), and
+    // audit events of `room` ("" for all) since `since_ms` with an id after `after_id`, the
+    // newest `limit` of them, oldest first. The stream (AdminStream) sends the same.
+    nlohmann::json rooms_json() const;
+    nlohmann::json room_json(const std::string& room) const;
+    nlohmann::json audit_json(std::string_view room, std::int64_t since_ms, std::size_t limit,
+                              std::uint64_t after_id = 0) const;
+
+    // Open GET /admin/v1/stream responses at most; more get 503 too_many_streams.
+    static constexpr std::size_t kMaxStreams = 16;
+    std::size_t open_streams() const noexcept { return *open_streams_; }
+
   private:
     bool admit(const std::string& address, Clock::time_point now);
     HttpResponse list_rooms(const TokenClaims& claims) const;
@@ -44,6 +58,8 @@ class AdminApi {
     HttpResponse mute(const TokenClaims& claims, const std::string& room,
                       const std::string& identity, const std::string& track, bool muted);
     HttpResponse audit(const TokenClaims& claims, const HttpRequest& request) const;
+    HttpResponse stream(const TokenClaims& claims, const HttpRequest& request,
+                        std::int64_t unix_now);
     HttpResponse plant(const TokenClaims& claims, const HttpRequest& request);
 
     const TokenVerifier& verifier_;
@@ -51,6 +67,7 @@ class AdminApi {
     const HttpLimits& limits_;
     bool test_hooks_;
     std::unordered_map<std::string, RateLimiter> limiters_;  // by client address, bounded
+    std::shared_ptr<std::size_t> open_streams_ = std::make_shared<std::size_t>(0);
 };
 
 }  // namespace rollcall::signaling

@@ -1,6 +1,10 @@
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,11 +29,22 @@ struct HttpRequest {
 bool origin_allowed(std::string_view origin, std::string_view host, bool tls,
                     const std::vector<std::string>& allowed);
 
+// A response that goes on (server-sent events): the session writes the response's body, then
+// calls next() about once a second and writes what it returns ("" writes nothing this time);
+// nullopt ends the response. Runs on the signaling thread, like everything here.
+class EventStream {
+  public:
+    virtual ~EventStream() = default;
+    virtual std::optional<std::string> next(std::chrono::steady_clock::time_point now,
+                                            std::int64_t unix_now) = 0;
+};
+
 struct HttpResponse {
     int status = 200;
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    std::shared_ptr<EventStream> stream;  // set: the body is only the start
 };
 
 HttpResponse json_response(int status, const nlohmann::json& body);

@@ -182,7 +182,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
         : server_(server),
           stream_(std::move(stream)),
           slot_(std::move(slot)),
-          remote_(remote_of(beast::get_lowest_layer(stream_).socket())) {}
+          remote_(remote_of(beast::get_lowest_layer(stream_).socket())),
+          tick_(stream_.get_executor()) {}
 
     void read() {
         parser_.emplace();
@@ -221,6 +222,10 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
 
     void respond(exchange::Step step) {
         ++server_.stats.http_responses_by_status[step.response.status];
+        if (step.response.stream && step.response.status == 200 && !step.head) {
+            start_stream(std::move(step));
+            return;
+        }
         auto res = std::make_shared<exchange::Response>(
             exchange::make_response(std::move(step.response), step, server_.options.hsts));
         http::async_write(
@@ -234,7 +239,68 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
             });
     }
 
+    // Server-sent events: the header (chunked), the response's body, then whatever the
+    // source has once a second until it ends. One write at a time; a client that does not
+    // take a chunk within kStreamWriteTimeout is cut off.
+    static constexpr auto kStreamInterval = std::chrono::seconds(1);
+    static constexpr auto kStreamWriteTimeout = std::chrono::seconds(10);
+
+    void start_stream(exchange::Step step) {
+        source_ = std::move(step.response.stream);
+        std::string first = std::move(step.response.body);
+        step.response.body.clear();
+        step.keep_alive = false;  // the response ends the connection
+        auto res = std::make_shared<http::response<http::empty_body>>(
+            static_cast<http::status>(step.response.status), step.version);
+        const exchange::Response plain =
+            exchange::make_response(std::move(step.response), step, server_.options.hsts);
+        for (const auto& field : plain) {
+            if (field.name() != http::field::content_length)
+                res->set(field.name_string(), field.value());
+        }
+        res->chunked(true);
+        auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+        beast::get_lowest_layer(stream_).expires_after(kStreamWriteTimeout);
+        http::async_write_header(stream_, *serializer,
+                                 [self = this->shared_from_this(), res, serializer,
+                                  first = std::move(first)](beast::error_code ec, std::size_t) {
+                                     if (ec) return self->shutdown();
+                                     self->write_chunk(std::move(first));
+                                 });
+    }
+
+    void write_chunk(std::string text) {
+        if (text.empty()) return wait_tick();
+        chunk_ = std::move(text);
+        beast::get_lowest_layer(stream_).expires_after(kStreamWriteTimeout);
+        net::async_write(stream_, http::make_chunk(net::buffer(chunk_)),
+                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                             if (ec) return self->shutdown();
+                             self->wait_tick();
+                         });
+    }
+
+    void wait_tick() {
+        beast::get_lowest_layer(stream_).expires_never();
+        tick_.expires_after(kStreamInterval);
+        tick_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+            if (ec) return;
+            std::optional<std::string> text = self->source_->next(SteadyClock::now(), unix_now());
+            if (!text) return self->end_stream();
+            self->write_chunk(std::move(*text));
+        });
+    }
+
+    void end_stream() {
+        beast::get_lowest_layer(stream_).expires_after(kStreamWriteTimeout);
+        net::async_write(stream_, http::make_chunk_last(),
+                         [self = this->shared_from_this()](beast::error_code, std::size_t) {
+                             self->shutdown();
+                         });
+    }
+
     void shutdown() {
+        source_.reset();
         if constexpr (kIsTls<Stream>) {
             beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
             stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
@@ -250,6 +316,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
     std::string remote_;
     beast::flat_buffer buffer_;
     std::optional<exchange::RequestParser> parser_;
+    net::steady_timer tick_;
+    std::shared_ptr<EventStream> source_;  // while a stream is open
+    std::string chunk_;                    // the chunk being written
 };
 
 }  // namespace rollcall::signaling

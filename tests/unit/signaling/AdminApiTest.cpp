@@ -222,5 +222,40 @@ TEST_F(AdminApiTest, FloodIs429) {
     EXPECT_GT(limited, 0);
 }
 
+TEST_F(AdminApiTest, TheStreamSendsStateEachTickAndEndsWhenItsTokenExpires) {
+    join("alice", "r1");
+    HttpResponse r = call("GET", "/stream?room=r1", admin_token("*", false, true));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.content_type, "text/event-stream");
+    ASSERT_TRUE(r.stream);
+    EXPECT_EQ(r.body.rfind("retry: 2000\n\n", 0), 0u);
+    EXPECT_NE(r.body.find("event: rooms\ndata: {\"rooms\":[{"), std::string::npos);
+    EXPECT_NE(r.body.find("event: room\ndata: {\"name\":\"r1\",\"room\":{"), std::string::npos);
+    auto tick = r.stream->next(Clock::now(), test::now_unix());
+    ASSERT_TRUE(tick);
+    EXPECT_NE(tick->find("\"identity\":\"alice\""), std::string::npos);
+    // Past the token's expiry (an hour ahead in good_payload): one `end`, then nothing.
+    auto end = r.stream->next(Clock::now(), test::now_unix() + 7200);
+    ASSERT_TRUE(end);
+    EXPECT_EQ(*end, "event: end\ndata: {\"reason\":\"token_expired\"}\n\n");
+    EXPECT_FALSE(r.stream->next(Clock::now(), test::now_unix() + 7201));
+}
+
+TEST_F(AdminApiTest, StreamsAreBoundedAndFreedWhenDropped) {
+    const std::string token = admin_token("*", false, true);
+    std::vector<HttpResponse> open;
+    for (std::size_t i = 0; i < AdminApi::kMaxStreams; ++i) {
+        open.push_back(call("GET", "/stream", token));
+        ASSERT_EQ(open.back().status, 200);
+    }
+    HttpResponse refused = call("GET", "/stream", token);
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(body(refused)["code"], "too_many_streams");
+    open.pop_back();
+    EXPECT_EQ(api_.open_streams(), AdminApi::kMaxStreams - 1);
+    EXPECT_EQ(call("GET", "/stream", token).status, 200);  // and dropped again at once
+    EXPECT_EQ(api_.open_streams(), AdminApi::kMaxStreams - 1);
+}
+
 }  // namespace
 }  // namespace rollcall::signaling
