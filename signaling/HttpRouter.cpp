@@ -13,6 +13,7 @@ using json = nlohmann::json;
 
 namespace {
 constexpr std::int64_t kDevTokenTtl = 6 * 3600;
+constexpr std::int64_t kDevAdminTokenTtl = 3600;
 constexpr std::string_view kAdminPrefix = "/admin/v1";
 }  // namespace
 
@@ -38,7 +39,7 @@ HttpResponse HttpRouter::handle(const HttpRequest& request, Clock::time_point no
     if (path == kAdminPrefix || path.starts_with(std::string(kAdminPrefix) + "/")) {
         return admin_.handle(request, path.substr(kAdminPrefix.size()), now, unix_now);
     }
-    if (path == "/dev/token") {
+    if (path == "/dev/token" || path == "/dev/admin-token") {
         if (!config_.dev) return error_response(404, "not_found", "no such resource");
         if (request.method != "POST")
             return error_response(405, "method_not_allowed", "allowed: POST");
@@ -48,7 +49,10 @@ HttpResponse HttpRouter::handle(const HttpRequest& request, Clock::time_point no
             return error_response(403, "origin_not_allowed",
                                   "tokens are minted only for this server's own pages");
         }
-        return dev_token(request, unix_now);
+        return path == "/dev/token" ? dev_token(request, unix_now) : dev_admin_token(unix_now);
+    }
+    if (path == "/dashboard" && read) {
+        if (auto file = files_.serve("/dashboard.html")) return std::move(*file);
     }
     if (path == "/rtc")
         return error_response(426, "upgrade_required", "signaling is a WebSocket at /rtc");
@@ -109,6 +113,16 @@ HttpResponse HttpRouter::dev_token(const HttpRequest& request, std::int64_t unix
     const std::string token = mint_hs256_token(kDevApiKey, kDevApiSecret, claims);
     return json_response(
         200, {{"token", token}, {"room", claims.grants.room}, {"identity", claims.identity}});
+}
+
+HttpResponse HttpRouter::dev_admin_token(std::int64_t unix_now) const {
+    // The dashboard's credential in dev mode (loopback only): every room, list and administer.
+    TokenClaims claims;
+    claims.grants.room = "*";
+    claims.grants.room_admin = claims.grants.room_list = true;
+    claims.expires_at = unix_now + kDevAdminTokenTtl;
+    return json_response(200, {{"token", mint_hs256_token(kDevApiKey, kDevApiSecret, claims)},
+                               {"expires_at", claims.expires_at}});
 }
 
 }  // namespace rollcall::signaling

@@ -31,6 +31,7 @@ class HttpRouter {
   private:
     HttpResponse metrics(const HttpRequest& request, Clock::time_point now, std::int64_t unix_now);
     HttpResponse dev_token(const HttpRequest& request, std::int64_t unix_now) const;
+    HttpResponse dev_admin_token(std::int64_t unix_now) const;
 
     const ServerConfig& config_;
     AdminApi admin_;

@@ -200,6 +200,8 @@ int serve(const ServerConfig& config) {
                   << signaling::kDevApiSecret << "' (loopback only)\n"
                   << "  join a room:   open " << scheme << "://" << host << ":" << port
                   << "/ (self-signed certificate: accept it once)\n"
+                  << "  operators:     open " << scheme << "://" << host << ":" << port
+                  << "/dashboard\n"
                   << "  admin token:   rollcall token --dev --admin --room '*'\n"
                   << std::flush;
     }

@@ -154,6 +154,33 @@ TEST_F(HttpRouterTest, DevTokenMintsAJoinToken) {
     EXPECT_EQ(get("/dev/token").status, 405);
 }
 
+TEST_F(HttpRouterTest, DevAdminTokenExistsOnlyInDevMode) {
+    EXPECT_EQ(get("/dev/admin-token", "", "POST").status, 404);
+}
+
+TEST_F(HttpRouterTest, DevAdminTokenIsForTheDashboard) {
+    config_.dev = true;
+    config_.api_keys[kDevApiKey] = kDevApiSecret;
+    HttpResponse r = get("/dev/admin-token", "", "POST");
+    ASSERT_EQ(r.status, 200) << r.body;
+    TokenResult verified =
+        verifier_->verify(json::parse(r.body)["token"].get<std::string>(), test::now_unix());
+    ASSERT_TRUE(verified.ok()) << verified.detail;
+    EXPECT_TRUE(verified.claims.grants.room_list);
+    EXPECT_TRUE(verified.claims.grants.administers("any-room"));
+    EXPECT_FALSE(verified.claims.grants.room_join);
+    EXPECT_EQ(get("/dev/admin-token").status, 405);
+}
+
+TEST_F(HttpRouterTest, DashboardIsServedFromTheWebRoot) {
+    EXPECT_EQ(get("/dashboard").status, 404);  // no such page in this root yet
+    std::ofstream(root_ / "dashboard.html") << "<!doctype html><title>dash</title>";
+    HttpResponse r = get("/dashboard");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("dash"), std::string::npos);
+    EXPECT_EQ(get("/dashboard", "", "POST").status, 404);
+}
+
 TEST_F(HttpRouterTest, RtcWithoutUpgradeIs426) {
     EXPECT_EQ(get("/rtc").status, 426);
 }
