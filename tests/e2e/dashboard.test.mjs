@@ -2,8 +2,8 @@
 // participants (fake camera and microphone) in one room through the web client. The room
 // appears as they join and their bitrates turn non-zero; muting one participant's camera from
 // the dashboard stops the others decoding new frames from it and shows them the muted state;
-// kicking another ends its call and puts the kick in the dashboard's audit feed. A screenshot
-// goes to tests/e2e/artifacts/dashboard.png. Loopback-only namespace (run-in-netns.sh).
+// kicking another ends its call and puts the kick in the dashboard's audit feed; deleting the
+// room ends the others' calls. A screenshot goes to tests/e2e/artifacts/dashboard.png. Loopback-only namespace (run-in-netns.sh).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -40,7 +40,7 @@ describe('the operator dashboard', () => {
 
   const framesFrom = async (page, id) => (await page.evaluate(() => window.rollcall.stats()))[id]?.video?.framesDecoded ?? 0;
 
-  test('watch a room live, mute a camera, kick a participant', async () => {
+  test('watch a room live, mute a camera, kick a participant, delete the room', async () => {
     let dashboard;
     try {
       dashboard = await open(`${server.url}/dashboard?room=${ROOM}`, 'dashboard');
@@ -95,6 +95,15 @@ describe('the operator dashboard', () => {
       assert.ok(ada);
 
       await dashboard.screenshot({ path: path.join(artifacts, 'dashboard.png'), fullPage: true });
+
+      // Delete the room: the two left are disconnected and the dashboard says it is closed.
+      await dashboard.click('#delete-room');
+      await waitInPage(dashboard, () => window.dashboard.results.some((r) => r.ok && r.text.includes('deleted')), undefined, 10000);
+      for (const page of pages.slice(0, 2)) {
+        await waitInPage(page, () => !document.getElementById('ended-view').hidden, undefined, 10000);
+      }
+      await waitInPage(dashboard, () => window.dashboard.room === null &&
+        !document.getElementById('room-gone').hidden, undefined, 10000);
     } catch (error) {
       await dashboard?.screenshot({ path: path.join(artifacts, 'dashboard-failure.png'), fullPage: true }).catch(() => {});
       throw new Error(`${error.message}\npages:\n${logs.slice(-60).join('\n')}\nserver:\n${server.output().slice(-3000)}`);
