@@ -77,6 +77,15 @@ RtpPacket parsed(std::vector<std::uint8_t>& bytes) {
     return *packet;
 }
 
+// The publisher's sender report (the middle 32 bits of its NTP time: 0x456789AB).
+transport::SenderReport publisher_sender_report() {
+    transport::SenderReport sr;
+    sr.ssrc = kPublisherSsrc;
+    sr.ntp_time = 0x0123456789ABCDEFull;
+    sr.rtp_time = 1500;
+    return sr;
+}
+
 Consumer::Spec consumer_spec(std::uint32_t ssrc) {
     return {"0", ssrc, 96, ssrc + 1, 98};
 }
@@ -299,10 +308,7 @@ TEST(Consumer, TranslatesThePublishersSenderReportOntoItsOwnTimeline) {
     const auto t0 = Clock::now();
     consumer.activate(false, true, t0);
     feed(producer, publisher_packet(10, 1000), t0);
-    transport::SenderReport sr;
-    sr.ssrc = kPublisherSsrc;
-    sr.ntp_time = 0x0123456789ABCDEFull;
-    sr.rtp_time = 1500;
+    const transport::SenderReport sr = publisher_sender_report();
     producer.on_sender_report(sr, t0);
     ASSERT_EQ(sink.rtcp.size(), 1u);
     auto compound = transport::RtcpCompound::parse(sink.rtcp[0]);
@@ -324,10 +330,7 @@ TEST(Consumer, ReceiverReportsGiveLossJitterAndRoundTripTimeAgainstOurSenderRepo
     const auto t0 = Clock::now();
     consumer.activate(false, true, t0);
     feed(producer, publisher_packet(10, 1000), t0);
-    transport::SenderReport sr;
-    sr.ssrc = kPublisherSsrc;
-    sr.ntp_time = 0x0123456789ABCDEFull;
-    sr.rtp_time = 1500;
+    const transport::SenderReport sr = publisher_sender_report();
     producer.on_sender_report(sr, t0);
     ASSERT_EQ(sink.rtcp.size(), 1u);
 
