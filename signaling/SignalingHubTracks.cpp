@@ -157,8 +157,13 @@ SignalingHub::MuteResult SignalingHub::admin_mute(std::string_view room_name,
                {"muted", muted},
                {"by", "admin"}},
               participant->session);
-    tell(participant->session,
-         {{"type", "muted"}, {"track", track_id}, {"muted", muted}, {"by", "admin"}});
+    // Also to a session whose link dropped: its resume replays it.
+    if (auto it = connections_.find(participant->session);
+        it != connections_.end() &&
+        (it->second.state == State::joined || it->second.state == State::detached)) {
+        send(it->second,
+             {{"type", "muted"}, {"track", track_id}, {"muted", muted}, {"by", "admin"}});
+    }
     room::AuditEvent event;
     event.room = std::string(room_name);
     event.participant = participant->identity;

@@ -103,6 +103,20 @@ TEST_F(HubResumeTest, WhatWasDueWhileDetachedIsReplayedInOrder) {
               roster_->find("r1", "alice")->tracks.size());
 }
 
+TEST_F(HubResumeTest, AnAdministratorsMuteWhileDetachedIsReplayed) {
+    Client& alice = join("alice");
+    publish(alice);
+    media().complete(0);
+    const std::string track = roster_->find("r1", "alice")->tracks.begin()->first;
+    hub().on_close(alice.session);
+    ASSERT_EQ(hub().admin_mute("r1", "alice", track, true), SignalingHub::MuteResult::done);
+    Client& again = resume("alice", credential(alice));
+    const auto muted = again.link.of_type("muted");
+    ASSERT_EQ(muted.size(), 1u);
+    EXPECT_EQ(muted[0]["track"], track);
+    EXPECT_EQ(muted[0]["by"], "admin");
+}
+
 TEST_F(HubResumeTest, ADetachedSessionIsSubscribedToWhatIsPublishedMeanwhile) {
     Client& alice = join("alice");
     Client& bob = join("bob");
