@@ -24,10 +24,8 @@ bool sent(bool ok) noexcept {
     return ok;
 }
 
-}  // namespace
-
-namespace {
 constexpr guint kHandshakeTimeoutMs = 10000;
+
 }  // namespace
 
 WebRtcTransport::WebRtcTransport(GMainContext* context,

@@ -170,6 +170,13 @@ TEST_F(HttpRouterTest, DevAdminTokenIsForTheDashboard) {
     EXPECT_TRUE(verified.claims.grants.administers("any-room"));
     EXPECT_FALSE(verified.claims.grants.room_join);
     EXPECT_EQ(get("/dev/admin-token").status, 405);
+    HttpRequest foreign;
+    foreign.method = "POST";
+    foreign.target = "/dev/admin-token";
+    foreign.origin = "https://evil.example";
+    foreign.host = "127.0.0.1:7880";
+    foreign.remote_address = "127.0.0.1";
+    EXPECT_EQ(router().handle(foreign, Clock::now(), test::now_unix()).status, 403);
 }
 
 TEST_F(HttpRouterTest, DashboardIsServedFromTheWebRoot) {
