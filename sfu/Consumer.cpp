@@ -39,7 +39,6 @@ void Consumer::forward(RtpPacket& packet, std::uint16_t sequence, std::uint32_t 
     packet.set_timestamp(out->timestamp);
     packet.set_payload_type(spec_.payload_type);
     if (downstream_.send_rtp(packet.bytes())) {
-        ++packets_;
         octets_ += packet.payload().size();
         ++stats_.packets;
         stats_.bytes += packet.bytes().size();
@@ -134,14 +133,14 @@ void Consumer::retransmit(std::uint16_t output_sequence, Clock::time_point now) 
 }
 
 void Consumer::on_sender_report(const SenderReport& report, Clock::time_point now) {
-    if (!active_ || packets_ == 0) return;
+    if (!active_ || stats_.packets == 0) return;
     auto timestamp = rewriter_.output_timestamp(report.rtp_time);
     if (!timestamp) return;
     SenderReport out;
     out.ssrc = spec_.ssrc;
     out.ntp_time = report.ntp_time;
     out.rtp_time = *timestamp;
-    out.packet_count = static_cast<std::uint32_t>(packets_);
+    out.packet_count = static_cast<std::uint32_t>(stats_.packets);
     out.octet_count = static_cast<std::uint32_t>(octets_);
     const auto bytes = write_sender_report(out);
     if (!downstream_.send_rtcp(bytes)) return;

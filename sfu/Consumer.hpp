@@ -70,7 +70,7 @@ class Consumer {
     }
     const StreamStats& stream_stats() const noexcept { return stats_; }
 
-    std::uint64_t packets_sent() const noexcept { return packets_; }
+    std::uint64_t packets_sent() const noexcept { return stats_.packets; }
     std::uint64_t retransmissions() const noexcept { return retransmissions_; }
     std::uint64_t retransmission_bytes() const noexcept { return retransmission_bytes_; }
     // Requests not answered: resent too recently, or over the budget.
@@ -87,7 +87,6 @@ class Consumer {
     bool active_ = false;
     bool rtx_ = false;
     std::uint16_t rtx_sequence_ = 0;
-    std::uint64_t packets_ = 0;
     std::uint64_t octets_ = 0;
     std::uint64_t retransmissions_ = 0;
     std::uint64_t retransmission_bytes_ = 0;
