@@ -72,6 +72,12 @@ MediaTally sum(const std::map<std::size_t, sfu::WorkerReport>& workers) {
             total.jitter[leg].add(t.jitter[leg]);
         }
         total.rtt.add(t.rtt);
+        total.data_messages_in += t.data_messages_in;
+        total.data_bytes_in += t.data_bytes_in;
+        total.data_messages_out += t.data_messages_out;
+        total.data_bytes_out += t.data_bytes_out;
+        add(total.data_dropped, t.data_dropped);
+        total.data_slow_receivers += t.data_slow_receivers;
     }
     return total;
 }
@@ -124,6 +130,25 @@ void render_feedback(PrometheusText& out, const MediaTally& t) {
                {{"type", "pli"}});
     out.sample("rollcall_keyframe_requests_sent_total", static_cast<double>(t.fir_sent),
                {{"type", "fir"}});
+}
+
+void render_data(PrometheusText& out, const MediaTally& t) {
+    counter(out, "rollcall_data_messages_received_total",
+            "Data-channel messages received from participants.", t.data_messages_in);
+    counter(out, "rollcall_data_received_bytes_total",
+            "Data-channel bytes received from participants.", t.data_bytes_in);
+    counter(out, "rollcall_data_messages_sent_total",
+            "Data-channel messages delivered to participants (one per receiver).",
+            t.data_messages_out);
+    counter(out, "rollcall_data_sent_bytes_total",
+            "Data-channel bytes delivered to participants (stamped, one copy per receiver).",
+            t.data_bytes_out);
+    by_label(out, "rollcall_data_messages_dropped_total", "counter",
+             "Data-channel messages not relayed (or not delivered), by reason.", "reason",
+             transport::kDataDropNames, t.data_dropped);
+    counter(out, "rollcall_data_slow_receivers_total",
+            "Data associations closed because their receiver stopped reading a reliable channel.",
+            t.data_slow_receivers);
 }
 
 void render_connections(PrometheusText& out, const MediaTally& t) {
@@ -190,6 +215,7 @@ void render_media_metrics(PrometheusText& out,
     const MediaTally total = sum(workers);
     render_packets(out, total);
     render_feedback(out, total);
+    render_data(out, total);
     render_connections(out, total);
     render_quality(out, total);
     render_workers(out, workers);

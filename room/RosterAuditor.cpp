@@ -22,6 +22,8 @@ std::string_view to_string(AuditClass audit_class) noexcept {
             return "reconnect_grace_expired";
         case AuditClass::kicked:
             return "kicked";
+        case AuditClass::unauthorized_data:
+            return "unauthorized_data";
     }
     return "unknown";
 }
@@ -49,13 +51,32 @@ Finding transport_finding(AuditClass audit_class, const sfu::TransportFact& fact
 }
 
 // Whether the participant may hold a transport in this role at all: a publishing one only
-// if its grants allow it and it offered (which bound its fingerprint); a receiving one only
-// if it may subscribe.
-bool may_hold(const Participant& participant, const sfu::TransportFact& fact) {
+// if it offered (which bound its fingerprint) and its grants allow it — canPublish, or, for a
+// connection that carries no tracks (data channels only), canPublishData or canSubscribe; a
+// receiving one only if it may subscribe.
+bool may_hold(const Participant& participant, const sfu::TransportFact& fact,
+              const sfu::RoomTruth& truth) {
     if (fact.role == sfu::PeerRole::publisher) {
-        return participant.grants.can_publish && participant.publisher_fingerprint.has_value();
+        if (!participant.publisher_fingerprint) return false;
+        if (participant.grants.can_publish) return true;
+        const bool publishes_tracks =
+            std::any_of(truth.producers.begin(), truth.producers.end(),
+                        [&](const sfu::ProducerFact& p) { return p.publisher == fact.session; });
+        return !publishes_tracks &&
+               (participant.grants.can_publish_data || participant.grants.can_subscribe);
     }
     return participant.grants.can_subscribe;
+}
+
+// Why a data association is hidden, or "" when the roster accounts for it: data rides only
+// on the connection a participant publishes on, and only someone who may subscribe receives
+// the room's data.
+std::string data_refusal(const Participant& participant, const sfu::DataFact& data) {
+    if (data.role != sfu::PeerRole::publisher)
+        return "a data association on a connection that never negotiated data channels";
+    if (data.receives && !participant.grants.can_subscribe)
+        return "room data delivered to a participant without canSubscribe";
+    return {};
 }
 
 }  // namespace
@@ -93,7 +114,7 @@ std::vector<Finding> RosterAuditor::audit(const Room* room, const sfu::RoomTruth
             continue;
         }
         const bool extra = held[{fact.session, fact.role}] != &fact;
-        if (extra || !may_hold(*participant, fact)) {
+        if (extra || !may_hold(*participant, fact, truth)) {
             Finding finding = transport_finding(AuditClass::too_many_transports, fact, participant);
             finding.evidence.emplace_back(
                 "detail", extra ? "a second " + std::string(sfu::to_string(fact.role)) +
@@ -156,6 +177,27 @@ std::vector<Finding> RosterAuditor::audit(const Room* room, const sfu::RoomTruth
                             {"detail", why}};
         if (const Participant* owner = holder(consumer.publisher))
             finding.evidence.emplace_back("publisher", owner->identity);
+        findings.push_back(std::move(finding));
+    }
+
+    for (const sfu::DataFact& data : truth.data) {
+        if (closing.contains(data.transport)) continue;  // goes with its transport
+        const Participant* participant = holder(data.session);
+        if (!participant) continue;  // its transport is not on the roster: found above
+        const std::string why = data_refusal(*participant, data);
+        if (why.empty()) continue;
+        Finding finding;
+        finding.audit_class = AuditClass::unauthorized_data;
+        finding.action = Finding::Action::close_data;
+        finding.transport = data.transport;
+        finding.role = data.role;
+        finding.session = data.session;
+        finding.identity = participant->identity;
+        finding.evidence = {{"transport", std::to_string(data.transport)},
+                            {"role", std::string(sfu::to_string(data.role))},
+                            {"connected", data.connected ? "true" : "false"},
+                            {"channels", std::to_string(data.channels.size())},
+                            {"detail", why}};
         findings.push_back(std::move(finding));
     }
 

@@ -20,17 +20,20 @@ enum class AuditClass : std::uint8_t {
     peer_count = 5,             // more media-plane peers in a room than roster participants
     reconnect_expired,          // the signaling socket dropped and the grace ran out
     kicked,                     // an administrator removed the participant
+    unauthorized_data,          // a data association no roster entry accounts for, or room
+                                // data delivered to someone who may not receive it
 };
 std::string_view to_string(AuditClass audit_class) noexcept;
 
 // One discrepancy between the media plane's truth and the roster, and what ends it.
 struct Finding {
-    enum class Action : std::uint8_t { close_transport, drop_consumer, none };
+    enum class Action : std::uint8_t { close_transport, drop_consumer, close_data, none };
     AuditClass audit_class = AuditClass::not_on_roster;
     Action action = Action::none;
     sfu::TransportId transport = 0;
     sfu::PeerRole role = sfu::PeerRole::publisher;  // close_transport: the transport's
     std::string track_id;  // drop_consumer: the track no longer forwarded on `transport`
+                           // (close_data: the association on `transport` is closed)
     sfu::SessionId session = 0;
     std::string identity;       // the participant concerned, when the roster has one
     Clock::time_point since{};  // when the media plane created the offending item

@@ -27,6 +27,8 @@ class MediaEvents {
     virtual void on_subscriber_offer(SessionId session, const SubscriberOffer& offer) = 0;
     // Roll call: a worker's media plane after a change (or its periodic full snapshot).
     virtual void on_media_truth(const MediaTruth& truth) = 0;
+    // The server closed the session's data channels (`reason`: "slow_receiver", "roll_call").
+    virtual void on_data_closed(SessionId /*session*/, const std::string& /*reason*/) {}
 };
 
 // The calls signaling makes into the media plane: the seam between the two. Every call is
@@ -74,6 +76,8 @@ class MediaControl {
     virtual void eject_transport(const std::string& room, TransportId id) = 0;
     virtual void drop_consumer(const std::string& room, TransportId transport,
                                const std::string& track_id) = 0;
+    // Closes the data association on a transport (an ABORT); the transport's media stays.
+    virtual void close_data(const std::string& room, TransportId transport) = 0;
     // True when a truth from `worker` that had run commands up to `applied` reflects every
     // command sent for `room` so far: the roster and that truth may be compared.
     virtual bool is_current(const std::string& room, std::size_t worker,
@@ -87,6 +91,8 @@ class MediaControl {
     // Test builds only (TestHooks): a transport for `session` (0: a session nobody has), or a
     // consumer of `track_id` in `subscriber`'s transport that no subscription asked for.
     virtual void plant_stray_transport(const std::string& room, SessionId session) = 0;
+    // A data association on `session`'s receiving transport, which never negotiated one.
+    virtual void plant_stray_data(const std::string& room, SessionId session) = 0;
     virtual void plant_consumer(const std::string& room, SessionId subscriber,
                                 const std::string& track_id) = 0;
 };

@@ -92,6 +92,11 @@ class MediaPlane::RouterGlue final : public RouterListener {
         post(session,
              [offer](MediaEvents& events, SessionId s) { events.on_subscriber_offer(s, offer); });
     }
+    void on_data_closed(SessionId session, const std::string& reason) override {
+        post(session,
+             [reason](MediaEvents& events, SessionId s) { events.on_data_closed(s, reason); });
+    }
+
     void on_incident(const MediaIncident& incident) override {
         state_.incidents.push_back(incident);
         state_.touch(incident.room);
@@ -558,13 +563,28 @@ void MediaPlane::plant_stray_transport(const std::string& room, SessionId sessio
 #endif
 }
 
+void MediaPlane::close_data(const std::string& room, TransportId transport) {
+    command(room, [room, transport](WorkerState& s) {
+        if (Router* router = s.find_router(room)) router->close_data(transport);
+    });
+}
+
+void MediaPlane::plant_stray_data(const std::string& room, SessionId session) {
+#ifdef ROLLCALL_FAULT_INJECTION
+    command(room, [room, session](WorkerState& state) {
+        if (Router* router = state.find_router(room)) (void)TestHooks::plant_data(*router, session);
+    });
+#else
+    (void)room, (void)session;
+#endif
+}
+
 void MediaPlane::plant_consumer(const std::string& room, SessionId subscriber,
                                 const std::string& track_id) {
 #ifdef ROLLCALL_FAULT_INJECTION
     command(room, [room, subscriber, track_id](WorkerState& state) {
-        if (Router* router = state.find_router(room)) {
+        if (Router* router = state.find_router(room))
             TestHooks::plant_consumer(*router, subscriber, track_id);
-        }
     });
 #else
     (void)room, (void)subscriber, (void)track_id;

@@ -89,6 +89,8 @@ class MediaPlane final : public MediaControl {
 
     // Test builds only (TestHooks); without ROLLCALL_FAULT_INJECTION they do nothing.
     void plant_stray_transport(const std::string& room, SessionId session) override;
+    void plant_stray_data(const std::string& room, SessionId session) override;
+    void close_data(const std::string& room, TransportId transport) override;
     void plant_consumer(const std::string& room, SessionId subscriber,
                         const std::string& track_id) override;
 

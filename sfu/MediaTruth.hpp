@@ -58,11 +58,23 @@ struct ProducerFact {
     StreamStats stats;
 };
 
+// An SCTP association carrying data channels (docs/design.md, Data channels).
+struct DataFact {
+    TransportId transport = 0;
+    SessionId session = 0;
+    PeerRole role = PeerRole::publisher;
+    bool connected = false;
+    bool receives = false;              // the room's data is delivered to it
+    std::vector<std::string> channels;  // the open channels' labels
+    std::uint64_t messages_in = 0, messages_out = 0;
+};
+
 struct RoomTruth {
     std::string room;
     std::vector<TransportFact> transports;
     std::vector<ConsumerFact> consumers;
     std::vector<ProducerFact> producers;
+    std::vector<DataFact> data;
 };
 
 // A worker's own figures for /metrics, in each full truth: its thread's tally, what it holds

@@ -124,6 +124,49 @@ bool check_media_section(const SessionDescription& sdp, const SdpMedia& m, Media
     return true;
 }
 
+// Accepts (in plan.data, answered in plan.answer) or refuses a publisher's data-channel
+// section; false with `error` for one that breaks the transport's rules.
+bool plan_data_section(const SessionDescription& offer, const SdpMedia& m, OfferPlan& plan,
+                       MediaResult& error) {
+    const bool current = (m.protocol == "UDP/DTLS/SCTP" || m.protocol == "TCP/DTLS/SCTP") &&
+                         m.formats.size() == 1 && m.formats.front() == "webrtc-datachannel";
+    const bool legacy = m.protocol == "DTLS/SCTP" && m.sctpmap && m.formats.size() == 1 &&
+                        m.formats.front() == std::to_string(m.sctp_port);
+    const bool usable = (current || legacy) && m.sctp_port != 0 && !m.mid.empty() && !plan.data;
+    if (!usable) {
+        plan.answer.media.push_back(rejected(m));
+        plan.rejected.push_back({m.mid, m.kind, "unsupported_media",
+                                 plan.data ? "one data-channel section per connection"
+                                           : "data channels must be UDP/DTLS/SCTP "
+                                             "webrtc-datachannel with a=sctp-port"});
+        return true;
+    }
+    if (std::find(offer.bundle.begin(), offer.bundle.end(), m.mid) == offer.bundle.end()) {
+        error = {MediaError::bundle_required, "every media section must be in the BUNDLE group"};
+        return false;
+    }
+    DataSection data;
+    data.mid = m.mid;
+    data.sctp_port = m.sctp_port;
+    if (m.max_message_size != 0)
+        data.remote_max_message_size =
+            static_cast<std::size_t>(std::min<std::uint64_t>(m.max_message_size, 256 * 1024));
+    plan.data = data;
+    SdpMedia answer;
+    answer.kind = MediaKind::application;
+    answer.kind_name = "application";
+    answer.port = 9;
+    answer.protocol = legacy ? m.protocol : "UDP/DTLS/SCTP";
+    answer.formats = legacy ? std::vector<std::string>{"5000"} : m.formats;
+    answer.mid = m.mid;
+    answer.sctp_port = 5000;
+    answer.sctpmap = legacy;
+    answer.max_message_size = kMaxDataMessage;
+    plan.answer.bundle.push_back(m.mid);
+    plan.answer.media.push_back(std::move(answer));
+    return true;
+}
+
 }  // namespace
 
 bool transport_parameters(const SessionDescription& sdp, const SdpMedia& m,
@@ -169,6 +212,11 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
         }
         const bool media = m.kind == MediaKind::audio || m.kind == MediaKind::video;
         const bool sends = m.direction == Direction::sendrecv || m.direction == Direction::sendonly;
+        if (m.kind == MediaKind::application && mode == OfferMode::publish) {
+            if (!plan_data_section(offer, m, plan, error)) return std::nullopt;
+            if (!transport_media) transport_media = &m;
+            continue;
+        }
         if (!media || m.mid.empty()) {
             plan.answer.media.push_back(rejected(m));
             if (media && sends)
@@ -230,7 +278,7 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
         plan.remote.ssrcs.insert(m.ssrcs.begin(), m.ssrcs.end());
         plan.tracks.push_back(track);
     }
-    if (!transport_media || plan.tracks.empty()) {
+    if (!transport_media || (plan.tracks.empty() && !plan.data)) {
         std::string message = mode == OfferMode::echo
                                   ? "the offer has no audio or video rollcall can echo"
                                   : "the offer has no audio or video track rollcall can receive";
@@ -241,6 +289,7 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
     std::set<std::uint32_t> ssrcs = std::move(plan.remote.ssrcs);
     if (!transport_parameters(offer, *transport_media, plan.remote, error)) return std::nullopt;
     plan.remote.ssrcs = std::move(ssrcs);
+    plan.remote.data = plan.data.has_value();
     return plan;
 }
 

@@ -34,6 +34,20 @@ struct RejectedSection {
     std::string message;
 };
 
+// The data channels' section a publisher offered (m=application … webrtc-datachannel).
+struct DataSection {
+    std::string mid;
+    std::uint16_t sctp_port = 5000;
+    std::size_t remote_max_message_size = 64 * 1024;  // RFC 8841 §6.1: 64 KB when absent
+    // Set by signaling from the token: who sends, and whether it may send and receive.
+    std::string identity;
+    bool may_send = false;
+    bool may_receive = false;
+};
+
+// The server's a=max-message-size: the largest data-channel message it takes.
+inline constexpr std::size_t kMaxDataMessage = 16 * 1024;
+
 // The answer to a client's offer (echo or publish), before the transport's ICE and DTLS
 // values exist.
 struct OfferPlan {
@@ -41,6 +55,7 @@ struct OfferPlan {
     transport::RemoteTransportParameters remote;
     std::vector<OfferedTrack> tracks;
     std::vector<RejectedSection> rejected;
+    std::optional<DataSection> data;  // publish only: the offer's data channels
 };
 
 // The fingerprint (sha-256 preferred), ICE credentials, setup and candidates of the BUNDLE
@@ -62,6 +77,8 @@ enum class OfferMode : std::uint8_t {
 // when publishing (the SFU demuxes by SSRC and forwards without them). A section stopped by
 // its sender (SessionDescription::is_stopped) or not sending is answered inactive quietly; a
 // sending section the server cannot take is answered inactive and listed in `rejected`.
+// When publishing, one data-channel section in the BUNDLE group is accepted too (`data`),
+// and an offer with only that section is a data-only connection.
 std::optional<OfferPlan> plan_offer(const transport::SessionDescription& offer, OfferMode mode,
                                     MediaResult& error);
 inline std::optional<OfferPlan> plan_echo(const transport::SessionDescription& offer,

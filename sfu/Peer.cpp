@@ -61,6 +61,19 @@ TransportFact Peer::fact() const {
     return transport_fact(id_, session_, role_, since_, transport_);
 }
 
+void Peer::enable_data(const transport::SctpOptions& options, DataAccess access) {
+    if (transport_.data()) return;
+    data_access_ = std::move(access);
+    transport::SctpAssociation::Listener& self = *this;
+    transport_.enable_data(options, self);
+}
+
+std::optional<DataFact> Peer::data_fact() const {
+    const transport::SctpAssociation* association = transport_.data();
+    if (!association) return std::nullopt;
+    return sfu::data_fact(id_, session_, role_, *association, data_access_.receive);
+}
+
 void Peer::on_transport_candidate(const SdpCandidate& candidate) {
     if (announces_candidates()) host_.on_peer_candidate(*this, candidate);
 }

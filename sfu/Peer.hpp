@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sfu/DataRelay.hpp"
 #include "sfu/MediaTruth.hpp"
 #include "sfu/Producer.hpp"
 #include "transport/WebRtcTransport.hpp"
@@ -52,13 +53,20 @@ class PeerHost {
                                    ProducerUpstream& upstream) = 0;
     // Removes the track and its consumers; subscribers' offers follow.
     virtual void remove_producer(const std::string& track_id) = 0;
+
+    // A message on one of the peer's data channels, and one its association refused.
+    virtual void on_peer_data(Peer& /*peer*/, const transport::DataChannel& /*channel*/,
+                              bool /*binary*/, std::span<const std::uint8_t> /*message*/) {}
+    virtual void on_peer_data_refused(Peer& /*peer*/, std::uint16_t /*stream*/,
+                                      std::string_view /*why*/) {}
 };
 
 // One participant's transport in one role, and what every such transport reports the same
 // way: candidates once signaled, connection, failure (with the refused certificate as
 // evidence), and a held path change. Destroying a peer frees it and nothing else; its owner
 // calls close() first.
-class Peer : protected transport::WebRtcTransport::Listener {
+class Peer : protected transport::WebRtcTransport::Listener,
+             protected transport::SctpAssociation::Listener {
   public:
     Peer(PeerHost& host, const TransportSetup& setup, std::string room, SessionId session,
          PeerRole role);
@@ -73,6 +81,14 @@ class Peer : protected transport::WebRtcTransport::Listener {
     transport::WebRtcTransport& transport() noexcept { return transport_; }
     const transport::WebRtcTransport& transport() const noexcept { return transport_; }
     TransportFact fact() const;
+    // Data channels on this transport (an SCTP association once DTLS is up), used with
+    // `access`; the host hears of its messages. Once.
+    void enable_data(const transport::SctpOptions& options, DataAccess access);
+    const DataAccess& data_access() const noexcept { return data_access_; }
+    // Roll call's view of its association, if it has one; `receives`: the room's data is
+    // delivered to it.
+    std::optional<DataFact> data_fact() const;
+    DataEndpoint data_endpoint() noexcept { return {session_, &data_access_, transport_.data()}; }
     // Ends the transport: DTLS close_notify, ICE stopped.
     void close() { transport_.close(); }
 
@@ -94,6 +110,20 @@ class Peer : protected transport::WebRtcTransport::Listener {
     void on_transport_credential_reuse(const std::string& established,
                                        const std::string& other) final;
     void report(MediaIncident::Kind kind, std::string expected, std::string observed);
+    // SctpAssociation::Listener (packets go out through the transport, never here).
+    void on_sctp_packet(std::span<const std::uint8_t>) final {}
+    void on_sctp_state(transport::SctpState) final {}
+    void on_channel_open(const transport::DataChannel&) final {}
+    void on_channel_message(const transport::DataChannel& channel, bool binary,
+                            std::span<const std::uint8_t> message) final {
+        host_.on_peer_data(*this, channel, binary, message);
+    }
+    void on_channel_closed(std::uint16_t) final {}
+    void on_message_refused(std::uint16_t stream, std::size_t, std::string_view why) final {
+        host_.on_peer_data_refused(*this, stream, why);
+    }
+
+    DataAccess data_access_;
 
     std::string room_;
     SessionId session_;

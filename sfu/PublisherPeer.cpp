@@ -58,6 +58,13 @@ MediaResult PublisherPeer::negotiate(OfferPlan& plan) {
                             track.codec_info};
         producers_.push_back(&host_.add_producer(std::move(spec), session(), *this));
     }
+    if (plan.data) {
+        transport::SctpOptions options;
+        options.remote_port = plan.data->sctp_port;
+        options.max_message_size = kMaxDataMessage;
+        options.remote_max_message_size = plan.data->remote_max_message_size;
+        enable_data(options, {plan.data->identity, plan.data->may_send, plan.data->may_receive});
+    }
     complete_answer(plan, local_parameters(transport()));
     return {};
 }

@@ -138,9 +138,13 @@ void Router::tick(Clock::time_point now) {
 RoomTruth Router::truth() const {
     RoomTruth truth;
     truth.room = room_;
-    for (const auto& [session, peer] : publishers_) truth.transports.push_back(peer->fact());
+    for (const auto& [session, peer] : publishers_) {
+        truth.transports.push_back(peer->fact());
+        if (auto data = peer->data_fact()) truth.data.push_back(std::move(*data));
+    }
     for (const auto& [session, peer] : subscribers_) {
         truth.transports.push_back(peer->fact());
+        if (auto data = peer->data_fact()) truth.data.push_back(std::move(*data));
         peer->add_consumer_facts(truth.consumers);
     }
     for (const auto& [id, producer] : producers_) {
@@ -149,6 +153,43 @@ RoomTruth Router::truth() const {
                                    producer->paused(), producer->stream_stats()});
     }
     return truth;
+}
+
+void Router::on_peer_data(Peer& peer, const transport::DataChannel& channel, bool binary,
+                          std::span<const std::uint8_t> message) {
+    std::vector<DataEndpoint> room;
+    for (auto& [session, publisher] : publishers_) {
+        DataEndpoint endpoint = publisher->data_endpoint();
+        if (endpoint.association &&
+            endpoint.association->state() == transport::SctpState::connected)
+            room.push_back(endpoint);
+    }
+    data_relay_.relay(peer.data_endpoint(), channel, binary, message, room);
+    for (const DataRelay::Closed& closed : data_relay_.take_closed()) {
+        // Never the sender, whose association is the one calling back now.
+        if (auto it = publishers_.find(closed.session); it != publishers_.end())
+            it->second->transport().close_data();
+        listener_.on_data_closed(closed.session, closed.reason);
+    }
+}
+
+void Router::on_peer_data_refused(Peer& peer, std::uint16_t stream, std::string_view why) {
+    data_relay_.refused(peer.data_endpoint(), stream, why);
+}
+
+bool Router::close_data(TransportId id) {
+    assert_on_worker();
+    auto close = [&](Peer& peer) {
+        if (peer.id() != id || !peer.transport().data()) return false;
+        peer.transport().close_data();
+        listener_.on_data_closed(peer.session(), "roll_call");
+        return true;
+    };
+    for (auto& [session, peer] : publishers_)
+        if (close(*peer)) return true;
+    for (auto& [session, peer] : subscribers_)
+        if (close(*peer)) return true;
+    return false;
 }
 
 bool Router::close_transport(TransportId id) {

@@ -29,6 +29,8 @@ class RouterListener {
     virtual void on_subscriber_offer(SessionId session, const SubscriberOffer& offer) = 0;
     // What a transport saw that signaling cannot (a refused certificate); evidence for the audit.
     virtual void on_incident(const MediaIncident& incident) = 0;
+    // The session's data association was closed by the server (a receiver not keeping up).
+    virtual void on_data_closed(SessionId /*session*/, const std::string& /*reason*/) {}
 };
 
 // One room's media on its worker: the producers, and the peers that feed and drain them.
@@ -62,6 +64,8 @@ class Router final : private PeerHost {
     // Ejections ordered by the audit. A closed transport sends close_notify and stops ICE.
     bool close_transport(TransportId id);
     bool drop_consumer(TransportId transport, const std::string& track_id);
+    // Closes the data association on transport `id` (its media stays); false if none.
+    bool close_data(TransportId id);
 
     const std::string& room() const noexcept { return room_; }
     const TransportSetup& setup() const noexcept { return setup_; }
@@ -81,6 +85,9 @@ class Router final : private PeerHost {
     Producer& add_producer(Producer::Spec spec, SessionId publisher,
                            ProducerUpstream& upstream) override;
     void remove_producer(const std::string& track_id) override;
+    void on_peer_data(Peer& peer, const transport::DataChannel& channel, bool binary,
+                      std::span<const std::uint8_t> message) override;
+    void on_peer_data_refused(Peer& peer, std::uint16_t stream, std::string_view why) override;
 
     // Removes the track's consumers and the track; subscribers are not reconciled.
     void discard_producer(const std::string& track_id);
@@ -94,6 +101,7 @@ class Router final : private PeerHost {
     std::unordered_map<std::string, std::unique_ptr<Producer>> producers_;  // by track id
     std::unordered_map<SessionId, std::unique_ptr<PublisherPeer>> publishers_;
     std::unordered_map<SessionId, std::unique_ptr<SubscriberPeer>> subscribers_;
+    DataRelay data_relay_;
 };
 
 }  // namespace rollcall::sfu

@@ -43,6 +43,13 @@ TransportId TestHooks::plant_stray_transport(const std::string& room, SessionId 
     return id;
 }
 
+bool TestHooks::plant_data(Router& router, SessionId session) {
+    SubscriberPeer* peer = router.subscriber(session);
+    if (!peer || peer->transport().data()) return false;
+    peer->enable_data(transport::SctpOptions{}, {"", false, true});
+    return true;
+}
+
 bool TestHooks::plant_consumer(Router& router, SessionId subscriber, const std::string& track_id) {
     SubscriberPeer* peer = router.subscriber(subscriber);
     Producer* source = router.producer(track_id);

@@ -27,6 +27,9 @@ class TestHooks {
                                       const TransportSetup& setup);
     // A consumer `subscriber` never asked for, forwarding at once as a leak would.
     static bool plant_consumer(Router& router, SessionId subscriber, const std::string& track_id);
+    // A data association on `session`'s receiving transport (which never negotiated one),
+    // delivering the room's data as a leak would.
+    static bool plant_data(Router& router, SessionId session);
 
     // The planted transports of `room`, for its truth.
     void add_facts(const std::string& room, RoomTruth& truth) const;

@@ -295,6 +295,8 @@ HttpResponse AdminApi::plant(const TokenClaims& claims, const HttpRequest& reque
     std::string failure;
     if (kind == "stray_transport")
         failure = hub_.roll_call().plant_stray_transport(room, text("identity"));
+    else if (kind == "stray_data")
+        failure = hub_.roll_call().plant_stray_data(room, text("identity"));
     else if (kind == "ghost_consumer")
         failure = hub_.roll_call().plant_consumer(room, text("identity"), text("track"));
     else if (kind == "fingerprint_swap") {

@@ -26,6 +26,8 @@ const char* explain(room::AuditClass audit_class) {
             return "a transport's DTLS certificate is not the one you signaled; it was closed";
         case room::AuditClass::unauthorized_consumer:
             return "media you did not subscribe to was being sent to you; it was stopped";
+        case room::AuditClass::unauthorized_data:
+            return "a data association the roster does not account for was closed";
         default:
             return "the media plane held something the roster does not account for";
     }
@@ -61,9 +63,12 @@ bool RollCall::eject(const Ejection& e) {
     if (e.target == Target::transport && media_) media_->eject_transport(e.room, e.transport);
     if (e.target == Target::consumer && media_)
         media_->drop_consumer(e.room, e.transport, e.track_id);
+    if (e.target == Target::data && media_) media_->close_data(e.room, e.transport);
     // A media item seen again before its ejection landed is ordered again, but recorded once.
-    const bool media_item = e.target == Target::transport || e.target == Target::consumer;
-    if (media_item && !acted_on_.insert({e.transport, e.track_id}).second) return false;
+    const bool media_item =
+        e.target == Target::transport || e.target == Target::consumer || e.target == Target::data;
+    const std::string item = e.target == Target::data ? "(data channels)" : e.track_id;
+    if (media_item && !acted_on_.insert({e.transport, item}).second) return false;
     room::AuditEvent event;
     event.room = e.room;
     event.participant = e.identity;
@@ -216,6 +221,7 @@ void RollCall::act_on(const std::string& room_name, const room::Finding& finding
     Ejection e;
     e.target = finding.action == Action::close_transport ? Ejection::Target::transport
                : finding.action == Action::drop_consumer ? Ejection::Target::consumer
+               : finding.action == Action::close_data    ? Ejection::Target::data
                                                          : Ejection::Target::nothing;
     e.room = room_name;
     e.identity = finding.identity;
@@ -223,6 +229,7 @@ void RollCall::act_on(const std::string& room_name, const room::Finding& finding
     e.audit_class = std::string(room::to_string(finding.audit_class));
     e.action = finding.action == Action::close_transport ? "ejected"
                : finding.action == Action::drop_consumer ? "dropped_consumer"
+               : finding.action == Action::close_data    ? "data_closed"
                                                          : "observed";
     e.counts = finding.action != Action::none;
     e.transport = finding.transport;
@@ -234,6 +241,7 @@ void RollCall::act_on(const std::string& room_name, const room::Finding& finding
         e.notice = {{"type", "roll_call"},
                     {"class", room::to_string(finding.audit_class)},
                     {"action", finding.action == Action::close_transport ? "transport_closed"
+                               : finding.action == Action::close_data    ? "data_closed"
                                                                          : "consumer_dropped"},
                     {"message", explain(finding.audit_class)}};
         if (!finding.track_id.empty()) e.notice["track"] = finding.track_id;
@@ -336,7 +344,8 @@ bool RollCall::fingerprint_allowed(std::string_view room_name, std::string_view 
 }
 
 json RollCall::media_json(std::string_view room_name) const {
-    json out = {{"transports", json::array()}, {"consumers", json::array()}};
+    json out = {
+        {"transports", json::array()}, {"consumers", json::array()}, {"data", json::array()}};
     auto it = media_truth_.find(room_name);
     if (it == media_truth_.end()) return out;
     for (const sfu::TransportFact& fact : it->second.transports) {
@@ -355,6 +364,16 @@ json RollCall::media_json(std::string_view room_name) const {
                                     {"publisher_session", consumer.publisher},
                                     {"active", consumer.active}});
     }
+    for (const sfu::DataFact& data : it->second.data) {
+        out["data"].push_back({{"transport", data.transport},
+                               {"session", data.session},
+                               {"role", sfu::to_string(data.role)},
+                               {"connected", data.connected},
+                               {"receives", data.receives},
+                               {"channels", data.channels},
+                               {"messages_in", data.messages_in},
+                               {"messages_out", data.messages_out}});
+    }
     return out;
 }
 
@@ -368,6 +387,14 @@ std::string RollCall::plant_stray_transport(std::string_view room_name, std::str
         session = participant->session;
     }
     media_->plant_stray_transport(std::string(room_name), session);
+    return {};
+}
+
+std::string RollCall::plant_stray_data(std::string_view room_name, std::string_view identity) {
+    if (!media_) return "no media plane";
+    const room::Participant* participant = roster_.find(room_name, identity);
+    if (!participant) return "no such participant";
+    media_->plant_stray_data(std::string(room_name), participant->session);
     return {};
 }
 

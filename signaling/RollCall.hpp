@@ -45,6 +45,7 @@ struct Ejection {
         participant,  // the whole session: its signaling link, or its media within the grace
         transport,    // one transport (close_notify, ICE stopped; its consumers go with it)
         consumer,     // one forwarding sink
+        data,         // one data association (its transport's media stays)
         nothing,      // observed only
     };
     Target target = Target::participant;
@@ -119,6 +120,8 @@ class RollCall {
     // Test hooks (ROLLCALL_FAULT_INJECTION builds): "" or an error. `identity` may be empty
     // (a stray nobody holds).
     std::string plant_stray_transport(std::string_view room, std::string_view identity);
+    // A data association on the participant's receiving connection, which never negotiated one.
+    std::string plant_stray_data(std::string_view room, std::string_view identity);
     std::string plant_consumer(std::string_view room, std::string_view subscriber,
                                std::string_view track_id);
     // Binds another fingerprint to the participant's connection behind its back, as if its

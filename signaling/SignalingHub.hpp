@@ -78,6 +78,7 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     void on_media_connected(SessionId session, sfu::PeerRole role,
                             const sfu::MediaConnectedInfo& info) override;
     void on_media_failed(SessionId session, sfu::PeerRole role, const std::string& reason) override;
+    void on_data_closed(SessionId session, const std::string& reason) override;
     void on_subscriber_offer(SessionId session, const sfu::SubscriberOffer& offer) override;
     // Roll call: audits the rooms the truth reflects up to date, and ejects what it finds.
     void on_media_truth(const sfu::MediaTruth& truth) override;
@@ -119,6 +120,7 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
         std::string subscriber_mid;    // the subscriber transport's first mid, once offered
         bool echo = false;             // the session publishes in echo mode
         bool publish_pending = false;  // a publish offer is with the media plane
+        bool data = false;             // the publisher connection carries data channels
         std::map<std::string, std::string> published;  // publisher mid → track id
         // The last subscribe_offer sent (or due while detached), replayed on a resume while
         // its answer is awaited.
@@ -163,6 +165,8 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     // The media half (SignalingHubMedia.cpp).
     void handle_publish(Connection& connection, const ClientMessage& message);
     void handle_publish_echo(Connection& connection, const ClientMessage& message);
+    bool grant_data(Connection& connection, const room::Participant& self, sfu::OfferPlan& plan,
+                    const json* ref);
     std::vector<room::Track> name_tracks(const Connection& connection, sfu::OfferPlan& plan,
                                          const nlohmann::json* sources);
     // Applies a publish answer's outcome to the roster and tells the room.

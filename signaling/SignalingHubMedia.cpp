@@ -33,7 +33,11 @@ void SignalingHub::handle_publish(Connection& connection, const ClientMessage& m
         return;
     }
     const room::Participant* self = roster_.find(connection.room, connection.identity);
-    if (!self || !self->grants.can_publish) {
+    // Without canPublish, a participant may still offer a connection that carries only data
+    // channels, to send (canPublishData) or to receive the room's data (canSubscribe).
+    const bool data_only_allowed =
+        self && (self->grants.can_publish_data || self->grants.can_subscribe);
+    if (!self || (!self->grants.can_publish && !data_only_allowed)) {
         send_error(connection, "permission_denied", "the token does not grant canPublish", ref);
         return;
     }
@@ -42,7 +46,7 @@ void SignalingHub::handle_publish(Connection& connection, const ClientMessage& m
             send_error(connection, "malformed_message", "\"echo\" must be a boolean", ref);
             return;
         }
-        if (echo->get<bool>()) {
+        if (echo->get<bool>() && self->grants.can_publish) {
             handle_publish_echo(connection, message);
             return;
         }
@@ -78,13 +82,15 @@ void SignalingHub::handle_publish(Connection& connection, const ClientMessage& m
     }
     auto plan = plan_offer(connection, message, sfu::OfferMode::publish);
     if (!plan) return;
+    if (!grant_data(connection, *self, *plan, ref)) return;
     // The first offer binds the participant's publishing fingerprint; a later one must match.
     if (!check_fingerprint(connection, sfu::PeerRole::publisher, plan->remote.fingerprint, ref))
         return;
     roster_.bind_fingerprint(connection.room, connection.identity, sfu::PeerRole::publisher,
                              plan->remote.fingerprint);
     std::vector<room::Track> tracks = name_tracks(connection, *plan, sources);
-    if (connection.media_mid.empty()) connection.media_mid = plan->tracks.front().mid;
+    if (connection.media_mid.empty())
+        connection.media_mid = plan->tracks.empty() ? plan->data->mid : plan->tracks.front().mid;
     connection.publish_pending = true;
     json rejected = rejected_json(plan->rejected);
     const SessionId session = connection.id;
@@ -95,6 +101,24 @@ void SignalingHub::handle_publish(Connection& connection, const ClientMessage& m
             publish_done(session, reference, result, answer, std::move(tracks),
                          std::move(rejected));
         });
+}
+
+// Without canPublish only a data-only offer is taken; a data section learns what the token
+// lets its sender do with the room's data. False (and the client told) when refused.
+bool SignalingHub::grant_data(Connection& connection, const room::Participant& self,
+                              sfu::OfferPlan& plan, const json* ref) {
+    if (!self.grants.can_publish && !plan.tracks.empty()) {
+        send_error(connection, "permission_denied",
+                   "the token does not grant canPublish: offer only a data-channel section", ref);
+        return false;
+    }
+    if (plan.data) {
+        connection.data = true;
+        plan.data->identity = connection.identity;
+        plan.data->may_send = self.grants.can_publish_data;
+        plan.data->may_receive = self.grants.can_subscribe;
+    }
+    return true;
 }
 
 // The roster's tracks for a planned offer: a section that keeps its mid (and kind) keeps its
@@ -132,7 +156,7 @@ void SignalingHub::publish_done(SessionId session, const json& reference,
     connection.publish_pending = false;
     const json* ref = reference.is_null() ? nullptr : &reference;
     if (!result.ok()) {
-        if (connection.published.empty()) connection.media_mid.clear();
+        if (connection.published.empty() && !connection.data) connection.media_mid.clear();
         send_error(connection, sfu::to_string(result.code), result.message, ref);
         return;
     }
@@ -417,6 +441,15 @@ void SignalingHub::on_media_connected(SessionId session, sfu::PeerRole role,
                       {"state", "connected"},
                       {"dtls", {{"version", info.dtls_version}, {"cipher", info.cipher}}},
                       {"srtp", info.srtp_profile}});
+}
+
+void SignalingHub::on_data_closed(SessionId session, const std::string& reason) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state == State::closing) return;
+    const char* message = reason == "slow_receiver"
+                              ? "the server closed your data channels: you stopped reading them"
+                              : "the server closed your data channels";
+    send(it->second, {{"type", "data_closed"}, {"reason", reason}, {"message", message}});
 }
 
 void SignalingHub::on_media_failed(SessionId session, sfu::PeerRole role,

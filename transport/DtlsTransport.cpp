@@ -179,8 +179,8 @@ void DtlsTransport::receive(std::span<const std::uint8_t> datagram) {
         advance_handshake();
         return;
     }
-    // After the handshake only alerts (close_notify) matter: WebRTC media does not ride in
-    // DTLS. Records are checked before OpenSSL parses them, and all of them are read now.
+    // After the handshake: SCTP packets of data channels, and alerts (close_notify); media
+    // does not ride in DTLS. Records are checked before OpenSSL parses them, all read now.
     const auto records = dtls_record_count(datagram);
     if (!records || *records == 0 || *records > kMaxRecordsPerDatagram) {
         ++datagrams_dropped_;
@@ -192,10 +192,14 @@ void DtlsTransport::receive(std::span<const std::uint8_t> datagram) {
 }
 
 void DtlsTransport::read_records() {
-    unsigned char sink[2048];
+    unsigned char data[16384];
     for (std::size_t i = 0; i <= kMaxRecordsPerDatagram; ++i) {
-        const int read = SSL_read(ssl_, sink, sizeof(sink));
-        if (read > 0) continue;  // application data: nothing takes it yet
+        const int read = SSL_read(ssl_, data, sizeof(data));
+        if (read > 0) {
+            listener_.on_dtls_data({data, static_cast<std::size_t>(read)});
+            if (state_ != DtlsState::connected) return;  // the listener closed or failed it
+            continue;
+        }
         const int error = SSL_get_error(ssl_, read);
         if (error == SSL_ERROR_ZERO_RETURN || (SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN)) {
             state_ = DtlsState::closed;
@@ -250,6 +254,13 @@ void DtlsTransport::advance_handshake() {
 
 bool DtlsTransport::export_keys() {
     const SRTP_PROTECTION_PROFILE* selected = SSL_get_selected_srtp_profile(ssl_);
+    if (!selected && srtp_optional_) {
+        state_ = DtlsState::connected;
+        DtlsKeys keys;
+        keys.srtp = false;
+        listener_.on_dtls_connected(keys);
+        return true;
+    }
     if (!selected) {
         fail("no SRTP profile was negotiated (use_srtp missing)");
         return false;
@@ -281,7 +292,7 @@ bool DtlsTransport::export_keys() {
     server.insert(server.end(), material.begin() + static_cast<long>(2 * key + salt),
                   material.end());
     state_ = DtlsState::connected;
-    DtlsKeys keys{profile, role_ == DtlsRole::client ? client : server,
+    DtlsKeys keys{true, profile, role_ == DtlsRole::client ? client : server,
                   role_ == DtlsRole::client ? server : client};
     listener_.on_dtls_connected(keys);
     return true;

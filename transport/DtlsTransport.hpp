@@ -43,7 +43,8 @@ enum class DtlsRole : std::uint8_t { client, server };
 enum class DtlsState : std::uint8_t { idle, connecting, connected, failed, closed };
 
 struct DtlsKeys {
-    SrtpProfile profile;
+    bool srtp = true;  // false: a data-only connection negotiated no SRTP profile
+    SrtpProfile profile = SrtpProfile::aead_aes_128_gcm;
     std::vector<std::uint8_t> local_key_salt;
     std::vector<std::uint8_t> remote_key_salt;
 };
@@ -60,6 +61,8 @@ class DtlsTransport {
         virtual void on_dtls_connected(const DtlsKeys& keys) = 0;
         virtual void on_dtls_failed(std::string_view reason) = 0;
         virtual void on_dtls_closed() = 0;
+        // Application data (an SCTP packet) the peer sent after the handshake.
+        virtual void on_dtls_data(std::span<const std::uint8_t> /*data*/) {}
     };
 
     DtlsTransport(std::shared_ptr<const DtlsIdentity> identity, Listener& listener);
@@ -71,8 +74,10 @@ class DtlsTransport {
     // or a malformed value; start() refuses to run without one.
     bool set_remote_fingerprint(const SdpFingerprint& fingerprint);
     void start(DtlsRole role);
+    // A data-only connection: the handshake may complete without use_srtp (no keys then).
+    void allow_without_srtp() noexcept { srtp_optional_ = true; }
     // A datagram from the peer. After the handshake every record in it is read at once
-    // (application data is dropped until data channels exist), so nothing piles up; a
+    // (application data goes to the listener), so nothing piles up; a
     // datagram that is not a well-formed run of at most kMaxRecordsPerDatagram records is
     // dropped before OpenSSL sees it.
     void receive(std::span<const std::uint8_t> datagram);
@@ -123,6 +128,7 @@ class DtlsTransport {
     std::string peer_fingerprint_;
     std::string presented_fingerprint_;
     std::uint64_t datagrams_dropped_ = 0;
+    bool srtp_optional_ = false;
 };
 
 // The number of DTLS records in `datagram` (RFC 6347 §4.1: 13-byte header, 16-bit length),

@@ -44,6 +44,18 @@ inline constexpr std::array<const char*, static_cast<std::size_t>(DropReason::co
     kDropReasonNames{"before_dtls", "unknown_ssrc", "srtp_auth",  "srtp_replay",
                      "malformed",   "dtls_records", "send_failed"};
 
+// Why a data-channel message was not relayed (docs/protocol.md, Data channels).
+enum class DataDrop : std::uint8_t {
+    not_permitted,  // the sender's token has no canPublishData
+    too_big,        // beyond the server's a=max-message-size
+    rate_limited,   // over the sender's message or byte budget
+    malformed,      // not a message of the room-data format
+    receiver_full,  // an unreliable channel's receiver was not keeping up
+    count_
+};
+inline constexpr std::array<const char*, static_cast<std::size_t>(DataDrop::count_)> kDataDropNames{
+    "not_permitted", "too_big", "rate_limited", "malformed", "receiver_full"};
+
 enum class DtlsFailure : std::uint8_t {
     fingerprint_mismatch,  // the certificate was not the signaled one
     timeout,               // the handshake did not complete in time
@@ -91,6 +103,12 @@ struct MediaTally {
     std::array<Histogram, 2> loss{};    // fraction lost per report interval, by Leg
     std::array<Histogram, 2> jitter{};  // seconds, by Leg
     Histogram rtt;                      // seconds, subscriber leg (from its reports on our SRs)
+
+    // Data channels: messages relayed in and out, and those refused, by DataDrop.
+    std::uint64_t data_messages_in = 0, data_bytes_in = 0;
+    std::uint64_t data_messages_out = 0, data_bytes_out = 0;
+    std::array<std::uint64_t, static_cast<std::size_t>(DataDrop::count_)> data_dropped{};
+    std::uint64_t data_slow_receivers = 0;  // associations closed for not keeping up
 
     Histogram loop_lag;              // seconds a 250 ms timer of the worker fired late
     std::uint64_t loop_idle_ns = 0;  // time the worker's loop spent waiting in poll()

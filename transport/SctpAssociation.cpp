@@ -315,7 +315,7 @@ SctpAssociation::~SctpAssociation() {
 void SctpAssociation::connect() {
     if (state_ != SctpState::idle || !socket_) return;
     state_ = SctpState::connecting;
-    sockaddr_conn remote = conn_address(id_, options_.port);
+    sockaddr_conn remote = conn_address(id_, options_.remote_port);
     {
         InCall call(*mailbox_);
         const int result =
@@ -471,14 +471,13 @@ void SctpAssociation::handle_dcep(std::uint16_t stream, std::span<const std::uin
     }
     std::string error;
     auto open = parse_dcep_open(message, error);
-    // The peer opens on its own parity: even streams for the DTLS client (RFC 8832 §6).
-    const bool peer_parity = (stream % 2 == 1) == dtls_client_;
-    if (!open || !peer_parity || channels_.contains(stream) ||
-        channels_.size() >= options_.max_channels) {
+    // RFC 8832 §6 gives each DTLS role its stream parity so both ends can open channels
+    // without colliding; aiortc uses the opposite parity to browsers. The peer's choice is
+    // taken as is: rollcall only answers, and opens its own channels only where none is.
+    if (!open || channels_.contains(stream) || channels_.size() >= options_.max_channels) {
         ++counters_.channels_refused;
         listener_.on_message_refused(stream, message.size(),
                                      !open                        ? "malformed_dcep"
-                                     : !peer_parity               ? "wrong_stream"
                                      : channels_.contains(stream) ? "stream_in_use"
                                                                   : "too_many_channels");
         if (!channels_.contains(stream)) reset_stream(stream);
@@ -494,6 +493,7 @@ void SctpAssociation::handle_dcep(std::uint16_t stream, std::span<const std::uin
 }
 
 bool SctpAssociation::open_channel(std::uint16_t stream, const DataChannelOpen& open) {
+    // Our own parity (RFC 8832 §6): even streams for the DTLS client.
     const bool own_parity = (stream % 2 == 0) == dtls_client_;
     if (state_ != SctpState::connected || !own_parity || channels_.contains(stream)) return false;
     const auto message = write_dcep_open(open);

@@ -17,7 +17,8 @@ struct socket;  // usrsctp's
 namespace rollcall::transport {
 
 struct SctpOptions {
-    std::uint16_t port = 5000;  // a=sctp-port, ours and the peer's (RFC 8841)
+    std::uint16_t port = 5000;         // our a=sctp-port (RFC 8841)
+    std::uint16_t remote_port = 5000;  // the peer's
     // The largest message rollcall accepts (our a=max-message-size) and the peer's.
     std::size_t max_message_size = 16 * 1024;
     std::size_t remote_max_message_size = 64 * 1024;  // RFC 8841 §6.1: 64 KB when absent

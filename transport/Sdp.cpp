@@ -232,6 +232,17 @@ class Parser {
             m.end_of_candidates = true;
         } else if (name == "bundle-only") {
             m.bundle_only = true;
+        } else if (name == "sctp-port") {
+            if (!parse_number(arg, m.sctp_port) || m.sctp_port == 0)
+                return bad("malformed a=sctp-port");
+        } else if (name == "sctpmap") {
+            auto parts = split(arg);
+            if (parts.size() < 2 || parts[1] != "webrtc-datachannel" ||
+                !parse_number(parts[0], m.sctp_port) || m.sctp_port == 0)
+                return bad("malformed a=sctpmap");
+            m.sctpmap = true;
+        } else if (name == "max-message-size") {
+            if (!parse_number(arg, m.max_message_size)) return bad("malformed a=max-message-size");
         } else if (name == "msid") {
             m.msid = std::string(arg);
         } else if (name == "rtpmap") {
@@ -460,7 +471,8 @@ std::string write_sdp(const SessionDescription& d) {
         line(mline);
         const SdpCandidate* first = m.candidates.empty() ? nullptr : &m.candidates.front();
         line(std::string("c=IN IP4 ") + (first ? first->address : "0.0.0.0"));
-        line("a=rtcp:9 IN IP4 0.0.0.0");
+        const bool data = m.kind == MediaKind::application;
+        if (!data) line("a=rtcp:9 IN IP4 0.0.0.0");
         for (const auto& c : m.candidates) line("a=" + write_candidate(c));
         if (m.end_of_candidates) line("a=end-of-candidates");
         if (!m.ice_ufrag.empty()) line("a=ice-ufrag:" + m.ice_ufrag);
@@ -471,7 +483,13 @@ std::string write_sdp(const SessionDescription& d) {
         if (!m.mid.empty()) line("a=mid:" + m.mid);
         if (m.bundle_only) line("a=bundle-only");
         for (const auto& e : m.extensions) line("a=extmap:" + std::to_string(e.id) + " " + e.uri);
-        line("a=" + std::string(to_string(m.direction)));
+        if (!data) line("a=" + std::string(to_string(m.direction)));
+        if (m.sctp_port != 0 && m.sctpmap)
+            line("a=sctpmap:" + std::to_string(m.sctp_port) + " webrtc-datachannel 1024");
+        else if (m.sctp_port != 0)
+            line("a=sctp-port:" + std::to_string(m.sctp_port));
+        if (m.max_message_size != 0)
+            line("a=max-message-size:" + std::to_string(m.max_message_size));
         if (!m.msid.empty()) line("a=msid:" + m.msid);
         if (m.rtcp_mux) line("a=rtcp-mux");
         if (m.rtcp_rsize) line("a=rtcp-rsize");

@@ -73,6 +73,12 @@ struct SdpMedia {
     std::vector<SdpCandidate> candidates;
     bool end_of_candidates = false;
     bool bundle_only = false;  // a=bundle-only (RFC 8843 §6): live only inside the BUNDLE group
+    // Data channels (m=application … UDP/DTLS/SCTP webrtc-datachannel, RFC 8841): 0 = absent.
+    std::uint16_t sctp_port = 0;
+    std::uint64_t max_message_size = 0;
+    // The older form (draft-ietf-mmusic-sctp-sdp-05, as aiortc writes it): m=application …
+    // DTLS/SCTP <port> with a=sctpmap:<port> webrtc-datachannel <streams>.
+    bool sctpmap = false;
 
     const SdpCodec* codec(std::uint8_t payload_type) const;
     const SdpExtension* extension(std::string_view uri) const;

@@ -72,7 +72,8 @@ std::string WebRtcTransport::set_remote(const RemoteTransportParameters& remote)
         role_ = DtlsRole::client;
     else
         return "a=setup must be actpass (in an offer), active or passive";
-    if (remote.ssrcs.empty() && !offering_) return "no SSRCs were signaled";
+    if (remote.ssrcs.empty() && !offering_ && !remote.data) return "no SSRCs were signaled";
+    if (remote.ssrcs.empty() && remote.data) dtls_.allow_without_srtp();
     allowed_ssrcs_ = remote.ssrcs;
     if (!ice_.set_remote_credentials(remote.ice_ufrag, remote.ice_pwd))
         return "bad ICE credentials";
@@ -117,7 +118,8 @@ void WebRtcTransport::close() {
     path_watch_.cancel();
     dtls_timer_.cancel();
     handshake_deadline_.cancel();
-    dtls_.close();  // close_notify, sent while ICE still can
+    if (sctp_) sctp_->close();  // an ABORT, then close_notify, sent while ICE still can
+    dtls_.close();
     ice_.close();
     srtp_.reset();
 }
@@ -288,14 +290,33 @@ void WebRtcTransport::on_dtls_send(std::span<const std::uint8_t> datagram) {
 void WebRtcTransport::on_dtls_connected(const DtlsKeys& keys) {
     dtls_timer_.cancel();
     handshake_deadline_.cancel();
-    srtp_ = SrtpSession::create(keys.profile, keys.local_key_salt, keys.remote_key_salt);
-    if (!srtp_) {
+    if (keys.srtp)
+        srtp_ = SrtpSession::create(keys.profile, keys.local_key_salt, keys.remote_key_salt);
+    data_only_connected_ = !keys.srtp;
+    if (!srtp_ && keys.srtp) {
         fail("cannot create the SRTP session");
         return;
     }
     ice_.authenticated();  // the handshake's last flight came from the peer's media path
     ++media_tally().dtls_handshakes;
     listener_.on_transport_connected();
+    if (sctp_) sctp_->connect();
+}
+
+void WebRtcTransport::enable_data(const SctpOptions& options, SctpAssociation::Listener& listener) {
+    if (sctp_) return;
+    data_listener_ = &listener;
+    SctpAssociation::Listener& self = *this;
+    sctp_ = std::make_unique<SctpAssociation>(context_, self, options, role_ == DtlsRole::client);
+    if (connected()) sctp_->connect();
+}
+
+void WebRtcTransport::on_dtls_data(std::span<const std::uint8_t> data) {
+    if (sctp_) sctp_->receive(data);
+}
+
+void WebRtcTransport::on_sctp_packet(std::span<const std::uint8_t> packet) {
+    (void)sent(dtls_.send(packet));
 }
 
 void WebRtcTransport::on_dtls_failed(std::string_view reason) {

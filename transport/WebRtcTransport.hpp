@@ -12,6 +12,7 @@
 #include "transport/IceAgent.hpp"
 #include "transport/MainLoop.hpp"
 #include "transport/RtpPacket.hpp"
+#include "transport/SctpAssociation.hpp"
 #include "transport/Sdp.hpp"
 #include "transport/SrtpSession.hpp"
 
@@ -25,6 +26,9 @@ struct RemoteTransportParameters {
     std::string setup;  // the peer's a=setup: actpass, active or passive
     std::vector<SdpCandidate> candidates;
     std::set<std::uint32_t> ssrcs;  // the only SSRCs whose SRTP is accepted
+    // The description has a data-channel section: with no SSRCs it is a data-only
+    // connection, and DTLS may complete without use_srtp (browsers leave it out then).
+    bool data = false;
 };
 
 struct TransportCounters {
@@ -42,7 +46,9 @@ struct TransportCounters {
 // One peer's WebRTC transport: ICE (libnice), then DTLS bound to the signaled fingerprint,
 // then SRTP. Datagrams are sorted once at the entry (RFC 7983); media is accepted only
 // after DTLS completes and only for negotiated SSRCs. Single-threaded: the worker's.
-class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
+class WebRtcTransport final : IceAgent::Listener,
+                              DtlsTransport::Listener,
+                              SctpAssociation::Listener {
   public:
     static constexpr std::size_t kMaxPacket = 1500;
     // When ICE fails on its selected pair, the media path counts as alive if it authenticated
@@ -112,10 +118,24 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
         return role_ == DtlsRole::server ? "passive" : "active";
     }
 
+    // Data channels (the description had a data section): an SCTP association over the
+    // DTLS transport, connecting once DTLS is up; its channels report to `listener`. Once.
+    void enable_data(const SctpOptions& options, SctpAssociation::Listener& listener);
+    // Ends the association (an ABORT) and forgets it; a later enable_data starts a new one.
+    // Not from inside the association's own callbacks.
+    void close_data() {
+        if (!sctp_) return;
+        sctp_->close();
+        sctp_.reset();
+    }
+    SctpAssociation* data() noexcept { return sctp_.get(); }
+    const SctpAssociation* data() const noexcept { return sctp_.get(); }
+
     bool send_rtp(std::span<const std::uint8_t> packet);
     bool send_rtcp(std::span<const std::uint8_t> packet);
 
-    bool connected() const noexcept { return srtp_ != nullptr; }
+    // DTLS is up and, unless the connection carries only data, SRTP is keyed.
+    bool connected() const noexcept { return srtp_ != nullptr || data_only_connected_; }
     const DtlsTransport& dtls() const noexcept { return dtls_; }
     std::optional<SrtpProfile> srtp_profile() const;
     const TransportCounters& counters() const noexcept { return counters_; }
@@ -144,6 +164,23 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
     void on_dtls_connected(const DtlsKeys& keys) override;
     void on_dtls_failed(std::string_view reason) override;
     void on_dtls_closed() override;
+    void on_dtls_data(std::span<const std::uint8_t> data) override;
+    // SctpAssociation::Listener: packets go out over DTLS; the rest to data_listener_.
+    void on_sctp_packet(std::span<const std::uint8_t> packet) override;
+    void on_sctp_state(SctpState state) override { data_listener_->on_sctp_state(state); }
+    void on_channel_open(const DataChannel& channel) override {
+        data_listener_->on_channel_open(channel);
+    }
+    void on_channel_message(const DataChannel& channel, bool binary,
+                            std::span<const std::uint8_t> message) override {
+        data_listener_->on_channel_message(channel, binary, message);
+    }
+    void on_channel_closed(std::uint16_t stream) override {
+        data_listener_->on_channel_closed(stream);
+    }
+    void on_message_refused(std::uint16_t stream, std::size_t size, std::string_view why) override {
+        data_listener_->on_message_refused(stream, size, why);
+    }
 
     // Decrypts into receive_buffer_, counting every drop; the plain size, or nullopt.
     std::optional<std::size_t> unprotect(std::span<const std::uint8_t> datagram, bool rtcp);
@@ -159,6 +196,8 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
     IceAgent ice_;
     DtlsTransport dtls_;
     std::unique_ptr<SrtpSession> srtp_;
+    std::unique_ptr<SctpAssociation> sctp_;
+    SctpAssociation::Listener* data_listener_ = nullptr;
     DtlsRole role_ = DtlsRole::server;
     std::set<std::uint32_t> allowed_ssrcs_;
     // Sender SSRCs of SRTCP beyond the signaled ones (a receiver's own reports), first come,
@@ -171,6 +210,7 @@ class WebRtcTransport final : IceAgent::Listener, DtlsTransport::Listener {
     bool failed_ = false;
     bool offering_ = false;
     bool remote_set_ = false;
+    bool data_only_connected_ = false;
     std::array<std::uint8_t, kMaxPacket + SrtpSession::kMaxTrailer + 16> receive_buffer_{};
     std::array<std::uint8_t, kMaxPacket + SrtpSession::kMaxTrailer + 16> send_buffer_{};
 };

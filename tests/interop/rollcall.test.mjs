@@ -30,7 +30,9 @@ function assertCutOffWhileLingering(gone, stays, name, what) {
 
 describe('roll call with real media (aiortc)', () => {
   let server;
-  before(async () => { server = await startServer({ config: `[roll_call]\nreconnect_grace_ms = ${GRACE_MS}\n` }); });
+  before(async () => {
+    server = await startServer({ config: `[roll_call]\nreconnect_grace_ms = ${GRACE_MS}\ntest_hooks = true\n` });
+  });
   after(async () => { await server?.stop(); });
 
   test('a kicked participant that keeps sending gets no media through, either way', async () => {
@@ -145,5 +147,32 @@ describe('roll call with real media (aiortc)', () => {
     }
     assert.ok(unpublished > 0, 'the failed connection\'s tracks were announced gone');
     watcher.close();
+  });
+
+  test('a stray data association on a receiving connection is closed and recorded; media carries on', async () => {
+    const room = 'rc-data';
+    const a = aiortc(server, await token({ identity: 'pub', room }), '--publish', '--seconds', '25', '--hold', '25');
+    const b = aiortc(server, await token({ identity: 'sub', room }), '--expect-remote', '1', '--seconds', '25',
+      '--hold', '25');
+    await waitFor(async () => (await media(server, room)).consumers.some((c) => c.active), 'media to sub', 20000, 100);
+    const planted = Date.now();
+    const res = await request(server, 'POST', '/admin/v1/test/plant', {
+      token: await adminToken(), body: { kind: 'stray_data', room, identity: 'sub' },
+    });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    const event = await waitFor(async () => (await audit(server, room)).find((e) => e.class === 'unauthorized_data'),
+      'the stray association recorded', 10000, 100);
+    console.log(`# stray data association closed and recorded within ${Date.now() - planted} ms`);
+    assert.equal(event.participant, 'sub');
+    assert.equal(event.action, 'data_closed');
+    assert.equal(event.evidence.role, 'subscriber');
+    await waitFor(async () => !(await media(server, room)).data.some((d) => d.role === 'subscriber'),
+      'the association gone', 5000, 100);
+    const [ra, rb] = await Promise.all([a, b]);
+    assert.ok((rb.result.told ?? []).some((m) => m.type === 'roll_call' && m.action === 'data_closed'),
+      JSON.stringify(rb.result.told));
+    // The receiving connection itself stayed: media kept arriving after the ejection.
+    assert.ok(lastFrom(rb.result, 'pub').last > planted + 5000, JSON.stringify(lastFrom(rb.result, 'pub')));
+    assert.equal(ra.code, 0);
   });
 });

@@ -217,3 +217,80 @@ TEST(Roster, AReleasedFingerprintLetsTheNextConnectionBindItsOwnButOnlyForItsSes
 
 }  // namespace
 }  // namespace rollcall::room
+
+namespace rollcall::room {
+namespace {
+
+sfu::DataFact data_on(sfu::TransportId transport, sfu::SessionId session, PeerRole role,
+                      bool receives) {
+    sfu::DataFact data;
+    data.transport = transport;
+    data.session = session;
+    data.role = role;
+    data.connected = true;
+    data.receives = receives;
+    data.channels = {"chat"};
+    return data;
+}
+
+// Bob may subscribe but not publish: a publishing connection that carries only data is his to
+// hold, and the room's data is his to receive.
+TEST(RosterAuditor, ADataOnlyConnectionNeedsNoPublishGrant) {
+    Room room = two_people();
+    room.participants["bob"].publisher_fingerprint = kOtherFp;
+    sfu::RoomTruth truth = honest();
+    truth.transports.push_back(transport(12, 2, PeerRole::publisher, kOtherFp, kOtherFp.value));
+    truth.data = {data_on(10, 1, PeerRole::publisher, true),
+                  data_on(12, 2, PeerRole::publisher, true)};
+    EXPECT_TRUE(RosterAuditor::audit(&room, truth).empty());
+
+    // The same connection publishing a track is not his to hold.
+    sfu::ProducerFact track;
+    track.track_id = "TB";
+    track.publisher = 2;
+    truth.producers.push_back(track);
+    const auto findings = RosterAuditor::audit(&room, truth);
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].audit_class, AuditClass::too_many_transports);
+    EXPECT_EQ(findings[0].transport, 12u);
+}
+
+TEST(RosterAuditor, ADataAssociationOnAReceivingConnectionIsClosed) {
+    const Room room = two_people();
+    sfu::RoomTruth truth = honest();
+    truth.data = {data_on(11, 2, PeerRole::subscriber, true)};
+    const auto findings = RosterAuditor::audit(&room, truth);
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].audit_class, AuditClass::unauthorized_data);
+    EXPECT_EQ(findings[0].action, Finding::Action::close_data);
+    EXPECT_EQ(findings[0].transport, 11u);
+    EXPECT_EQ(findings[0].identity, "bob");
+    EXPECT_EQ(to_string(findings[0].audit_class), "unauthorized_data");
+}
+
+TEST(RosterAuditor, RoomDataToSomeoneWhoMayNotSubscribeIsClosed) {
+    Room room = two_people();
+    room.participants["alice"].grants.can_subscribe = false;
+    sfu::RoomTruth truth = honest();
+    truth.data = {data_on(10, 1, PeerRole::publisher, true)};
+    auto findings = RosterAuditor::audit(&room, truth);
+    ASSERT_EQ(findings.size(), 1u);
+    EXPECT_EQ(findings[0].audit_class, AuditClass::unauthorized_data);
+    EXPECT_EQ(findings[0].identity, "alice");
+    // Sending only (nothing delivered to her) is hers to do.
+    truth.data = {data_on(10, 1, PeerRole::publisher, false)};
+    EXPECT_TRUE(RosterAuditor::audit(&room, truth).empty());
+}
+
+TEST(RosterAuditor, DataOfAHiddenTransportGoesWithIt) {
+    const Room room = two_people();
+    sfu::RoomTruth truth = honest();
+    truth.transports.push_back(transport(13, 99, PeerRole::publisher));
+    truth.data = {data_on(13, 99, PeerRole::publisher, true)};
+    const auto findings = RosterAuditor::audit(&room, truth);
+    ASSERT_EQ(findings.size(), 2u);  // the transport, and the peer count
+    EXPECT_EQ(findings[0].audit_class, AuditClass::not_on_roster);
+}
+
+}  // namespace
+}  // namespace rollcall::room

@@ -279,3 +279,87 @@ TEST(OfferPlan, NoMediaErrorCarriesEachSectionsReason) {
 
 }  // namespace
 }  // namespace rollcall::sfu
+
+namespace rollcall::sfu {
+namespace {
+
+// A data-only offer as browsers write it (RFC 8841), and as aiortc does (the older sctpmap).
+const char* kDataOffer =
+    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+    "a=fingerprint:sha-256 "
+    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:"
+    "99\r\na=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\na=max-message-size:262144\r\n";
+
+TEST(OfferPlanData, ADataOnlyOfferIsAnsweredWithOneDataSection) {
+    MediaResult error;
+    auto plan = plan_offer(std::string_view(kDataOffer), OfferMode::publish, error);
+    ASSERT_TRUE(plan) << error.message;
+    EXPECT_TRUE(plan->tracks.empty());
+    ASSERT_TRUE(plan->data);
+    EXPECT_EQ(plan->data->mid, "0");
+    EXPECT_EQ(plan->data->sctp_port, 5000);
+    EXPECT_EQ(plan->data->remote_max_message_size, 256u * 1024);
+    EXPECT_TRUE(plan->remote.data);
+    complete_answer(*plan, LocalTransportParameters{"u", "p", {"sha-256", "AA"}, "passive", {}});
+    const std::string answer = write_sdp(plan->answer);
+    EXPECT_NE(answer.find("m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"),
+              std::string::npos);
+    EXPECT_NE(answer.find("a=sctp-port:5000\r\n"), std::string::npos);
+    EXPECT_NE(answer.find("a=max-message-size:16384\r\n"), std::string::npos);
+    EXPECT_EQ(answer.find("a=sendrecv"), std::string::npos);  // no direction for data
+}
+
+TEST(OfferPlanData, TheOlderSctpmapFormIsAnsweredInKind) {
+    std::string offer = replace(kDataOffer, "UDP/DTLS/SCTP webrtc-datachannel", "DTLS/SCTP 5000");
+    offer = replace(offer, "a=sctp-port:5000", "a=sctpmap:5000 webrtc-datachannel 65535");
+    MediaResult error;
+    auto plan = plan_offer(std::string_view(offer), OfferMode::publish, error);
+    ASSERT_TRUE(plan) << error.message;
+    ASSERT_TRUE(plan->data);
+    EXPECT_EQ(plan->data->remote_max_message_size, 256u * 1024);
+    const std::string answer = write_sdp(plan->answer);
+    EXPECT_NE(answer.find("m=application 9 DTLS/SCTP 5000\r\n"), std::string::npos);
+    EXPECT_NE(answer.find("a=sctpmap:5000 webrtc-datachannel 1024\r\n"), std::string::npos);
+}
+
+TEST(OfferPlanData, UnusableDataSectionsAreRefusedWithAReason) {
+    MediaResult error;
+    // No port: refused, and then there is nothing left to answer.
+    auto plan = plan_offer(std::string_view(replace(kDataOffer, "a=sctp-port:5000\r\n", "")),
+                           OfferMode::publish, error);
+    EXPECT_FALSE(plan);
+    EXPECT_EQ(error.code, MediaError::no_media);
+    EXPECT_NE(error.message.find("sctp-port"), std::string::npos);
+    // Outside the BUNDLE group.
+    plan = plan_offer(std::string_view(replace(kDataOffer, "a=group:BUNDLE 0", "a=group:BUNDLE")),
+                      OfferMode::publish, error);
+    EXPECT_FALSE(plan);
+    EXPECT_EQ(error.code, MediaError::bundle_required);
+    // Echo mode carries no data.
+    plan = plan_offer(std::string_view(kDataOffer), OfferMode::echo, error);
+    EXPECT_FALSE(plan);
+    // A second data section is refused, the first kept.
+    std::string two = std::string(kDataOffer) +
+                      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:1\r\n"
+                      "a=sctp-port:5000\r\n";
+    two = replace(two, "a=group:BUNDLE 0", "a=group:BUNDLE 0 1");
+    plan = plan_offer(std::string_view(two), OfferMode::publish, error);
+    ASSERT_TRUE(plan) << error.message;
+    EXPECT_EQ(plan->data->mid, "0");
+    ASSERT_EQ(plan->rejected.size(), 1u);
+    EXPECT_EQ(plan->rejected[0].mid, "1");
+}
+
+TEST(OfferPlanData, AMediaOfferWithADataSectionCarriesBoth) {
+    std::string offer = chromium_offer();
+    MediaResult error;
+    auto media_only = plan_offer(std::string_view(offer), OfferMode::publish, error);
+    ASSERT_TRUE(media_only);
+    EXPECT_FALSE(media_only->data);
+    EXPECT_FALSE(media_only->remote.data);
+}
+
+}  // namespace
+}  // namespace rollcall::sfu

@@ -79,6 +79,12 @@ class FakeMedia final : public sfu::MediaControl {
                        const std::string& track_id) override {
         dropped.emplace_back(transport, track_id);
     }
+    void close_data(const std::string&, sfu::TransportId transport) override {
+        data_closed.push_back(transport);
+    }
+    void plant_stray_data(const std::string& room, sfu::SessionId) override {
+        planted.push_back(room);
+    }
     bool is_current(const std::string&, std::size_t, std::uint64_t) const override {
         return current;
     }
@@ -117,6 +123,7 @@ class FakeMedia final : public sfu::MediaControl {
     std::vector<sfu::SessionId> closed;
     std::vector<sfu::TransportId> ejected;
     std::vector<std::pair<sfu::TransportId, std::string>> dropped;
+    std::vector<sfu::TransportId> data_closed;
     std::vector<std::string> truth_requests;
     std::vector<std::string> planted;
     bool current = true;

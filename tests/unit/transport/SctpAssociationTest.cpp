@@ -148,7 +148,7 @@ TEST_F(SctpPair, RefusesMessagesBeyondTheLimitAndKeepsGoing) {
     EXPECT_EQ(b_.refused[0], "too_big");
 }
 
-TEST_F(SctpPair, RefusesChannelsOnTheWrongParityAndBeyondTheLimit) {
+TEST_F(SctpPair, RefusesChannelsBeyondTheLimitAndOpensOnlyOnItsOwnParity) {
     options_.max_channels = 2;
     server_ = std::make_unique<SctpAssociation>(context_, b_, options_, false);
     connect();
