@@ -166,7 +166,7 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     void handle_publish(Connection& connection, const ClientMessage& message);
     void handle_publish_echo(Connection& connection, const ClientMessage& message);
     bool grant_data(Connection& connection, const room::Participant& self, sfu::OfferPlan& plan,
-                    const json* ref);
+                    const nlohmann::json* ref);
     std::vector<room::Track> name_tracks(const Connection& connection, sfu::OfferPlan& plan,
                                          const nlohmann::json* sources);
     // Applies a publish answer's outcome to the roster and tells the room.
