@@ -3,6 +3,7 @@
 //
 // The room's state lives in room-state.js (a pure reducer); the tiles in tiles.js; the two
 // peer connections in connections.js. This file wires them to the page.
+import { MAX_LINES, REACTIONS, chatLine, withHand } from './chat.js';
 import { Publisher, Subscriber } from './connections.js';
 import { explain, fetchToken, identityFor } from './common.js';
 import { acceptCandidates, deviceProblem, firstFrame } from './media.js';
@@ -24,6 +25,8 @@ let mediaStates = {};
 let timings = {};
 let session = null;  // {token, resume}: what a reconnection joins with
 let reconnecting = false;
+let hands = new Set();  // identities with a raised hand (ours included)
+let chat = [];          // chat entries shown, oldest first
 const tiles = new Tiles($('tiles'));
 
 // For tests and the curious: read-only views of the page's state.
@@ -36,6 +39,9 @@ window.rollcall = {
   get sub() { return subscriber?.pc ?? null; },
   get timings() { return timings; },
   get reconnecting() { return reconnecting; },
+  get chat() { return chat; },
+  get hands() { return hands; },
+  get dataOpen() { return publisher?.data?.open ?? false; },
   stats: () => subscriber?.stats() ?? Promise.resolve({}),
 };
 
@@ -88,7 +94,8 @@ function renderTiles() {
     tiles.ensure(key, label, { local: key === 'self' });
     if (key !== 'self') tiles.setTracks(key, received.get(key) ?? []);
     const cam = trackOf(participant, 'camera');
-    tiles.render(key, badgesFor(room, key, participant, { screen }), screen || (cam && !cam.muted));
+    const hand = !screen && hands.has(participant.identity);
+    tiles.render(key, badgesFor(room, key, participant, { screen, hand }), screen || (cam && !cam.muted));
   }
   const keep = new Set([...wanted.map((w) => w.key), 'self:screen']);
   for (const key of tiles.keys()) if (!keep.has(key) || (key.startsWith('screen:') && !received.has(key))) tiles.remove(key);
@@ -109,6 +116,7 @@ function renderRoster() {
     name.textContent = nameOf(p);
     li.append(avatar, name);
     const mic = trackOf(p, 'microphone');
+    if (hands.has(p.identity)) li.append(badge('hand', '✋ hand'));
     if (!mic || mic.muted) li.append(badge('mic-off', mic ? 'muted' : 'no mic'));
     if (trackOf(p, 'screen')) li.append(badge('screen-on', 'sharing screen'));
     if (p.identity === room.self?.identity) {
@@ -178,6 +186,7 @@ async function startPublishing() {
     notice(`You are in the room but not sending audio or video: ${deviceProblem(error)}. You can still see and hear everyone.`);
     logEvent(`camera/microphone unavailable (${error.name})`);
     for (const id of ['mic', 'cam', 'screen']) $(id).disabled = error.name !== 'NotFoundError' || id !== 'screen';
+    await startDataOnly();
     return;
   }
   tiles.ensure('self', `${nameOf(room.self)} (you)`, { local: true });
@@ -187,10 +196,118 @@ async function startPublishing() {
 }
 
 function newPublisher() {
-  return new Publisher(client, (s) => mediaState('publisher', s), (result, error) => {
+  const p = new Publisher(client, (s) => mediaState('publisher', s), (result, error) => {
     if (result) published(result);
     else logEvent(`could not restart the connection to the server: ${explain(error.code, error.message)}`);
-  });
+  }, onRoomData);
+  return p;
+}
+
+// --- chat, raised hands and reactions (chat.js) --------------------------------------------
+
+function canSendData() {
+  return Boolean(room.self?.permissions?.canPublishData);
+}
+
+function onRoomData(entry) {
+  if (entry.kind === 'chat') addChat(entry);
+  else if (entry.kind === 'hand') setHands(withHand(hands, entry));
+  else if (entry.kind === 'reaction') showReaction(entry.from === room.self?.identity ? 'self' : `p:${entry.from}`, entry.emoji);
+  else if (entry.kind === 'error') addChat({ server: true, text: explain(entry.code, entry.message), at: Date.now() });
+  else if (entry.kind === 'open' || entry.kind === 'closed') enableData(entry.kind === 'open');
+}
+
+function nameFor(identity) {
+  const p = room.participants.get(identity);
+  return p ? nameOf(p) : identity;
+}
+
+function addChat(entry) {
+  chat = [...chat, entry].slice(-MAX_LINES);
+  const li = document.createElement('li');
+  if (entry.server) {
+    li.className = 'server';
+    li.textContent = entry.text;
+  } else {
+    const line = chatLine(entry, room.self?.identity, nameFor);
+    li.classList.toggle('mine', line.mine);
+    const who = document.createElement('span');
+    who.className = 'who';
+    who.textContent = line.name;
+    const time = document.createElement('time');
+    time.textContent = line.time;
+    li.append(who, time, line.text);
+  }
+  $('chat').append(li);
+  while ($('chat').children.length > MAX_LINES) $('chat').firstChild.remove();
+  $('chat').scrollTop = $('chat').scrollHeight;
+}
+
+function setHands(next) {
+  hands = next;
+  const mine = hands.has(room.self?.identity);
+  $('hand').setAttribute('aria-pressed', String(mine));
+  $('hand').textContent = mine ? '✋ Lower hand' : '✋ Raise hand';
+  render();
+}
+
+function showReaction(tileKey, emoji) {
+  const tile = tiles.get(tileKey);
+  if (!tile) return;
+  const el = document.createElement('span');
+  el.className = 'reaction';
+  el.textContent = emoji;
+  tile.el.append(el);
+  setTimeout(() => el.remove(), 3000);
+}
+
+function sendData(message) {
+  if (publisher?.data?.send(message)) return true;
+  logEvent('not sent: the chat connection is not open yet');
+  return false;
+}
+
+function sendChat(event) {
+  event.preventDefault();
+  const text = $('chat-text').value.trim();
+  if (!text || !sendData({ type: 'chat', text })) return;
+  $('chat-text').value = '';
+  addChat({ kind: 'chat', from: room.self.identity, at: Date.now(), text });
+}
+
+function toggleHand() {
+  const raised = !hands.has(room.self.identity);
+  if (sendData({ type: 'hand', raised })) setHands(withHand(hands, { from: room.self.identity, raised }));
+}
+
+function react(emoji) {
+  if (sendData({ type: 'reaction', emoji })) showReaction('self', emoji);
+}
+
+// Someone new does not know whose hand is up: ours is told to them.
+function greet(msg) {
+  if (msg.type === 'participant_joined' && hands.has(room.self?.identity))
+    publisher?.data?.send({ type: 'hand', raised: true, to: [msg.participant.identity] });
+}
+
+function enableData(open) {
+  const allowed = canSendData();
+  for (const id of ['chat-text', 'chat-send', 'hand']) $(id).disabled = !(allowed && open);
+  for (const b of $('reactions').children) b.disabled = !(allowed && open);
+  $('chat-note').hidden = allowed;
+  $('chat-note').textContent = allowed ? '' : 'Your access token lets you read the chat, not write in it.';
+}
+
+// Room data for a participant that does not publish media: a connection with only the channel.
+async function startDataOnly() {
+  const perms = room.self?.permissions ?? {};
+  if (!perms.canPublishData && !perms.canSubscribe) return;
+  publisher = newPublisher();
+  try {
+    published(await publisher.start(null));
+  } catch (error) {
+    logEvent(`chat unavailable: ${explain(error.code, error.message)}`);
+  }
 }
 
 async function toggle(kind) {
@@ -295,6 +412,14 @@ function wire() {
   client.addEventListener('roll_call', ({ detail }) => notice(`Roll call: ${detail.message}.`));
   client.addEventListener('subscribe_offer', ({ detail }) => subscriber.offer(detail));
   client.addEventListener('muted', ({ detail }) => adminMuted(detail));
+  client.addEventListener('participant_joined', ({ detail }) => greet(detail));
+  client.addEventListener('participant_left', ({ detail }) => {
+    if (hands.has(detail.participant?.identity)) setHands(withHand(hands, { from: detail.participant.identity, raised: false }));
+  });
+  client.addEventListener('data_closed', ({ detail }) => {
+    enableData(false);
+    notice(`Chat stopped: ${detail.message}.`);
+  });
   acceptCandidates(client, (target) => (target === 'subscriber' ? subscriber?.pc : publisher?.pc));
   client.addEventListener('error', ({ detail }) => {
     // A host candidate outside the server's reach (a home network behind NAT) is expected:
@@ -380,7 +505,10 @@ async function startOver(joined) {
   }
   dispatch(joined);
   logEvent('the server no longer had your session; joined again');
-  if (!joined.participant.permissions.canPublish || !local) return;
+  if (!joined.participant.permissions.canPublish || !local) {
+    await startDataOnly();
+    return;
+  }
   try {
     publisher = newPublisher();
     published(await publisher.start(local));
@@ -405,6 +533,9 @@ function teardown() {
   local = null;
   tiles.clear();
   room = initialRoom();
+  hands = new Set();
+  chat = [];
+  $('chat').replaceChildren();
   mediaStates = {};
   renderAudience();
   notice('');
@@ -455,8 +586,12 @@ async function join(event) {
     setConnection('connecting', 'connecting media…');
     for (const id of ['mic', 'cam', 'screen']) $(id).disabled = false;
     show('room-view');
+    enableData(false);
     if (joined.participant.permissions.canPublish) await startPublishing();
-    else notice('Your access token lets you watch and listen, not publish.');
+    else {
+      notice('Your access token lets you watch and listen, not publish.');
+      await startDataOnly();
+    }
   } catch (error) {
     if (!room.self) {
       setConnection('idle', 'not connected');
@@ -483,6 +618,17 @@ $('mic').addEventListener('click', () => toggle('audio'));
 $('cam').addEventListener('click', () => toggle('video'));
 $('screen').addEventListener('click', () => toggleScreen());
 $('rejoin').addEventListener('click', () => show('join-view'));
+$('chat-form').addEventListener('submit', sendChat);
+$('hand').addEventListener('click', () => toggleHand());
+for (const emoji of REACTIONS) {
+  const b = document.createElement('button');
+  b.className = 'control';
+  b.textContent = emoji;
+  b.title = `React with ${emoji}`;
+  b.disabled = true;
+  b.addEventListener('click', () => react(emoji));
+  $('reactions').append(b);
+}
 
 const params = new URLSearchParams(location.search);
 if (params.get('room')) $('room').value = params.get('room');

@@ -1,6 +1,7 @@
 // The two peer connections of a conference participant (docs/protocol.md): the publisher
 // (this page offers its camera, microphone and screen) and the subscriber (the server offers
 // everyone else's tracks and this page answers).
+import { RoomData } from './chat.js';
 import { RTC_CONFIG, inbound, trickleTo } from './media.js';
 
 // How long ICE may stay `disconnected` before the page restarts it (a brief loss usually
@@ -23,20 +24,26 @@ export class Publisher {
   pc = null;
   screen = null;  // {track, transceiver} while sharing
 
+  data = null;  // RoomData: the room's chat, hands and reactions ride on this connection
+
   // `onRestarted` gets what negotiate() resolves with after an ICE restart, or the error.
-  constructor(client, onState, onRestarted = () => {}) {
+  // `onData` gets each room-data message (chat.js).
+  constructor(client, onState, onRestarted = () => {}, onData = () => {}) {
     this.client = client;
     this.onState = onState;
     this.onRestarted = onRestarted;
+    this.onData = onData;
   }
 
-  // Starts sending `stream`'s tracks; resolves with what negotiate() does.
+  // Starts sending `stream`'s tracks (none: a connection for room data only) with the room's
+  // data channel; resolves with what negotiate() does.
   start(stream) {
     this.pc = new RTCPeerConnection(RTC_CONFIG);
     this.pc.onicecandidate = trickleTo(this.client, 'publisher');
     this.pc.onconnectionstatechange = () => this.onState(this.pc.connectionState);
     watchIce(this.pc, () => this.restartIce());
-    for (const track of stream.getTracks()) this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    for (const track of stream?.getTracks() ?? []) this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    this.data = new RoomData(this.pc, this.onData);
     return this.negotiate();
   }
 

@@ -196,10 +196,11 @@ export function tilesFor(state) {
   return out;
 }
 
-// Badges for a tile: the microphone and camera state, as words a person reads.
-export function badgesFor(state, tileKey, participant, { screen = false } = {}) {
+// Badges for a tile: a raised hand, and the microphone and camera state, as words a person reads.
+export function badgesFor(state, tileKey, participant, { screen = false, hand = false } = {}) {
   if (screen) return [];
   const badges = [];
+  if (hand) badges.push({ kind: 'hand', text: '✋ hand raised' });
   const mic = trackOf(participant, 'microphone');
   const cam = trackOf(participant, 'camera');
   if (!mic || mic.muted) badges.push({ kind: 'mic-off', text: mic ? 'microphone muted' : 'no microphone' });
