@@ -157,13 +157,14 @@ void DataRelay::tell(const DataEndpoint& sender, std::uint16_t stream, std::stri
 }
 
 DataFact data_fact(TransportId transport, SessionId session, PeerRole role,
-                   const transport::SctpAssociation& association, bool receives) {
+                   const transport::SctpAssociation& association, const DataAccess& access) {
     DataFact fact;
+    fact.sends = access.send;
     fact.transport = transport;
     fact.session = session;
     fact.role = role;
     fact.connected = association.state() == transport::SctpState::connected;
-    fact.receives = receives;
+    fact.receives = access.receive;
     for (const auto& [stream, channel] : association.channels())
         fact.channels.push_back(channel.open.label);
     fact.messages_in = association.counters().messages_received;

@@ -77,6 +77,6 @@ class DataRelay {
 
 // Roll call's view of a data association.
 DataFact data_fact(TransportId transport, SessionId session, PeerRole role,
-                   const transport::SctpAssociation& association, bool receives);
+                   const transport::SctpAssociation& association, const DataAccess& access);
 
 }  // namespace rollcall::sfu

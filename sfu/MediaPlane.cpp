@@ -92,6 +92,7 @@ class MediaPlane::RouterGlue final : public RouterListener {
         post(session,
              [offer](MediaEvents& events, SessionId s) { events.on_subscriber_offer(s, offer); });
     }
+    void on_data_changed(SessionId session) override { state_.touch(room_of(session)); }
     void on_data_closed(SessionId session, const std::string& reason) override {
         post(session,
              [reason](MediaEvents& events, SessionId s) { events.on_data_closed(s, reason); });

@@ -65,6 +65,7 @@ struct DataFact {
     PeerRole role = PeerRole::publisher;
     bool connected = false;
     bool receives = false;              // the room's data is delivered to it
+    bool sends = false;                 // what it sends is relayed to the room
     std::vector<std::string> channels;  // the open channels' labels
     std::uint64_t messages_in = 0, messages_out = 0;
 };

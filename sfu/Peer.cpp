@@ -71,7 +71,7 @@ void Peer::enable_data(const transport::SctpOptions& options, DataAccess access)
 std::optional<DataFact> Peer::data_fact() const {
     const transport::SctpAssociation* association = transport_.data();
     if (!association) return std::nullopt;
-    return sfu::data_fact(id_, session_, role_, *association, data_access_.receive);
+    return sfu::data_fact(id_, session_, role_, *association, data_access_);
 }
 
 void Peer::on_transport_candidate(const SdpCandidate& candidate) {

@@ -59,6 +59,8 @@ class PeerHost {
                               bool /*binary*/, std::span<const std::uint8_t> /*message*/) {}
     virtual void on_peer_data_refused(Peer& /*peer*/, std::uint16_t /*stream*/,
                                       std::string_view /*why*/) {}
+    // Its association connected or ended, or a channel opened or closed.
+    virtual void on_peer_data_changed(Peer& /*peer*/) {}
 };
 
 // One participant's transport in one role, and what every such transport reports the same
@@ -112,13 +114,13 @@ class Peer : protected transport::WebRtcTransport::Listener,
     void report(MediaIncident::Kind kind, std::string expected, std::string observed);
     // SctpAssociation::Listener (packets go out through the transport, never here).
     void on_sctp_packet(std::span<const std::uint8_t>) final {}
-    void on_sctp_state(transport::SctpState) final {}
-    void on_channel_open(const transport::DataChannel&) final {}
+    void on_sctp_state(transport::SctpState) final { host_.on_peer_data_changed(*this); }
+    void on_channel_open(const transport::DataChannel&) final { host_.on_peer_data_changed(*this); }
     void on_channel_message(const transport::DataChannel& channel, bool binary,
                             std::span<const std::uint8_t> message) final {
         host_.on_peer_data(*this, channel, binary, message);
     }
-    void on_channel_closed(std::uint16_t) final {}
+    void on_channel_closed(std::uint16_t) final { host_.on_peer_data_changed(*this); }
     void on_message_refused(std::uint16_t stream, std::size_t, std::string_view why) final {
         host_.on_peer_data_refused(*this, stream, why);
     }

@@ -31,6 +31,8 @@ class RouterListener {
     virtual void on_incident(const MediaIncident& incident) = 0;
     // The session's data association was closed by the server (a receiver not keeping up).
     virtual void on_data_closed(SessionId /*session*/, const std::string& /*reason*/) {}
+    // A data association connected, closed, or opened or closed a channel: the truth changed.
+    virtual void on_data_changed(SessionId /*session*/) {}
 };
 
 // One room's media on its worker: the producers, and the peers that feed and drain them.
@@ -88,6 +90,7 @@ class Router final : private PeerHost {
     void on_peer_data(Peer& peer, const transport::DataChannel& channel, bool binary,
                       std::span<const std::uint8_t> message) override;
     void on_peer_data_refused(Peer& peer, std::uint16_t stream, std::string_view why) override;
+    void on_peer_data_changed(Peer& peer) override { listener_.on_data_changed(peer.session()); }
 
     // Removes the track's consumers and the track; subscribers are not reconciled.
     void discard_producer(const std::string& track_id);

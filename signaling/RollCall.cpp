@@ -296,19 +296,30 @@ void RollCall::send_audiences(const sfu::RoomTruth& truth) {
                 connected.contains(consumer.transport))
                 sinks[consumer.subscriber].insert(consumer.track_id);
         }
+        // And who its data reaches: every other connected association the room's data goes to.
+        std::set<SessionId> data_sinks;
+        const bool sends_data = std::any_of(truth.data.begin(), truth.data.end(), [&](auto& d) {
+            return d.session == publisher.session && d.sends && d.connected;
+        });
+        for (const sfu::DataFact& data : truth.data) {
+            if (sends_data && data.session != publisher.session && data.receives &&
+                data.connected) {
+                data_sinks.insert(data.session);
+                sinks[data.session];
+            }
+        }
         json audience = json::array();
         std::size_t unaccounted = 0;
         for (const auto& [session, tracks] : sinks) {
             auto who = by_session.find(session);
-            if (who == by_session.end()) {
-                ++unaccounted;
-                audience.push_back(
-                    {{"identity", nullptr}, {"name", "unknown receiver"}, {"tracks", tracks}});
-            } else {
-                audience.push_back({{"identity", who->second->identity},
-                                    {"name", who->second->name},
-                                    {"tracks", tracks}});
-            }
+            json entry =
+                who == by_session.end()
+                    ? json{{"identity", nullptr}, {"name", "unknown receiver"}}
+                    : json{{"identity", who->second->identity}, {"name", who->second->name}};
+            if (who == by_session.end()) ++unaccounted;
+            entry["tracks"] = tracks;
+            if (data_sinks.contains(session)) entry["data"] = true;
+            audience.push_back(std::move(entry));
         }
         json message = {
             {"type", "audience"}, {"audience", std::move(audience)}, {"unaccounted", unaccounted}};
@@ -370,6 +381,7 @@ json RollCall::media_json(std::string_view room_name) const {
                                {"role", sfu::to_string(data.role)},
                                {"connected", data.connected},
                                {"receives", data.receives},
+                               {"sends", data.sends},
                                {"channels", data.channels},
                                {"messages_in", data.messages_in},
                                {"messages_out", data.messages_out}});

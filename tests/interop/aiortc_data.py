@@ -75,6 +75,8 @@ async def run(args):
                     result["errors"].append(message)
                     if message.get("ref") == 1:
                         done.set()  # the offer was refused: nothing more will come
+                elif kind == "audience":
+                    result["audience"] = message["audience"]
                 elif kind in ("data_closed", "kicked", "roll_call"):
                     result["signaling"].append(message)
 

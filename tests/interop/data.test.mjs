@@ -67,6 +67,11 @@ describe('data channels with aiortc', () => {
     assert.deepEqual(texts(ra.result, 'bob'), expected('bob'), where);
     assert.deepEqual(texts(rc.result, 'alice'), expected('alice'), where);
     assert.deepEqual(texts(rc.result, 'bob'), expected('bob'), where);
+    // "Seen and heard by" names who receives one's data: alice's reaches bob and carol; carol
+    // (who may not send) reaches nobody.
+    const dataAudience = (r) => (r.audience ?? []).filter((a) => a.data).map((a) => a.identity).sort();
+    assert.deepEqual(dataAudience(ra.result), ['bob', 'carol'], where);
+    assert.deepEqual(dataAudience(rc.result), [], where);
     for (const r of [ra.result, rb.result, rc.result]) {
       assert.ok(!r.received.some((m) => m.from === 'mallory'), 'a spoofed sender got through' + where);
       assert.ok(!r.received.some((m) => m.from === r.identity), 'an echo of its own message' + where);
