@@ -10,6 +10,7 @@ usage: aiortc_data.py WSS_URL CA_FILE TOKEN [options]
   --flood N         send N messages at once, as fast as the channel takes them
   --big BYTES       send one text message of BYTES bytes first
   --expect N        succeed once N chat messages from others arrived
+  --expect-data-audience N   and once the server names N receivers of our data (`audience`)
   --seconds S       stay at most S seconds (default 20)
   --hold S          stay at least S seconds (default 0)
   --ready-file F    write F once the channel is open (a test's cue)
@@ -33,6 +34,10 @@ async def run(args):
     result = {"received": [], "server": [], "signaling": [], "errors": [], "sent": 0}
     done = asyncio.Event()
     opened = asyncio.Event()
+
+    def satisfied():
+        return (len(result["received"]) >= args.expect
+                and len(result.get("data_audience", [])) >= args.expect_data_audience)
 
     async with websockets.connect(args.url, ssl=context, max_size=2**20) as ws:
         await ws.send(json.dumps({"type": "join", "token": args.token}))
@@ -59,7 +64,7 @@ async def run(args):
             elif message.get("type") == "chat":
                 result["received"].append({"from": message["from"], "text": message.get("text"),
                                            "ts": message.get("ts")})
-                if args.expect and len(result["received"]) >= args.expect:
+                if args.expect and satisfied():
                     done.set()
 
         await connection.setLocalDescription(await connection.createOffer())
@@ -77,6 +82,11 @@ async def run(args):
                         done.set()  # the offer was refused: nothing more will come
                 elif kind == "audience":
                     result["audience"] = message["audience"]
+                    seen = set(result.get("data_audience", [])) | {
+                        a["identity"] for a in message["audience"] if a.get("data")}
+                    result["data_audience"] = sorted(seen)
+                    if args.expect and satisfied():
+                        done.set()
                 elif kind in ("data_closed", "kicked", "roll_call"):
                     result["signaling"].append(message)
 
@@ -121,7 +131,7 @@ async def run(args):
         for task in (signaling_task, waiter, talker):
             task.cancel()
         await asyncio.gather(signaling_task, waiter, talker, return_exceptions=True)
-        result["ok"] = (len(result["received"]) >= args.expect) and opened.is_set()
+        result["ok"] = satisfied() and opened.is_set()
         await connection.close()
     return result
 
@@ -139,6 +149,7 @@ def main():
     parser.add_argument("--flood", type=int, default=0)
     parser.add_argument("--big", type=int, default=0)
     parser.add_argument("--expect", type=int, default=0)
+    parser.add_argument("--expect-data-audience", type=int, default=0)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--hold", type=float, default=0)
     parser.add_argument("--ready-file")
