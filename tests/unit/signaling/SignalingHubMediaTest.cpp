@@ -446,3 +446,81 @@ TEST_F(HubMediaTest, ClosingARoomEndsMediaKeptForTheGraceToo) {
 
 }  // namespace
 }  // namespace rollcall::signaling
+
+namespace rollcall::signaling {
+namespace {
+
+const char* kDataOnlyOffer =
+    "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+    "a=fingerprint:sha-256 "
+    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:"
+    "99\r\na=setup:actpass\r\na=mid:0\r\na=sctp-port:5000\r\n";
+
+class HubDataTest : public test::HubFixture {
+  protected:
+    HubDataTest() { media_ = std::make_unique<test::FakeMedia>(); }
+
+    Client& join_with(const std::string& identity, bool publish, bool data, bool subscribe) {
+        json payload = token_for(identity);
+        payload["video"]["canPublish"] = publish;
+        payload["video"]["canPublishData"] = data;
+        payload["video"]["canSubscribe"] = subscribe;
+        Client& c = connect();
+        say(c, {{"type", "join"}, {"token", test::hs256(payload)}});
+        return c;
+    }
+    json offer(Client& who, const std::string& sdp) {
+        say(who, {{"type", "publish"}, {"sdp", sdp}, {"id", "d"}});
+        if (media_->publishes.size() > completed_) media_->complete(completed_++);
+        return who.link.last();
+    }
+    std::size_t completed_ = 0;
+};
+
+TEST_F(HubDataTest, WithoutCanPublishADataOnlyConnectionIsAllowed) {
+    Client& viewer = join_with("viewer", false, false, true);
+    const json answer = offer(viewer, kDataOnlyOffer);
+    ASSERT_EQ(answer["type"], "answer") << answer;
+    EXPECT_EQ(answer["tracks"], json::array());
+    const sfu::OfferPlan& plan = media_->publishes.at(0).plan;
+    ASSERT_TRUE(plan.data);
+    EXPECT_EQ(plan.data->identity, "viewer");
+    EXPECT_FALSE(plan.data->may_send);  // no canPublishData
+    EXPECT_TRUE(plan.data->may_receive);
+}
+
+TEST_F(HubDataTest, WithoutCanPublishMediaIsStillRefused) {
+    Client& viewer = join_with("viewer", false, true, true);
+    const json refused = offer(viewer, sample("chromium-156-offer.sdp"));
+    EXPECT_EQ(refused["type"], "error");
+    EXPECT_EQ(refused["code"], "permission_denied") << refused;
+    EXPECT_TRUE(media_->publishes.empty());
+}
+
+TEST_F(HubDataTest, WithNoGrantForDataAtAllNothingIsOffered) {
+    Client& mute = join_with("mute", false, false, false);
+    const json refused = offer(mute, kDataOnlyOffer);
+    EXPECT_EQ(refused["code"], "permission_denied") << refused;
+    EXPECT_TRUE(media_->publishes.empty());
+}
+
+TEST_F(HubDataTest, TheSenderGrantTravelsWithThePlan) {
+    Client& talker = join_with("talker", true, true, true);
+    const json answer = offer(talker, kDataOnlyOffer);
+    ASSERT_EQ(answer["type"], "answer") << answer;
+    EXPECT_TRUE(media_->publishes.at(0).plan.data->may_send);
+}
+
+TEST_F(HubDataTest, DataClosedIsToldToTheParticipant) {
+    Client& talker = join_with("talker", true, true, true);
+    hub().on_data_closed(talker.session, "slow_receiver");
+    const json told = talker.link.last();
+    EXPECT_EQ(told["type"], "data_closed");
+    EXPECT_EQ(told["reason"], "slow_receiver");
+    EXPECT_NE(told["message"].get<std::string>().find("stopped reading"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rollcall::signaling

@@ -6,41 +6,13 @@
 #include <vector>
 
 #include "transport/SctpAssociation.hpp"
+#include "transport/SctpLink.hpp"
 
 namespace rollcall::transport {
 namespace {
 
-// One end of an in-memory link: what it sends is queued for the other end, and what it
-// receives is recorded.
-struct End : SctpAssociation::Listener {
-    std::deque<std::vector<std::uint8_t>>* outbox = nullptr;
-    bool deliver = true;  // false: the link drops this end's packets (a peer gone silent)
-    std::vector<SctpState> states;
-    std::vector<DataChannel> opened;
-    std::vector<std::pair<std::uint16_t, std::string>> messages;
-    std::vector<bool> binary;
-    std::vector<std::uint16_t> closed;
-    std::vector<std::string> refused;
-
-    void on_sctp_packet(std::span<const std::uint8_t> packet) override {
-        if (deliver) outbox->emplace_back(packet.begin(), packet.end());
-    }
-    void on_sctp_state(SctpState state) override { states.push_back(state); }
-    void on_channel_open(const DataChannel& channel) override { opened.push_back(channel); }
-    void on_channel_message(const DataChannel& channel, bool is_binary,
-                            std::span<const std::uint8_t> message) override {
-        messages.emplace_back(channel.stream, std::string(message.begin(), message.end()));
-        binary.push_back(is_binary);
-    }
-    void on_channel_closed(std::uint16_t stream) override { closed.push_back(stream); }
-    void on_message_refused(std::uint16_t, std::size_t, std::string_view why) override {
-        refused.emplace_back(why);
-    }
-};
-
-std::span<const std::uint8_t> bytes(const std::string& text) {
-    return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
-}
+using test::bytes;
+using test::End;
 
 class SctpPair : public ::testing::Test {
   protected:
