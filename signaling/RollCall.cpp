@@ -298,8 +298,9 @@ void RollCall::send_audiences(const sfu::RoomTruth& truth) {
         }
         // And who its data reaches: every other connected association the room's data goes to.
         std::set<SessionId> data_sinks;
+        const SessionId sender = publisher.session;  // (clang 14 cannot capture a binding)
         const bool sends_data = std::any_of(truth.data.begin(), truth.data.end(), [&](auto& d) {
-            return d.session == publisher.session && d.sends && d.connected;
+            return d.session == sender && d.sends && d.connected;
         });
         for (const sfu::DataFact& data : truth.data) {
             if (sends_data && data.session != publisher.session && data.receives &&
