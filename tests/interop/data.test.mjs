@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { adminToken, repoRoot, request, startServer, token, waitFor } from '../integration/lib/server.mjs';
+import { launchChromium, waitInPage } from '../e2e/lib/browser.mjs';
 import { roomMedia } from './lib/aiortc.mjs';
 
 const script = path.join(repoRoot, 'tests/interop/aiortc_data.py');
@@ -145,6 +146,37 @@ describe('data channels with aiortc', () => {
       assert.equal(slow, 1, 'rollcall_data_slow_receivers_total' + where);
     } finally {
       stalled.kill('SIGKILL');
+    }
+  });
+
+  test('an aiortc participant\'s messages reach a Chromium participant (the web client) and back', async () => {
+    const room = 'data-chromium';
+    const browser = await launchChromium();
+    const logs = [];
+    try {
+      const page = await browser.newPage({ ignoreHTTPSErrors: true });
+      page.on('console', (m) => logs.push(m.text()));
+      await page.goto(`${server.url}/?room=${room}&name=Chromium&auto=1`);
+      const chromium = await waitInPage(page, () => window.rollcall.self?.identity ?? null, undefined, 15000);
+      await waitInPage(page, () => window.rollcall.dataOpen, undefined, 20000);
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'data-'));
+      const go = path.join(dir, 'go');
+      const running = peer(server, await token({ identity: 'aio', room, grants: DATA }), '--name', 'aiortc',
+        '--send', '3', '--expect', '1', '--ready-file', path.join(dir, 'ready'), '--go-file', go, '--seconds', '20', '--hold', '1');
+      await waitFor(() => existsSync(path.join(dir, 'ready')), 'aiortc\'s channel', 15000, 50);
+      writeFileSync(go, 'go');
+      const seen = await waitInPage(page, () => {
+        const got = window.rollcall.chat.filter((e) => e.from === 'aio');
+        return got.length === 3 ? got : null;
+      }, undefined, 10000);
+      assert.deepEqual(seen.map((e) => e.text), ['aiortc 0', 'aiortc 1', 'aiortc 2']);
+      await page.fill('#chat-text', 'hello from Chromium');
+      await page.click('#chat-send');
+      const { result } = await running;
+      const where = `\n${JSON.stringify(result)}\n${logs.join('\n')}`;
+      assert.deepEqual(result.received.map((m) => [m.from, m.text]), [[chromium, 'hello from Chromium']], where);
+    } finally {
+      await browser.close();
     }
   });
 });
