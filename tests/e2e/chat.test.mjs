@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot, startServer } from '../integration/lib/server.mjs';
-import { launchChromium, waitInPage } from './lib/browser.mjs';
+import { joinInChromium, waitInPage } from './lib/browser.mjs';
 
 const artifacts = path.join(repoRoot, 'tests/e2e/artifacts');
 const ROOM = 'e2e-chat';
@@ -31,18 +31,8 @@ describe('chat through the web client', () => {
 
   test('chat reaches the other two exactly once, in order, stamped; a raised hand shows', async () => {
     try {
-      for (const name of NAMES) {
-        const browser = await launchChromium();
-        browsers.push(browser);
-        const page = await browser.newPage({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
-        page.on('console', (m) => logs.push(`[${name}] ${m.text()}`));
-        page.on('pageerror', (e) => logs.push(`[${name}] page error: ${e.message}`));
-        await page.goto(`${server.url}/?room=${ROOM}&name=${name}&auto=1`);
-        pages.push(page);
-      }
-      const identities = [];
+      const identities = await joinInChromium(server, ROOM, NAMES, { browsers, pages, logs });
       for (const page of pages) {
-        identities.push(await waitInPage(page, () => window.rollcall.self?.identity ?? null, undefined, 15000));
         await waitInPage(page, () => window.rollcall.dataOpen && !document.getElementById('chat-text').disabled,
           undefined, 20000);
       }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { adminToken, repoRoot, request, startServer } from '../integration/lib/server.mjs';
-import { launchChromium, waitInPage } from './lib/browser.mjs';
+import { joinInChromium, waitInPage } from './lib/browser.mjs';
 
 const artifacts = path.join(repoRoot, 'tests/e2e/artifacts');
 const ROOM = 'e2e-conference';
@@ -45,19 +45,7 @@ describe('conference through the web client', () => {
 
   test('three participants see and hear each other; one leaves, two carry on', async () => {
     try {
-      for (const name of NAMES) {
-        const browser = await launchChromium();
-        browsers.push(browser);
-        const page = await browser.newPage({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
-        page.on('console', (m) => logs.push(`[${name}] ${m.text()}`));
-        page.on('pageerror', (e) => logs.push(`[${name}] page error: ${e.message}`));
-        await page.goto(`${server.url}/?room=${ROOM}&name=${name}&auto=1`);
-        pages.push(page);
-      }
-      const identities = [];
-      for (const page of pages) {
-        identities.push(await waitInPage(page, () => window.rollcall.self?.identity ?? null, undefined, 15000));
-      }
+      const identities = await joinInChromium(server, ROOM, NAMES, { browsers, pages, logs });
 
       // Everyone decodes both others' video and receives their audio.
       const first = [];

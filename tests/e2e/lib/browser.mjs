@@ -38,6 +38,27 @@ export async function launchChromium() {
   });
 }
 
+// One Chromium per name, each joining `room` through the web client (auto-join); their
+// consoles and page errors go to `logs`. Pushes to `browsers` and `pages` as it goes (so the
+// caller can close what was opened even if a later launch fails) and resolves with the
+// participants' identities once all have joined.
+export async function joinInChromium(server, room, names, { browsers, pages, logs }) {
+  for (const name of names) {
+    const browser = await launchChromium();
+    browsers.push(browser);
+    const page = await browser.newPage({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+    page.on('console', (m) => logs.push(`[${name}] ${m.text()}`));
+    page.on('pageerror', (e) => logs.push(`[${name}] page error: ${e.message}`));
+    await page.goto(`${server.url}/?room=${room}&name=${name}&auto=1`);
+    pages.push(page);
+  }
+  const identities = [];
+  for (const page of pages) {
+    identities.push(await waitInPage(page, () => window.rollcall.self?.identity ?? null, undefined, 15000));
+  }
+  return identities;
+}
+
 // Evaluates `fn` (which may be async) in the page every 100 ms until it returns a truthy
 // value; resolves with it, or rejects after `timeoutMs`.
 export async function waitInPage(page, fn, arg, timeoutMs = 20000) {
