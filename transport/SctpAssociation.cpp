@@ -111,10 +111,15 @@ class SctpStack {
 
 gboolean wake_owner(gpointer data);
 
+void wake(GMainContext* context, std::uint64_t id) {
+    g_main_context_invoke_full(context, G_PRIORITY_DEFAULT, &wake_owner, new std::uint64_t(id),
+                               [](gpointer p) { delete static_cast<std::uint64_t*>(p); });
+}
+
 void post(std::uint64_t id, SctpEvent event) {
     auto mailbox = SctpStack::get().find(id);
     if (!mailbox) return;  // the association is gone: a late retransmission or ABORT
-    bool wake = false;
+    bool notify = false;
     {
         std::lock_guard lock(mailbox->mutex);
         if (mailbox->bytes + event.bytes.size() > kMailboxLimit) {
@@ -127,13 +132,10 @@ void post(std::uint64_t id, SctpEvent event) {
             std::this_thread::get_id() == mailbox->owner && mailbox->in_call;
         if (!owner_will_drain && !mailbox->wake_posted) {
             mailbox->wake_posted = true;
-            wake = true;
+            notify = true;
         }
     }
-    if (wake)
-        g_main_context_invoke_full(mailbox->context, G_PRIORITY_DEFAULT, &wake_owner,
-                                   new std::uint64_t(id),
-                                   [](gpointer p) { delete static_cast<std::uint64_t*>(p); });
+    if (notify) wake(mailbox->context, id);
 }
 
 int SctpStack::output(void* address, void* buffer, std::size_t length, std::uint8_t, std::uint8_t) {
@@ -391,6 +393,14 @@ void SctpAssociation::drain() {
         }
     }
     draining_ = false;
+    // What is still waiting after 64 rounds (a burst) is taken on the loop's next turn.
+    bool more = false;
+    {
+        std::lock_guard lock(mailbox_->mutex);
+        more = !mailbox_->events.empty() && !mailbox_->wake_posted;
+        if (more) mailbox_->wake_posted = true;
+    }
+    if (more) wake(context_, id_);
 }
 
 void SctpAssociation::set_state(SctpState state) {
