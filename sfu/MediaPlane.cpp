@@ -552,15 +552,15 @@ void MediaPlane::drop_consumer(const std::string& room, TransportId transport,
     });
 }
 
-void MediaPlane::plant_stray_transport(const std::string& room, SessionId session) {
+// The plant_* hooks do nothing unless the build has fault injection.
+void MediaPlane::plant_stray_transport([[maybe_unused]] const std::string& room,
+                                       [[maybe_unused]] SessionId session) {
 #ifdef ROLLCALL_FAULT_INJECTION
     command(room, [room, session](WorkerState& state) {
         // A session number no connection will ever have, unless one was named.
         const SessionId owner = session != 0 ? session : (SessionId{1} << 62) + next_transport_id();
         state.hooks.plant_stray_transport(room, owner, state.setup());
     });
-#else
-    (void)room, (void)session;
 #endif
 }
 
@@ -570,25 +570,23 @@ void MediaPlane::close_data(const std::string& room, TransportId transport) {
     });
 }
 
-void MediaPlane::plant_stray_data(const std::string& room, SessionId session) {
+void MediaPlane::plant_stray_data([[maybe_unused]] const std::string& room,
+                                  [[maybe_unused]] SessionId session) {
 #ifdef ROLLCALL_FAULT_INJECTION
     command(room, [room, session](WorkerState& state) {
         if (Router* router = state.find_router(room)) (void)TestHooks::plant_data(*router, session);
     });
-#else
-    (void)room, (void)session;
 #endif
 }
 
-void MediaPlane::plant_consumer(const std::string& room, SessionId subscriber,
-                                const std::string& track_id) {
+void MediaPlane::plant_consumer([[maybe_unused]] const std::string& room,
+                                [[maybe_unused]] SessionId subscriber,
+                                [[maybe_unused]] const std::string& track_id) {
 #ifdef ROLLCALL_FAULT_INJECTION
     command(room, [room, subscriber, track_id](WorkerState& state) {
         if (Router* router = state.find_router(room))
             TestHooks::plant_consumer(*router, subscriber, track_id);
     });
-#else
-    (void)room, (void)subscriber, (void)track_id;
 #endif
 }
 
