@@ -34,9 +34,10 @@ async def run(args):
     result = {"received": [], "server": [], "signaling": [], "errors": [], "sent": 0}
     done = asyncio.Event()
     opened = asyncio.Event()
+    talked = asyncio.Event()  # everything we were to send is sent
 
     def satisfied():
-        return (len(result["received"]) >= args.expect
+        return (len(result["received"]) >= args.expect and talked.is_set()
                 and len(result.get("data_audience", [])) >= args.expect_data_audience)
 
     async with websockets.connect(args.url, ssl=context, max_size=2**20) as ws:
@@ -114,8 +115,9 @@ async def run(args):
                     message["to"] = [args.to]
                 send(json.dumps(message))
                 await asyncio.sleep(args.interval)
-            if not args.expect:
-                done.set()  # nothing to wait for but --hold
+            talked.set()
+            if satisfied():
+                done.set()  # nothing more to wait for but --hold
 
         signaling_task = asyncio.ensure_future(signaling())
         talker = asyncio.ensure_future(talk())
