@@ -121,6 +121,7 @@ void Router::close(SessionId session, PeerRole role) {
     if (it == publishers_.end()) return;
     std::unique_ptr<PublisherPeer> peer = std::move(it->second);
     publishers_.erase(it);
+    data_relay_.forget(session);  // its data budget goes with its data
     peer->close();
     // Its tracks end with it: their consumers go, then the subscribers' offers follow.
     for (const std::string& track_id : peer->release_tracks()) discard_producer(track_id);
