@@ -120,6 +120,19 @@ TEST_F(SctpPair, RefusesMessagesBeyondTheLimitAndKeepsGoing) {
     EXPECT_EQ(b_.refused[0], "too_big");
 }
 
+TEST_F(SctpPair, NeverSendsBeyondThePeersMaxMessageSize) {
+    options_.remote_max_message_size = 100;  // the peer's a=max-message-size
+    client_ = std::make_unique<SctpAssociation>(context_, a_, options_, true);
+    connect();
+    DataChannelOpen how;
+    how.label = "chat";
+    open(0, how);
+    EXPECT_EQ(client_->send(0, false, bytes(std::string(101, 'x'))), SendResult::too_big);
+    EXPECT_EQ(client_->send(0, false, bytes(std::string(100, 'x'))), SendResult::sent);
+    ASSERT_TRUE(pump([&] { return b_.messages.size() == 1; }));
+    EXPECT_EQ(b_.messages[0].second.size(), 100u);
+}
+
 TEST_F(SctpPair, RefusesChannelsBeyondTheLimitAndOpensOnlyOnItsOwnParity) {
     options_.max_channels = 2;
     server_ = std::make_unique<SctpAssociation>(context_, b_, options_, false);
