@@ -86,7 +86,6 @@ class Peer : protected transport::WebRtcTransport::Listener,
     // Data channels on this transport (an SCTP association once DTLS is up), used with
     // `access`; the host hears of its messages. Once.
     void enable_data(const transport::SctpOptions& options, DataAccess access);
-    const DataAccess& data_access() const noexcept { return data_access_; }
     // Roll call's view of its association, if it has one; `receives`: the room's data is
     // delivered to it.
     std::optional<DataFact> data_fact() const;

@@ -45,7 +45,6 @@ struct SctpAssociation::Mailbox {
     std::vector<SctpEvent> events;
     std::size_t bytes = 0;
     bool wake_posted = false;
-    std::uint64_t dropped = 0;
     // Owner-thread only.
     GMainContext* context = nullptr;
     std::thread::id owner;
@@ -122,10 +121,7 @@ void post(std::uint64_t id, SctpEvent event) {
     bool notify = false;
     {
         std::lock_guard lock(mailbox->mutex);
-        if (mailbox->bytes + event.bytes.size() > kMailboxLimit) {
-            ++mailbox->dropped;
-            return;
-        }
+        if (mailbox->bytes + event.bytes.size() > kMailboxLimit) return;
         mailbox->bytes += event.bytes.size();
         mailbox->events.push_back(std::move(event));
         const bool owner_will_drain =
@@ -220,38 +216,6 @@ gboolean wake_owner(gpointer data) {
 }
 }  // namespace
 
-std::string_view to_string(SctpState state) noexcept {
-    switch (state) {
-        case SctpState::idle:
-            return "idle";
-        case SctpState::connecting:
-            return "connecting";
-        case SctpState::connected:
-            return "connected";
-        case SctpState::closed:
-            return "closed";
-        case SctpState::failed:
-            return "failed";
-    }
-    return "unknown";
-}
-
-std::string_view to_string(SendResult result) noexcept {
-    switch (result) {
-        case SendResult::sent:
-            return "sent";
-        case SendResult::no_channel:
-            return "no_channel";
-        case SendResult::too_big:
-            return "too_big";
-        case SendResult::would_block:
-            return "would_block";
-        case SendResult::closed:
-            return "closed";
-    }
-    return "unknown";
-}
-
 void SctpAssociation::skip_incoming_checksums() {
     SctpStack::get();
     usrsctp_enable_crc32c_offload();
@@ -290,8 +254,8 @@ SctpAssociation::SctpAssociation(GMainContext* context, Listener& listener, Sctp
     init.sinit_num_ostreams = 1024;
     init.sinit_max_instreams = 1024;
     ok = ok && set_option(socket_, IPPROTO_SCTP, SCTP_INITMSG, init);
-    for (const std::uint16_t type : {SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT,
-                                     SCTP_PARTIAL_DELIVERY_EVENT, SCTP_REMOTE_ERROR}) {
+    for (const std::uint16_t type :
+         {SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT, SCTP_PARTIAL_DELIVERY_EVENT}) {
         sctp_event event{};
         event.se_assoc_id = SCTP_ALL_ASSOC;
         event.se_on = 1;
@@ -368,14 +332,12 @@ void SctpAssociation::drain() {
                 case SctpEvent::Kind::data: {
                     if (!partial_.contains(event.stream) &&
                         partial_.size() >= options_.max_channels + 1) {
-                        ++counters_.messages_refused;  // pieces on too many streams at once
-                        break;
+                        break;  // pieces on too many streams at once: dropped
                     }
                     Partial& partial = partial_[event.stream];
                     if (!partial.discarding &&
                         partial.bytes.size() + event.bytes.size() > options_.max_message_size) {
                         partial.discarding = true;
-                        ++counters_.messages_refused;
                         listener_.on_message_refused(
                             event.stream, partial.bytes.size() + event.bytes.size(), "too_big");
                     }
@@ -459,7 +421,6 @@ void SctpAssociation::handle_message(std::uint16_t stream, std::uint32_t ppid,
                             ppid == static_cast<std::uint32_t>(DataPpid::string_empty) ||
                             ppid == static_cast<std::uint32_t>(DataPpid::binary_empty);
     if (it == channels_.end() || !known_ppid) {
-        ++counters_.messages_refused;
         listener_.on_message_refused(stream, message.size(),
                                      it == channels_.end() ? "no_channel" : "unknown_ppid");
         return;
@@ -469,7 +430,6 @@ void SctpAssociation::handle_message(std::uint16_t stream, std::uint32_t ppid,
     const bool empty = ppid == static_cast<std::uint32_t>(DataPpid::string_empty) ||
                        ppid == static_cast<std::uint32_t>(DataPpid::binary_empty);
     ++counters_.messages_received;
-    counters_.bytes_received += empty ? 0 : message.size();
     listener_.on_channel_message(it->second, binary,
                                  empty ? std::span<const std::uint8_t>() : message);
 }
@@ -530,7 +490,6 @@ SendResult SctpAssociation::send(std::uint16_t stream, bool binary,
     errno = 0;
     if (send_raw(stream, static_cast<std::uint32_t>(ppid), it->second.open, message)) {
         ++counters_.messages_sent;
-        counters_.bytes_sent += message.size();
         return SendResult::sent;
     }
     return errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS ? SendResult::would_block

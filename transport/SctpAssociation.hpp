@@ -29,7 +29,6 @@ struct SctpOptions {
 };
 
 enum class SctpState : std::uint8_t { idle, connecting, connected, closed, failed };
-std::string_view to_string(SctpState state) noexcept;
 
 struct DataChannel {
     std::uint16_t stream = 0;
@@ -44,15 +43,11 @@ enum class SendResult : std::uint8_t {
     would_block,  // the send buffer is full: the receiver is not keeping up
     closed,       // the association is not connected
 };
-std::string_view to_string(SendResult result) noexcept;
 
 struct SctpCounters {
     std::uint64_t messages_received = 0;
-    std::uint64_t bytes_received = 0;
     std::uint64_t messages_sent = 0;
-    std::uint64_t bytes_sent = 0;
-    std::uint64_t messages_refused = 0;  // too big, on no channel, malformed DCEP
-    std::uint64_t channels_refused = 0;  // beyond max_channels, wrong stream parity
+    std::uint64_t channels_refused = 0;  // malformed DCEP, a stream in use, beyond max_channels
 };
 
 // One SCTP association (RFC 8261) over a DTLS transport, with the data channels the peer
@@ -102,7 +97,6 @@ class SctpAssociation {
     SctpState state() const noexcept { return state_; }
     const std::map<std::uint16_t, DataChannel>& channels() const noexcept { return channels_; }
     const SctpCounters& counters() const noexcept { return counters_; }
-    const SctpOptions& options() const noexcept { return options_; }
     std::uint64_t id() const noexcept { return id_; }
 
     // For fuzzing: skip the CRC32c check of incoming packets (DTLS authenticates them anyway).
