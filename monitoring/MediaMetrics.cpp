@@ -63,6 +63,7 @@ MediaTally sum(const std::map<std::size_t, sfu::WorkerReport>& workers) {
         total.fir_received += t.fir_received;
         total.pli_sent += t.pli_sent;
         total.fir_sent += t.fir_sent;
+        total.transport_feedback_sent += t.transport_feedback_sent;
         total.dtls_handshakes += t.dtls_handshakes;
         add(total.dtls_failures, t.dtls_failures);
         total.ice_restarts += t.ice_restarts;
@@ -130,6 +131,9 @@ void render_feedback(PrometheusText& out, const MediaTally& t) {
                {{"type", "pli"}});
     out.sample("rollcall_keyframe_requests_sent_total", static_cast<double>(t.fir_sent),
                {{"type", "fir"}});
+    counter(out, "rollcall_transport_feedback_sent_total",
+            "transport-cc feedback messages sent to publishers (their estimators read them).",
+            t.transport_feedback_sent);
 }
 
 void render_data(PrometheusText& out, const MediaTally& t) {

@@ -42,6 +42,10 @@ class Consumer {
     // The producer's packets resume after a gap (an administrator's mute lifted): the next one
     // continues this leg's numbering.
     void restart_stretch() noexcept { rewriter_.restart(); }
+    // An upstream packet that is not forwarded (padding only): the numbering closes over it.
+    void skip(std::uint16_t sequence) noexcept {
+        if (active_) rewriter_.skip(sequence);
+    }
 
     // From Producer::receive: `packet` is the producer's shared buffer, rewritten in place
     // for this subscriber; `sequence`, `timestamp` are the upstream values.

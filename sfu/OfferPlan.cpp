@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "transport/TransportCc.hpp"
+
 namespace rollcall::sfu {
 
 using namespace transport;
@@ -55,6 +57,15 @@ std::optional<std::uint32_t> primary_ssrc(const SdpMedia& m) {
         if (!is_repair) return ssrc;
     }
     return std::nullopt;
+}
+
+// Whether the section numbers its packets transport-wide, with the id the plan already took
+// (one id for the whole BUNDLE transport); the first such section sets it.
+bool accept_transport_cc(const SdpMedia& m, OfferPlan& plan) {
+    const SdpExtension* ext = m.extension(kTransportCcUri);
+    if (!ext || ext->id == 0 || ext->id > 14) return false;  // one-byte form only (RFC 8285)
+    if (plan.transport_cc_extension == 0) plan.transport_cc_extension = ext->id;
+    return ext->id == plan.transport_cc_extension;
 }
 
 SdpMedia rejected(const SdpMedia& offered) {
@@ -254,12 +265,17 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
         answer.direction = mode == OfferMode::echo ? Direction::sendrecv : Direction::recvonly;
         answer.rtcp_mux = true;
         answer.rtcp_rsize = m.rtcp_rsize;
+        const bool transport_cc = mode == OfferMode::publish && accept_transport_cc(m, plan);
+        if (transport_cc)
+            answer.extensions.push_back(
+                {plan.transport_cc_extension, std::string(kTransportCcUri)});
         SdpCodec chosen = *codec;
         chosen.feedback.clear();
         for (const auto& fb : codec->feedback) {
             // Keyframe requests we relay; when publishing, NACKs too (the server may ask).
             if (fb == "nack pli" || fb == "ccm fir" ||
-                (mode == OfferMode::publish && fb == "nack")) {
+                (mode == OfferMode::publish && fb == "nack") ||
+                (transport_cc && fb == "transport-cc")) {
                 chosen.feedback.push_back(fb);
             }
         }

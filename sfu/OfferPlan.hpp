@@ -56,6 +56,9 @@ struct OfferPlan {
     std::vector<OfferedTrack> tracks;
     std::vector<RejectedSection> rejected;
     std::optional<DataSection> data;  // publish only: the offer's data channels
+    // publish only: the transport-wide sequence number's extension id (0: not negotiated);
+    // the server then sends transport-cc feedback for everything the publisher sends.
+    std::uint8_t transport_cc_extension = 0;
 };
 
 // The fingerprint (sha-256 preferred), ICE credentials, setup and candidates of the BUNDLE
@@ -73,8 +76,10 @@ enum class OfferMode : std::uint8_t {
 
 // Checks an offer against what rollcall accepts (DTLS-SRTP only: SDES refused; BUNDLE and
 // rtcp-mux required; a usable fingerprint) and chooses codecs: Opus for audio; VP8, then
-// H264 (packetization-mode 1), then VP9 for video. Header extensions are not negotiated
-// when publishing (the SFU demuxes by SSRC and forwards without them). A section stopped by
+// H264 (packetization-mode 1), then VP9 for video. When publishing, the only header
+// extension negotiated is the transport-wide sequence number (with `transport-cc` feedback:
+// the server reports arrivals, the browser's estimator reads them); the SFU demuxes by SSRC
+// and forwards without extensions. A section stopped by
 // its sender (SessionDescription::is_stopped) or not sending is answered inactive quietly; a
 // sending section the server cannot take is answered inactive and listed in `rejected`.
 // When publishing, one data-channel section in the BUNDLE group is accepted too (`data`),

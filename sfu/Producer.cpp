@@ -107,6 +107,11 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
         ++dropped_;
         return;
     }
+    if (stripped->payload().empty()) {
+        // Padding only (a sender probing its bandwidth): the publisher leg's business too.
+        for (Consumer* consumer : consumers_) consumer->skip(sequence);
+        return;
+    }
     ensure_cache();
     if (cache_) cache_->store(sequence, stripped->bytes(), now);
     for (Consumer* consumer : consumers_) consumer->forward(*stripped, sequence, timestamp, now);

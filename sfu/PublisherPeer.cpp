@@ -2,10 +2,23 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+
+#include "transport/MediaTally.hpp"
 
 namespace rollcall::sfu {
 
 using namespace transport;
+
+namespace {
+
+// How often arrivals are reported: often enough for the sender's estimator to ramp up
+// quickly (libwebrtc's receivers report every 50-250 ms), a few kbit/s of RTCP.
+constexpr std::chrono::milliseconds kFeedbackInterval{50};
+// At most this many datagrams a turn (the whole history fits in fewer).
+constexpr int kMaxFeedbackDatagrams = 8;
+
+}  // namespace
 
 PublisherPeer::PublisherPeer(PeerHost& host, const TransportSetup& setup, std::string room,
                              SessionId session)
@@ -58,6 +71,7 @@ MediaResult PublisherPeer::negotiate(OfferPlan& plan) {
                             track.codec_info};
         producers_.push_back(&host_.add_producer(std::move(spec), session(), *this));
     }
+    transport_cc_id_ = plan.transport_cc_extension;
     if (plan.data) {
         transport::SctpOptions options;
         options.remote_port = plan.data->sctp_port;
@@ -108,13 +122,42 @@ void PublisherPeer::connected() {
 }
 
 void PublisherPeer::on_rtp(RtpPacket& packet) {
+    const auto now = Clock::now();
+    if (transport_cc_id_ != 0) record_arrival(packet, now);
     const std::uint32_t ssrc = packet.ssrc();
     for (Producer* producer : producers_) {
         if (producer->spec().ssrc == ssrc) {
-            producer->receive(packet, Clock::now());
+            producer->receive(packet, now);
             return;
         }
     }
+}
+
+void PublisherPeer::record_arrival(const RtpPacket& packet, Clock::time_point now) {
+    auto element = packet.extension(transport_cc_id_);
+    if (!element) return;
+    auto sequence = transport_cc_sequence(*element);
+    if (!sequence) return;
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+    arrivals_.on_packet(*sequence, us);
+    last_media_ssrc_ = packet.ssrc();
+    if (!feedback_timer_.active())
+        feedback_timer_.start(transport().context(), kFeedbackInterval,
+                              [this] { return send_transport_feedback(); });
+}
+
+bool PublisherPeer::send_transport_feedback() {
+    if (!arrivals_.pending()) return false;  // idle: the next packet starts the timer again
+    if (!transport().connected()) return true;
+    std::array<std::uint8_t, TransportCcRecorder::kMaxPacketSize> out{};
+    for (int i = 0; i < kMaxFeedbackDatagrams && arrivals_.pending(); ++i) {
+        const std::size_t size = arrivals_.write_feedback(rtcp_ssrc_, last_media_ssrc_, out);
+        if (size == 0) break;
+        transport().send_rtcp(std::span(out.data(), size));
+        ++media_tally().transport_feedback_sent;
+    }
+    return true;
 }
 
 void PublisherPeer::on_rtcp(std::span<const std::uint8_t> compound) {

@@ -6,6 +6,8 @@
 
 #include "sfu/OfferPlan.hpp"
 #include "sfu/Peer.hpp"
+#include "transport/MainLoop.hpp"
+#include "transport/TransportCc.hpp"
 
 namespace rollcall::sfu {
 
@@ -29,6 +31,9 @@ class PublisherPeer final : public Peer, public ProducerUpstream {
     void on_rtp(transport::RtpPacket& packet) override;
     void on_rtcp(std::span<const std::uint8_t> compound) override;
     void send_keyframe_request(std::uint32_t media_ssrc) override;
+    // transport-cc: every authenticated packet's arrival, reported every kFeedbackInterval.
+    void record_arrival(const transport::RtpPacket& packet, Clock::time_point now);
+    bool send_transport_feedback();
 
     std::vector<Producer*> producers_;  // owned by the room
     transport::SdpFingerprint fingerprint_;
@@ -36,6 +41,10 @@ class PublisherPeer final : public Peer, public ProducerUpstream {
     transport::SessionDescription answer_;
     std::uint32_t rtcp_ssrc_;
     bool started_ = false;
+    std::uint8_t transport_cc_id_ = 0;  // 0: not negotiated
+    std::uint32_t last_media_ssrc_ = 0;
+    transport::TransportCcRecorder arrivals_;
+    transport::GlibTimer feedback_timer_;
 };
 
 }  // namespace rollcall::sfu

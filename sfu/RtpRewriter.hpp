@@ -1,6 +1,8 @@
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 
@@ -15,6 +17,9 @@ inline bool seq_newer(std::uint16_t a, std::uint16_t b) noexcept {
 // leaves holes the subscriber would NACK for nothing, and timestamps that keep advancing,
 // whatever happens upstream (the publisher restarts, the source changes, a pause).
 // Loss upstream stays visible as the same gap downstream, so NACKs map back exactly.
+// Packets the server does not forward (a sender's padding-only probes) are skipped: what
+// follows moves down to close the hole, and the mapping remembers where (the last
+// kStretches changes), so NACKs still find the right packet.
 class RtpRewriter {
   public:
     using Clock = std::chrono::steady_clock;
@@ -32,6 +37,10 @@ class RtpRewriter {
     std::optional<Output> rewrite(std::uint32_t ssrc, std::uint16_t sequence,
                                   std::uint32_t timestamp, Clock::time_point now) noexcept;
 
+    // An upstream packet that will not be forwarded. Only one newer than everything seen
+    // closes its hole; a late one leaves it (the subscriber sees a loss).
+    void skip(std::uint16_t sequence) noexcept;
+
     // The next packet starts a new upstream stretch (resume after a pause, a new publisher
     // on the same track): it continues right after what was sent last.
     void restart() noexcept { anchored_ = false; }
@@ -47,14 +56,32 @@ class RtpRewriter {
 
     std::uint32_t output_ssrc() const noexcept { return output_ssrc_; }
 
+    static constexpr std::size_t kStretches = 16;
+
   private:
+    // From `input_start` on (until the next stretch), output = input + offset.
+    struct Stretch {
+        std::uint16_t input_start = 0;
+        std::uint16_t offset = 0;
+    };
+    const Stretch& newest() const noexcept {
+        return stretches_[(first_ + count_ - 1) % kStretches];
+    }
+    const Stretch& stretch(std::size_t age) const noexcept {  // 0: the newest
+        return stretches_[(first_ + count_ - 1 - age) % kStretches];
+    }
+    std::optional<std::uint16_t> offset_for(std::uint16_t input) const noexcept;
+
     std::uint32_t output_ssrc_;
     std::uint32_t clock_rate_;
     bool anchored_ = false;
     bool sent_any_ = false;
     std::uint32_t input_ssrc_ = 0;
-    std::uint16_t first_input_sequence_ = 0;  // packets before this belong to an earlier stretch
-    std::uint16_t sequence_offset_ = 0;
+    // Packets before the oldest stretch belong to an earlier anchor and are dropped.
+    std::array<Stretch, kStretches> stretches_{};
+    std::size_t first_ = 0;
+    std::size_t count_ = 0;
+    std::uint16_t highest_input_ = 0;
     std::uint32_t timestamp_offset_ = 0;
     std::uint16_t last_sequence_ = 0;   // highest output sequence sent
     std::uint32_t last_timestamp_ = 0;  // output timestamp of that packet

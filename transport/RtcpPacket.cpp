@@ -201,19 +201,6 @@ std::optional<Remb> parse_remb(const FeedbackHeader& f) {
     return remb;
 }
 
-std::optional<TransportCcHeader> parse_transport_cc(const FeedbackHeader& f) noexcept {
-    // draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1
-    if (f.fci.size() < 8) return std::nullopt;
-    TransportCcHeader h;
-    h.base_sequence = load_u16(f.fci.data());
-    h.status_count = load_u16(f.fci.data() + 2);
-    const std::uint32_t reference = load_u24(f.fci.data() + 4);
-    h.reference_time = (reference & 0x800000) ? static_cast<std::int32_t>(reference | 0xff000000)
-                                              : static_cast<std::int32_t>(reference);
-    h.feedback_count = f.fci[7];
-    return h;
-}
-
 std::array<std::uint8_t, 12> write_pli(std::uint32_t sender_ssrc,
                                        std::uint32_t media_ssrc) noexcept {
     std::array<std::uint8_t, 12> out{0x80 | kFmtPli, 206, 0, 2};

@@ -100,13 +100,6 @@ struct Remb {
     std::vector<std::uint32_t> ssrcs;
 };
 
-struct TransportCcHeader {
-    std::uint16_t base_sequence = 0;
-    std::uint16_t status_count = 0;
-    std::int32_t reference_time = 0;  // 24-bit signed, multiples of 64 ms
-    std::uint8_t feedback_count = 0;
-};
-
 std::optional<SenderReport> parse_sender_report(const RtcpHeader& header);
 std::optional<ReceiverReport> parse_receiver_report(const RtcpHeader& header);
 std::optional<std::vector<SdesChunk>> parse_sdes(const RtcpHeader& header);
@@ -115,7 +108,7 @@ std::optional<FeedbackHeader> parse_feedback(const RtcpHeader& header) noexcept;
 std::optional<std::vector<NackItem>> parse_nack(const FeedbackHeader& feedback);
 std::optional<std::vector<FirEntry>> parse_fir(const FeedbackHeader& feedback);
 std::optional<Remb> parse_remb(const FeedbackHeader& feedback);
-std::optional<TransportCcHeader> parse_transport_cc(const FeedbackHeader& feedback) noexcept;
+// transport-cc feedback: transport/TransportCc.hpp
 
 // Which feedback message a packet is, by type and FMT (RFC 4585 §6.2-6.3, RFC 5104 §4.3).
 bool is_pli(const RtcpHeader& header) noexcept;

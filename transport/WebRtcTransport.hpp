@@ -133,6 +133,7 @@ class WebRtcTransport final : IceAgent::Listener,
 
     bool send_rtp(std::span<const std::uint8_t> packet);
     bool send_rtcp(std::span<const std::uint8_t> packet);
+    GMainContext* context() const noexcept { return context_; }
 
     // DTLS is up and, unless the connection carries only data, SRTP is keyed.
     bool connected() const noexcept { return srtp_ != nullptr || data_only_connected_; }

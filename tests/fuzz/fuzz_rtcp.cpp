@@ -3,6 +3,7 @@
 #include <span>
 
 #include "transport/RtcpPacket.hpp"
+#include "transport/TransportCc.hpp"
 
 using namespace rollcall::transport;
 

@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "sfu/OfferPlan.hpp"
+#include "transport/TransportCc.hpp"
 
 namespace rollcall::sfu {
 namespace {
@@ -126,6 +128,55 @@ TEST(OfferPlan, PublishesFirefoxVideoFromItsBundleOnlySection) {
     EXPECT_EQ(video.direction, Direction::recvonly);
     EXPECT_EQ(video.codecs.front().name, "VP8");
     EXPECT_EQ(plan->answer.bundle, (std::vector<std::string>{"0", "1"}));
+}
+
+// Publishing, the transport-wide sequence number is the one extension negotiated, with the
+// transport-cc feedback that reports it, in every section (one id for the BUNDLE transport).
+TEST(OfferPlan, NegotiatesTransportWideCongestionControlWhenPublishing) {
+    MediaResult error;
+    for (const std::string& offer : {chromium_offer(), firefox_offer()}) {
+        auto plan = plan_offer(parse(offer), OfferMode::publish, error);
+        ASSERT_TRUE(plan) << error.message;
+        const std::uint8_t id = offer == chromium_offer() ? 3 : 7;
+        EXPECT_EQ(plan->transport_cc_extension, id);
+        for (const SdpMedia& m : plan->answer.media) {
+            ASSERT_EQ(m.extensions.size(), 1u);
+            EXPECT_EQ(m.extensions[0].id, id);
+            EXPECT_EQ(m.extensions[0].uri, kTransportCcUri);
+            const auto& fb = m.codecs.front().feedback;
+            EXPECT_NE(std::find(fb.begin(), fb.end(), "transport-cc"), fb.end());
+        }
+        const std::string answer = write_sdp(plan->answer);
+        EXPECT_NE(
+            answer.find("a=extmap:" + std::to_string(id) + " " + std::string(kTransportCcUri)),
+            std::string::npos);
+    }
+    // Echo: no feedback of that kind (the loop is a diagnostic, not a sender to steer).
+    auto echo = plan_echo(parse(chromium_offer()), error);
+    ASSERT_TRUE(echo);
+    EXPECT_EQ(echo->transport_cc_extension, 0);
+    EXPECT_EQ(write_sdp(echo->answer).find("transport-cc"), std::string::npos);
+    // An offer without the extension: none, and no transport-cc feedback either.
+    auto plain = plan_offer(
+        parse(
+            replace(chromium_offer(),
+                    "a=extmap:3 "
+                    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n",
+                    "")),
+        OfferMode::publish, error);
+    ASSERT_TRUE(plain) << error.message;
+    EXPECT_EQ(plain->transport_cc_extension, 0);
+    EXPECT_EQ(write_sdp(plain->answer).find("transport-cc"), std::string::npos);
+    // Sections disagreeing on the id: the first one's holds; the other goes without.
+    std::string mixed = chromium_offer();
+    const auto video = mixed.find("m=video");
+    mixed.replace(mixed.find("a=extmap:3 http://www.ietf.org/id/draft-holmer", video), 11,
+                  "a=extmap:9 ");
+    auto split = plan_offer(parse(mixed), OfferMode::publish, error);
+    ASSERT_TRUE(split) << error.message;
+    EXPECT_EQ(split->transport_cc_extension, 3);
+    EXPECT_EQ(split->answer.media[0].extensions.size(), 1u);
+    EXPECT_TRUE(split->answer.media[1].extensions.empty());
 }
 
 TEST(OfferPlan, EchoesFirefoxVideoToo) {

@@ -100,6 +100,60 @@ TEST(RtpRewriter, WrapsSequenceAndTimestamp) {
     EXPECT_EQ(switched->timestamp, 0x00000600u + 2970u);
 }
 
+TEST(RtpRewriter, SkippedPaddingLeavesNoHoleAndNacksStillMapBack) {
+    RtpRewriter r(kOut, kVideoClock);
+    const auto t0 = Clock::now();
+    r.rewrite(0x1111, 65530, 0, t0);
+    r.rewrite(0x1111, 65531, 0, t0);
+    for (std::uint16_t p : {65532, 65533, 65534}) r.skip(p);  // a probe: three padding packets
+    auto after = r.rewrite(0x1111, 65535, 3000, t0 + 33ms);
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->sequence, 65532);
+    r.skip(0);  // one more, across the wrap
+    auto wrapped = r.rewrite(0x1111, 1, 6000, t0 + 66ms);
+    ASSERT_TRUE(wrapped);
+    EXPECT_EQ(wrapped->sequence, 65533);
+    // A loss after that stays a gap: 2 lost, 3 arrives.
+    EXPECT_EQ(r.rewrite(0x1111, 3, 9000, t0 + 99ms)->sequence, 65535);
+    // Each output maps back to the packet sent under it.
+    EXPECT_EQ(r.input_sequence(65530), 65530);
+    EXPECT_EQ(r.input_sequence(65531), 65531);
+    EXPECT_EQ(r.input_sequence(65532), 65535);
+    EXPECT_EQ(r.input_sequence(65533), 1);
+    EXPECT_EQ(r.input_sequence(65534), 2);  // the lost one: a NACK asks upstream for it
+    EXPECT_EQ(r.input_sequence(65535), 3);
+    // The lost one comes late (a retransmission): it takes the place it was given.
+    EXPECT_EQ(r.rewrite(0x1111, 2, 9000, t0 + 120ms)->sequence, 65534);
+    // A late padding packet changes nothing.
+    r.skip(65533);
+    EXPECT_EQ(r.rewrite(0x1111, 4, 12000, t0 + 130ms)->sequence, 0);
+}
+
+TEST(RtpRewriter, ForgetsTheOldestSkipsAndDropsWhatWouldMapThere) {
+    RtpRewriter r(kOut, kVideoClock);
+    const auto t0 = Clock::now();
+    std::uint16_t input = 100;
+    r.rewrite(0x1111, input++, 0, t0);
+    // More separate probes than the mapping remembers, each between two media packets.
+    for (std::size_t i = 0; i < RtpRewriter::kStretches + 2; ++i) {
+        r.skip(input++);
+        auto out = r.rewrite(0x1111, input++, 0, t0);
+        ASSERT_TRUE(out);
+        EXPECT_EQ(out->sequence, 101 + i);  // always continuous
+    }
+    EXPECT_FALSE(r.input_sequence(100));  // its stretch is forgotten
+    EXPECT_FALSE(r.rewrite(0x1111, 100, 0, t0));
+    EXPECT_EQ(r.input_sequence(101 + RtpRewriter::kStretches + 1), input - 1);
+}
+
+TEST(RtpRewriter, SkipsBeforeTheFirstPacketDoNothing) {
+    RtpRewriter r(kOut, kVideoClock);
+    r.skip(5);
+    auto out = r.rewrite(0x1111, 6, 0, Clock::now());
+    ASSERT_TRUE(out);
+    EXPECT_EQ(out->sequence, 6);
+}
+
 TEST(RtpRewriter, SerialNumberComparison) {
     EXPECT_TRUE(seq_newer(1, 0));
     EXPECT_TRUE(seq_newer(0, 65535));

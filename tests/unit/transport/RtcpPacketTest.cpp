@@ -136,25 +136,6 @@ TEST(RtcpPacket, ParsesRemb) {
     EXPECT_EQ(remb->ssrcs, std::vector<std::uint32_t>{9});
 }
 
-TEST(RtcpPacket, ParsesTransportCcHeader) {
-    const Bytes bytes = {
-        0x8f, 0xcd, 0x00, 0x05,  // RTPFB FMT 15, length 5
-        0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
-        0x00, 0x02, 0x00, 0x10, 0x00, 0x02,  // base seq 16, status count 2
-        0xff, 0xff, 0xfe, 0x03,              // reference time -2, feedback count 3
-        0x20, 0x02, 0x01, 0x01,              // one run-length chunk, two small deltas
-    };
-    auto compound = RtcpCompound::parse(bytes);
-    ASSERT_TRUE(compound);
-    EXPECT_TRUE(is_transport_cc(compound->packets()[0]));
-    auto twcc = parse_transport_cc(*parse_feedback(compound->packets()[0]));
-    ASSERT_TRUE(twcc);
-    EXPECT_EQ(twcc->base_sequence, 16);
-    EXPECT_EQ(twcc->status_count, 2);
-    EXPECT_EQ(twcc->reference_time, -2);
-    EXPECT_EQ(twcc->feedback_count, 3);
-}
-
 TEST(RtcpPacket, RefusesWhatOverruns) {
     EXPECT_FALSE(RtcpCompound::parse(Bytes{}));
     EXPECT_FALSE(RtcpCompound::parse(Bytes{0x80, 0xc9, 0x00}));
@@ -188,7 +169,6 @@ TEST(RtcpPacket, TypeParsersRefuseShortBodies) {
     ASSERT_TRUE(fb);
     EXPECT_FALSE(parse_nack(*fb));
     EXPECT_FALSE(parse_remb(*fb));
-    EXPECT_FALSE(parse_transport_cc(*fb));
 }
 
 }  // namespace

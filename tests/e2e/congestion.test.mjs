@@ -1,0 +1,100 @@
+// End to end: a headless Chromium publisher negotiates transport-wide congestion control with
+// rollcall, the server reports every packet's arrival (transport-cc feedback), and the
+// browser's own estimator ramps up on it; a second participant keeps decoding the video,
+// padding-only probes and all. The ramp's time series is written to artifacts (a figure for
+// the notes, not a pass/fail timing: these machines are noisy).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { adminToken, repoRoot, request, startServer } from '../integration/lib/server.mjs';
+import { joinInChromium, waitInPage } from './lib/browser.mjs';
+
+const artifacts = path.join(repoRoot, 'tests/e2e/artifacts');
+const ROOM = 'e2e-congestion';
+const TARGET_BPS = 1_500_000;
+
+describe('congestion feedback to a Chromium publisher', () => {
+  let server;
+  const browsers = [];
+  const pages = [];
+  const logs = [];
+
+  before(async () => {
+    server = await startServer();
+    mkdirSync(artifacts, { recursive: true });
+  });
+  after(async () => {
+    for (const browser of browsers) await browser.close().catch(() => {});
+    await server?.stop();
+  });
+
+  // The publisher connection's estimate and the camera's encoder state, now.
+  function sample(page) {
+    return page.evaluate(async () => {
+      const pc = window.rollcall.pub;
+      if (!pc) return null;
+      const out = { availableOutgoingBitrate: 0, targetBitrate: 0, frameWidth: 0, limitation: '' };
+      for (const s of (await pc.getStats()).values()) {
+        if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate)
+          out.availableOutgoingBitrate = s.availableOutgoingBitrate;
+        if (s.type === 'outbound-rtp' && s.kind === 'video') {
+          out.targetBitrate = s.targetBitrate ?? 0;
+          out.frameWidth = s.frameWidth ?? 0;
+          out.limitation = s.qualityLimitationReason ?? '';
+        }
+      }
+      return out;
+    });
+  }
+
+  test('the publisher estimate ramps past 1.5 Mbps on the server\'s feedback', async () => {
+    try {
+      const [publisher] = await joinInChromium(server, ROOM, ['Ada'], { browsers, pages, logs });
+      const page = pages[0];
+      const answer = await waitInPage(page, () => window.rollcall.pub?.remoteDescription?.sdp ?? null, undefined, 15000);
+      assert.match(answer, /a=extmap:\d+ http:\/\/www\.ietf\.org\/id\/draft-holmer-rmcat-transport-wide-cc-extensions-01/);
+      assert.match(answer, /a=rtcp-fb:\d+ transport-cc/);
+
+      // Sample from the moment media flows until the estimate passes the target (or 30 s).
+      await waitInPage(page, async () => {
+        for (const s of (await window.rollcall.pub.getStats()).values())
+          if (s.type === 'outbound-rtp' && s.kind === 'video' && s.packetsSent > 0) return true;
+        return false;
+      }, undefined, 15000);
+      const start = Date.now();
+      const series = [];
+      let reachedAt = null;
+      while (Date.now() - start < 30000) {
+        const s = await sample(page);
+        series.push({ t: (Date.now() - start) / 1000, ...s });
+        if (reachedAt === null && s.targetBitrate >= TARGET_BPS) reachedAt = (Date.now() - start) / 1000;
+        if (reachedAt !== null && Date.now() - start > reachedAt * 1000 + 2000) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      writeFileSync(path.join(artifacts, 'congestion-publisher-ramp.json'), JSON.stringify({ reachedAt, series }, null, 1));
+      console.log(`publisher target bitrate passed ${TARGET_BPS / 1e6} Mbps after ${reachedAt} s of media;` +
+        ` last sample ${JSON.stringify(series.at(-1))}`);
+      assert.ok(reachedAt !== null, `the target bitrate never passed ${TARGET_BPS} bps: ${JSON.stringify(series.slice(-4))}`);
+
+      // The server did send the feedback the estimate rests on.
+      const metrics = (await request(server, 'GET', '/metrics', { token: await adminToken() })).text;
+      const sent = Number(/^rollcall_transport_feedback_sent_total (\d+)/m.exec(metrics)?.[1] ?? 0);
+      assert.ok(sent > 20, `transport-cc feedback messages sent: ${sent}`);
+
+      // A subscriber decodes that video, probes and all, and keeps decoding.
+      await joinInChromium(server, ROOM, ['Grace'], { browsers, pages, logs });
+      const decoding = (n) => waitInPage(pages[1], async ([id, min]) => {
+        const s = await window.rollcall.stats();
+        return s[id]?.video?.framesDecoded > min ? s[id].video.framesDecoded : null;
+      }, [publisher, n], 20000);
+      const first = await decoding(0);
+      await new Promise((r) => setTimeout(r, 2000));
+      await decoding(first + 20);
+    } catch (error) {
+      for (const [i, p] of pages.entries())
+        await p.screenshot({ path: path.join(artifacts, `congestion-failure-${i}.png`) }).catch(() => {});
+      throw new Error(`${error.message}\npage consoles:\n${logs.join('\n')}\nserver:\n${server.output()}`);
+    }
+  });
+});
