@@ -16,6 +16,10 @@ Consumer::Consumer(Producer& producer, Spec spec, ConsumerDownstream& downstream
       downstream_(downstream),
       rewriter_(spec_.ssrc, producer.spec().codec.clock_rate) {
     producer_->attach(*this);
+    // One layer: forward it from the first packet. Simulcast: start on a keyframe of the
+    // highest layer until told otherwise.
+    if (!producer_->simulcast()) current_ = 0;
+    target_ = producer_->layer_count() - 1;
 }
 
 Consumer::~Consumer() {
@@ -26,18 +30,71 @@ void Consumer::activate(bool rtx, bool connected, Clock::time_point now) {
     rtx_ = rtx && spec_.rtx_ssrc != 0;
     if (!active_) rewriter_.restart();
     active_ = true;
-    if (connected) producer_->request_keyframe(now);  // else when the transport connects
+    if (connected && target_ != kNoLayer)  // else when the transport connects
+        producer_->request_keyframe(now, target_);
 }
 
-void Consumer::forward(RtpPacket& packet, std::uint16_t sequence, std::uint32_t timestamp,
+void Consumer::set_settings(const TrackSettings& settings, Clock::time_point now) {
+    if (settings == settings_) return;
+    const bool resumed = settings_.paused && !settings.paused;
+    settings_ = settings;
+    if (resumed) rewriter_.restart();  // the next packet continues the numbering
+    choose_layer(now);
+}
+
+void Consumer::choose_layer(Clock::time_point now) {
+    std::size_t want = kNoLayer;
+    if (!settings_.paused) {
+        const Producer& p = *producer_;
+        std::size_t largest = kNoLayer;
+        for (std::size_t i = 0; i < p.layer_count(); ++i) {
+            if (p.simulcast() && !p.layer_active(i, now)) continue;
+            largest = i;
+            const bool covers = p.layer_width(i) != 0 && p.layer_width(i) >= settings_.max_width &&
+                                p.layer_height(i) >= settings_.max_height;
+            const bool limited = settings_.max_width != 0 || settings_.max_height != 0;
+            if (limited && covers) {
+                want = i;
+                break;
+            }
+        }
+        if (want == kNoLayer) want = largest;
+        // Nothing flows yet: aim at the top, its first keyframe starts us.
+        if (want == kNoLayer) want = p.layer_count() - 1;
+    }
+    if (want == target_) return;
+    target_ = want;
+    if (target_ == kNoLayer) {
+        current_ = kNoLayer;  // paused: nothing more is forwarded
+        return;
+    }
+    if (target_ != current_ && active_) producer_->request_keyframe(now, target_);
+}
+
+void Consumer::forward(RtpPacket& packet, const Forwarded& forwarded,
                        Clock::time_point now) noexcept {
-    if (!active_) return;
-    auto out = rewriter_.rewrite(producer_->spec().ssrc, sequence, timestamp, now);
+    if (!active_ || target_ == kNoLayer) return;
+    bool switched = false;
+    if (current_ == kNoLayer && forwarded.layer != target_) choose_layer(now);
+    if (forwarded.layer != current_) {
+        // Another layer: only the wanted one, from a keyframe on.
+        const bool keyframe = forwarded.video && forwarded.video->keyframe;
+        if (forwarded.layer != target_ || (!keyframe && producer_->simulcast())) return;
+        switched = current_ != kNoLayer || vp8_started_;
+        current_ = forwarded.layer;
+        ++switches_;
+    } else if (target_ != current_ && !producer_->layer_active(target_, now)) {
+        target_ = current_;  // the wanted layer stopped before it came: stay
+    }
+    const std::uint32_t ssrc = producer_->layer_ssrc(forwarded.layer);
+    auto out = rewriter_.rewrite(ssrc, forwarded.sequence, forwarded.timestamp, now);
     if (!out) return;
     packet.set_ssrc(out->ssrc);
     packet.set_sequence(out->sequence);
     packet.set_timestamp(out->timestamp);
     packet.set_payload_type(spec_.payload_type);
+    if (forwarded.video && forwarded.video->picture_id_at != 0)
+        rewrite_vp8(packet, *forwarded.video, switched);
     if (downstream_.send_rtp(packet.bytes())) {
         octets_ += packet.payload().size();
         ++stats_.packets;
@@ -50,6 +107,25 @@ void Consumer::forward(RtpPacket& packet, std::uint16_t sequence, std::uint32_t 
         rtx_budget_ = std::min(
             kRtxBurst, rtx_budget_ + kRtxShare * static_cast<double>(packet.bytes().size()));
     }
+}
+
+void Consumer::rewrite_vp8(RtpPacket& packet, const VideoPayloadInfo& info,
+                           bool switched) noexcept {
+    const std::uint16_t mask = info.picture_id_15bit ? 0x7fff : 0x7f;
+    if (switched) {
+        // The new layer's first frame follows the last one sent.
+        picture_id_offset_ = static_cast<std::uint16_t>(last_picture_id_ + 1 - info.picture_id);
+        tl0_offset_ = static_cast<std::uint8_t>(last_tl0_ + 1 - info.tl0);
+    }
+    const auto picture_id =
+        static_cast<std::uint16_t>((info.picture_id + picture_id_offset_) & mask);
+    const auto tl0 = static_cast<std::uint8_t>(info.tl0 + tl0_offset_);
+    auto payload = packet.bytes().subspan(packet.header_size(), packet.payload().size());
+    write_vp8_picture_id(payload, info, picture_id);
+    if (info.tl0_at != 0) write_vp8_tl0(payload, info, tl0);
+    last_picture_id_ = picture_id;
+    if (info.tl0_at != 0) last_tl0_ = tl0;
+    vp8_started_ = true;
 }
 
 void Consumer::on_nack(std::span<const NackItem> items, Clock::time_point now) noexcept {
@@ -86,7 +162,8 @@ bool Consumer::resent_recently(std::uint16_t output_sequence,
 }
 
 void Consumer::retransmit(std::uint16_t output_sequence, Clock::time_point now) noexcept {
-    const PacketCache* cache = producer_->cache();
+    if (current_ == kNoLayer) return;
+    const PacketCache* cache = producer_->cache(current_);
     if (!cache) return;
     if (resent_recently(output_sequence, now)) {
         ++retransmissions_refused_;
@@ -132,8 +209,9 @@ void Consumer::retransmit(std::uint16_t output_sequence, Clock::time_point now) 
     resent_next_ = (resent_next_ + 1) % resent_.size();
 }
 
-void Consumer::on_sender_report(const SenderReport& report, Clock::time_point now) {
-    if (!active_ || stats_.packets == 0) return;
+void Consumer::on_sender_report(std::size_t layer, const SenderReport& report,
+                                Clock::time_point now) {
+    if (!active_ || stats_.packets == 0 || layer != current_) return;
     auto timestamp = rewriter_.output_timestamp(report.rtp_time);
     if (!timestamp) return;
     SenderReport out;
@@ -172,7 +250,7 @@ void Consumer::on_receiver_report(const ReportBlock& block, Clock::time_point no
 void Consumer::on_keyframe_request(bool fir, Clock::time_point now) {
     ++stats_.keyframe_requests;
     ++(fir ? media_tally().fir_received : media_tally().pli_received);
-    producer_->request_keyframe(now);
+    if (target_ != kNoLayer) producer_->request_keyframe(now, target_);
 }
 
 }  // namespace rollcall::sfu

@@ -8,6 +8,7 @@
 #include "sfu/PacketCache.hpp"
 #include "sfu/Producer.hpp"
 #include "sfu/RtpRewriter.hpp"
+#include "sfu/TrackSettings.hpp"
 #include "transport/RtcpPacket.hpp"
 #include "transport/RtpPacket.hpp"
 
@@ -43,14 +44,27 @@ class Consumer {
     // continues this leg's numbering.
     void restart_stretch() noexcept { rewriter_.restart(); }
     // An upstream packet that is not forwarded (padding only): the numbering closes over it.
-    void skip(std::uint16_t sequence) noexcept {
-        if (active_) rewriter_.skip(sequence);
+    void skip(std::size_t layer, std::uint16_t sequence) noexcept {
+        if (active_ && layer == current_) rewriter_.skip(sequence);
     }
 
     // From Producer::receive: `packet` is the producer's shared buffer, rewritten in place
-    // for this subscriber; `sequence`, `timestamp` are the upstream values.
-    void forward(transport::RtpPacket& packet, std::uint16_t sequence, std::uint32_t timestamp,
+    // for this subscriber (SSRC, sequence, timestamp, payload type and, for VP8, picture id
+    // and TL0PICIDX); `forwarded` has the upstream values.
+    void forward(transport::RtpPacket& packet, const Forwarded& forwarded,
                  Clock::time_point now) noexcept;
+
+    // What the subscriber asked for: a size (simulcast chooses by it), or nothing (paused).
+    void set_settings(const TrackSettings& settings, Clock::time_point now);
+    const TrackSettings& settings() const noexcept { return settings_; }
+    // Chooses the layer to forward again (the layers flowing change): the smallest flowing
+    // layer that covers the preferred size, else the largest flowing one. A switch happens at
+    // the target layer's next keyframe, which is asked for.
+    void choose_layer(Clock::time_point now);
+    static constexpr std::size_t kNoLayer = SIZE_MAX;
+    std::size_t current_layer() const noexcept { return current_; }
+    std::size_t target_layer() const noexcept { return target_; }
+    std::uint64_t layer_switches() const noexcept { return switches_; }
     // A NACK from the subscriber for this consumer's SSRC. Bounded, so a NACK cannot turn
     // into a flood: the packets it names are deduplicated (at most kMaxNackedPerRequest), one
     // resent within kResendInterval is not resent again, and retransmitted bytes come out of
@@ -63,7 +77,8 @@ class Consumer {
     static constexpr double kRtxBurst = 64 * 1024;
     static constexpr double kRtxInitial = 16 * 1024;
     // The publisher's SR, translated onto this leg's timeline.
-    void on_sender_report(const transport::SenderReport& report, Clock::time_point now);
+    void on_sender_report(std::size_t layer, const transport::SenderReport& report,
+                          Clock::time_point now);
     // The subscriber's report block on this consumer's SSRC: loss, jitter and (when it
     // answers one of our sender reports) the round-trip time.
     void on_receiver_report(const transport::ReportBlock& block, Clock::time_point now) noexcept;
@@ -81,6 +96,9 @@ class Consumer {
     std::uint64_t retransmissions_refused() const noexcept { return retransmissions_refused_; }
 
   private:
+    // Where this leg's VP8 picture ids and TL0PICIDX continue from across a switch.
+    void rewrite_vp8(transport::RtpPacket& packet, const VideoPayloadInfo& info,
+                     bool switched) noexcept;
     void retransmit(std::uint16_t output_sequence, Clock::time_point now) noexcept;
     bool resent_recently(std::uint16_t output_sequence, Clock::time_point now) const noexcept;
 
@@ -90,6 +108,15 @@ class Consumer {
     RtpRewriter rewriter_;
     bool active_ = false;
     bool rtx_ = false;
+    TrackSettings settings_;
+    std::size_t current_ = kNoLayer;  // the layer forwarded now
+    std::size_t target_ = 0;          // the layer wanted
+    std::uint64_t switches_ = 0;
+    std::uint16_t picture_id_offset_ = 0;
+    std::uint8_t tl0_offset_ = 0;
+    std::uint16_t last_picture_id_ = 0;  // output
+    std::uint8_t last_tl0_ = 0;          // output
+    bool vp8_started_ = false;
     std::uint16_t rtx_sequence_ = 0;
     std::uint64_t octets_ = 0;
     std::uint64_t retransmissions_ = 0;

@@ -11,6 +11,7 @@
 #include "sfu/OfferPlan.hpp"
 #include "sfu/Peer.hpp"
 #include "sfu/SubscriberPeer.hpp"
+#include "sfu/TrackSettings.hpp"
 
 namespace rollcall::sfu {
 
@@ -54,9 +55,11 @@ class MediaControl {
     virtual void publish(SessionId session, const std::string& room, OfferPlan plan,
                          AnswerCallback done) = 0;
     virtual void unpublish(SessionId session, const std::string& track_id) = 0;
-    // The tracks the session should receive; the media plane offers when that changes.
+    // The tracks the session should receive, with what it asked of each (track_settings);
+    // the media plane offers when the set changes.
     virtual void set_subscriptions(SessionId session, const std::string& room,
-                                   std::set<std::string> track_ids) = 0;
+                                   std::set<std::string> track_ids,
+                                   TrackSettingsMap settings = {}) = 0;
     // The client's subscriber connection lost its path: offer again with an ICE restart.
     virtual void restart_subscriber_ice(SessionId session) = 0;
     // An administrator muted (or unmuted) a track: forwarding stops (or resumes) at once.

@@ -473,13 +473,13 @@ void MediaPlane::restart_subscriber_ice(SessionId session) {
 }
 
 void MediaPlane::set_subscriptions(SessionId session, const std::string& room,
-                                   std::set<std::string> track_ids) {
-    if (track_ids.empty() && !sessions_.contains(session))
-        return;                                         // nothing to receive, nothing to undo
-    if (!place(session, room, /*echo=*/false)) return;  // an echo session subscribes to nothing
+                                   std::set<std::string> track_ids, TrackSettingsMap settings) {
+    // Nothing to receive and nothing to undo; an echo session subscribes to nothing.
+    if ((track_ids.empty() && !sessions_.contains(session)) || !place(session, room, false)) return;
     auto ids = std::make_shared<std::set<std::string>>(std::move(track_ids));
-    command(room, [session, room, ids](WorkerState& state) {
-        state.enter(session, room).set_subscriptions(session, std::move(*ids));
+    auto wanted = std::make_shared<TrackSettingsMap>(std::move(settings));
+    command(room, [session, room, ids, wanted](WorkerState& state) {
+        state.enter(session, room).set_subscriptions(session, std::move(*ids), std::move(*wanted));
         state.drop_if_empty(room);
     });
 }

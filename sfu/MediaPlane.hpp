@@ -55,7 +55,7 @@ class MediaPlane final : public MediaControl {
     void set_track_paused(const std::string& room, const std::string& track_id,
                           bool paused) override;
     void set_subscriptions(SessionId session, const std::string& room,
-                           std::set<std::string> track_ids) override;
+                           std::set<std::string> track_ids, TrackSettingsMap settings) override;
     void subscriber_answer(SessionId session, SubscriberAnswer answer, std::uint64_t version,
                            DoneCallback done) override;
 

@@ -21,6 +21,7 @@ namespace {
 
 constexpr std::string_view kMidUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
 constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+constexpr std::string_view kRidUri = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 constexpr std::size_t kMaxTracks = 8;
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -59,13 +60,83 @@ std::optional<std::uint32_t> primary_ssrc(const SdpMedia& m) {
     return std::nullopt;
 }
 
-// Whether the section numbers its packets transport-wide, with the id the plan already took
-// (one id for the whole BUNDLE transport); the first such section sets it.
+// An extension's id, in the one-byte range, agreeing with the id the plan already took for
+// it (one id per URI on the BUNDLE transport; the first section sets it); 0 otherwise.
+std::uint8_t agreed_extension(const SdpMedia& m, std::string_view uri, std::uint8_t& taken) {
+    const SdpExtension* ext = m.extension(uri);
+    if (!ext || ext->id == 0 || ext->id > 14) return 0;
+    if (taken == 0) taken = ext->id;
+    return ext->id == taken ? ext->id : 0;
+}
+
+// The simulcast layers a video section offers to send, lowest first: by rid when the mid
+// and rid extensions come with them, else by an a=ssrc-group:SIM.
+void plan_simulcast(const SdpMedia& m, OfferPlan& plan, OfferedTrack& track, SdpMedia& answer) {
+    if (!m.simulcast_send.empty()) {
+        const std::uint8_t mid = agreed_extension(m, kMidUri, plan.mid_extension);
+        const std::uint8_t rid = agreed_extension(m, kRidUri, plan.rid_extension);
+        if (mid == 0 || rid == 0) return;
+        for (const std::string& id : m.simulcast_send) {
+            const bool sends = std::any_of(m.rids.begin(), m.rids.end(),
+                                           [&](const SdpRid& r) { return r.id == id && r.send; });
+            if (!sends || track.rids.size() == kMaxSimulcastLayers) continue;
+            track.rids.push_back(id);
+            answer.rids.push_back({id, false, ""});
+        }
+        if (track.rids.empty()) return;
+        answer.simulcast_recv = track.rids;
+        answer.extensions.push_back({mid, std::string(kMidUri)});
+        answer.extensions.push_back({rid, std::string(kRidUri)});
+        return;
+    }
+    for (const SdpSsrcGroup& group : m.ssrc_groups) {
+        if (group.semantics != "SIM" || group.ssrcs.size() < 2) continue;
+        for (std::size_t i = 0; i < group.ssrcs.size() && i < kMaxSimulcastLayers; ++i)
+            track.layer_ssrcs.push_back(group.ssrcs[i]);
+        return;
+    }
+}
+
+// Whether the section numbers its packets transport-wide (with the transport's one id).
 bool accept_transport_cc(const SdpMedia& m, OfferPlan& plan) {
-    const SdpExtension* ext = m.extension(kTransportCcUri);
-    if (!ext || ext->id == 0 || ext->id > 14) return false;  // one-byte form only (RFC 8285)
-    if (plan.transport_cc_extension == 0) plan.transport_cc_extension = ext->id;
-    return ext->id == plan.transport_cc_extension;
+    return agreed_extension(m, kTransportCcUri, plan.transport_cc_extension) != 0;
+}
+
+// The answer's section for an accepted track: receive-only (or sendrecv in echo), rtcp-mux,
+// the chosen codec with the feedback the server uses, and the extensions it reads.
+void fill_answer(const SdpMedia& m, const SdpCodec& codec, OfferMode mode, OfferPlan& plan,
+                 const OfferedTrack& track, SdpMedia& answer) {
+    answer.kind = m.kind;
+    answer.kind_name = m.kind_name;
+    answer.port = 9;
+    answer.protocol = m.protocol;
+    answer.formats = {std::to_string(codec.payload_type)};
+    answer.mid = m.mid;
+    answer.direction = mode == OfferMode::echo ? Direction::sendrecv : Direction::recvonly;
+    answer.rtcp_mux = true;
+    answer.rtcp_rsize = m.rtcp_rsize;
+    const bool transport_cc = mode == OfferMode::publish && accept_transport_cc(m, plan);
+    if (transport_cc)
+        answer.extensions.push_back({plan.transport_cc_extension, std::string(kTransportCcUri)});
+    SdpCodec chosen = codec;
+    chosen.feedback.clear();
+    for (const auto& fb : codec.feedback) {
+        // Keyframe requests we relay; when publishing, NACKs too (the server may ask).
+        if (fb == "nack pli" || fb == "ccm fir" || (mode == OfferMode::publish && fb == "nack") ||
+            (transport_cc && fb == "transport-cc")) {
+            chosen.feedback.push_back(fb);
+        }
+    }
+    answer.codecs = {chosen};
+    if (mode == OfferMode::echo) {
+        for (const auto& ext : m.extensions) {
+            if (ext.uri == kMidUri || (m.kind == MediaKind::audio && ext.uri == kAudioLevelUri))
+                answer.extensions.push_back(ext);
+        }
+        answer.ssrcs = {track.local_ssrc};
+        answer.cname = "rollcall";
+        answer.msid = "rollcall-echo " + std::string(to_string(m.kind)) + "-" + m.mid;
+    }
 }
 
 SdpMedia rejected(const SdpMedia& offered) {
@@ -246,49 +317,25 @@ std::optional<OfferPlan> plan_offer(const SessionDescription& offer, OfferMode m
             continue;
         }
         const SdpCodec* codec = choose_codec(m);
+        OfferedTrack track;
+        SdpMedia answer;
+        if (codec && mode == OfferMode::publish && m.kind == MediaKind::video)
+            plan_simulcast(m, plan, track, answer);
         auto remote_ssrc = primary_ssrc(m);
-        if (auto why = refusal(m, codec, remote_ssrc.has_value(), plan.tracks.size())) {
+        const bool identified = remote_ssrc.has_value() || !track.rids.empty();
+        if (auto why = refusal(m, codec, identified, plan.tracks.size())) {
             plan.answer.media.push_back(rejected(m));
             plan.rejected.push_back(std::move(*why));
             continue;
         }
-        OfferedTrack track{
-            m.mid,  m.kind, *remote_ssrc, random_ssrc(), codec->payload_type, codec->name,
-            *codec, {}};
-        SdpMedia answer;
-        answer.kind = m.kind;
-        answer.kind_name = m.kind_name;
-        answer.port = 9;
-        answer.protocol = m.protocol;
-        answer.formats = {std::to_string(codec->payload_type)};
-        answer.mid = m.mid;
-        answer.direction = mode == OfferMode::echo ? Direction::sendrecv : Direction::recvonly;
-        answer.rtcp_mux = true;
-        answer.rtcp_rsize = m.rtcp_rsize;
-        const bool transport_cc = mode == OfferMode::publish && accept_transport_cc(m, plan);
-        if (transport_cc)
-            answer.extensions.push_back(
-                {plan.transport_cc_extension, std::string(kTransportCcUri)});
-        SdpCodec chosen = *codec;
-        chosen.feedback.clear();
-        for (const auto& fb : codec->feedback) {
-            // Keyframe requests we relay; when publishing, NACKs too (the server may ask).
-            if (fb == "nack pli" || fb == "ccm fir" ||
-                (mode == OfferMode::publish && fb == "nack") ||
-                (transport_cc && fb == "transport-cc")) {
-                chosen.feedback.push_back(fb);
-            }
-        }
-        answer.codecs = {chosen};
-        if (mode == OfferMode::echo) {
-            for (const auto& ext : m.extensions) {
-                if (ext.uri == kMidUri || (m.kind == MediaKind::audio && ext.uri == kAudioLevelUri))
-                    answer.extensions.push_back(ext);
-            }
-            answer.ssrcs = {track.local_ssrc};
-            answer.cname = "rollcall";
-            answer.msid = "rollcall-echo " + std::string(to_string(m.kind)) + "-" + m.mid;
-        }
+        track.mid = m.mid;
+        track.kind = m.kind;
+        track.remote_ssrc = remote_ssrc.value_or(0);
+        track.local_ssrc = random_ssrc();
+        track.payload_type = codec->payload_type;
+        track.codec = codec->name;
+        track.codec_info = *codec;
+        fill_answer(m, *codec, mode, plan, track, answer);
         plan.answer.bundle.push_back(m.mid);
         plan.answer.media.push_back(std::move(answer));
         plan.remote.ssrcs.insert(m.ssrcs.begin(), m.ssrcs.end());

@@ -23,7 +23,13 @@ struct OfferedTrack {
     std::string codec;
     transport::SdpCodec codec_info;  // the chosen codec as offered (clock rate, fmtp, feedback)
     std::string track_id;            // publish: the server's name for the track (set by signaling)
+    // Simulcast (publish, video), lowest layer first: by rid, or by an a=ssrc-group:SIM.
+    std::vector<std::string> rids;
+    std::vector<std::uint32_t> layer_ssrcs;
 };
+
+// The most simulcast layers a track may have; more offered are answered without them.
+inline constexpr std::size_t kMaxSimulcastLayers = 3;
 
 // A section the peer offered to send on that the server answered inactive, and why: never
 // silent, so the client can tell the person (docs/protocol.md, `answer`).
@@ -59,6 +65,10 @@ struct OfferPlan {
     // publish only: the transport-wide sequence number's extension id (0: not negotiated);
     // the server then sends transport-cc feedback for everything the publisher sends.
     std::uint8_t transport_cc_extension = 0;
+    // Simulcast by rid: the mid and rid extensions' ids (0: none), which name a layer's
+    // SSRC in its first packets.
+    std::uint8_t mid_extension = 0;
+    std::uint8_t rid_extension = 0;
 };
 
 // The fingerprint (sha-256 preferred), ICE credentials, setup and candidates of the BUNDLE
@@ -79,7 +89,9 @@ enum class OfferMode : std::uint8_t {
 // H264 (packetization-mode 1), then VP9 for video. When publishing, the only header
 // extension negotiated is the transport-wide sequence number (with `transport-cc` feedback:
 // the server reports arrivals, the browser's estimator reads them); the SFU demuxes by SSRC
-// and forwards without extensions. A section stopped by
+// and forwards without extensions. Video may be simulcast: by rid (a=rid, a=simulcast, with
+// the mid and rid extensions negotiated too; up to kMaxSimulcastLayers, in the offer's order,
+// which the server takes as lowest first) or by an a=ssrc-group:SIM. A section stopped by
 // its sender (SessionDescription::is_stopped) or not sending is answered inactive quietly; a
 // sending section the server cannot take is answered inactive and listed in `rejected`.
 // When publishing, one data-channel section in the BUNDLE group is accepted too (`data`),

@@ -72,14 +72,62 @@ ReportBlock ReceiveStatistics::report(std::uint32_t ssrc, Clock::time_point now)
 }
 
 Producer::Producer(Spec spec, SessionId publisher, ProducerUpstream& upstream)
-    : spec_(std::move(spec)), publisher_(publisher), upstream_(upstream) {}
+    : spec_(std::move(spec)),
+      publisher_(publisher),
+      upstream_(upstream),
+      codec_(spec_.kind == MediaKind::video ? sfu::video_codec(spec_.codec.name)
+                                            : VideoCodec::other) {
+    if (!spec_.rids.empty()) {
+        for (std::size_t i = 0; i < spec_.rids.size() && i < kMaxLayers; ++i)
+            layers_.emplace_back().rid = spec_.rids[i];
+    } else if (!spec_.layer_ssrcs.empty()) {
+        for (std::size_t i = 0; i < spec_.layer_ssrcs.size() && i < kMaxLayers; ++i)
+            layers_.emplace_back().ssrc = spec_.layer_ssrcs[i];
+    } else {
+        layers_.emplace_back().ssrc = spec_.ssrc;
+    }
+}
 
-void Producer::ensure_cache() noexcept {
+std::optional<std::size_t> Producer::layer_of(std::uint32_t ssrc) const noexcept {
+    if (ssrc == 0) return std::nullopt;
+    for (std::size_t i = 0; i < layers_.size(); ++i)
+        if (layers_[i].ssrc == ssrc) return i;
+    return std::nullopt;
+}
+
+bool Producer::bind_layer(std::string_view rid, std::uint32_t ssrc) noexcept {
+    if (ssrc == 0 || layer_of(ssrc)) return false;
+    for (Layer& layer : layers_) {
+        if (layer.ssrc == 0 && !layer.rid.empty() && layer.rid == rid) {
+            layer.ssrc = ssrc;
+            return true;
+        }
+    }
+    return false;
+}
+
+std::size_t Producer::unbound_layers() const noexcept {
+    return static_cast<std::size_t>(
+        std::count_if(layers_.begin(), layers_.end(), [](const Layer& l) { return l.ssrc == 0; }));
+}
+
+bool Producer::layer_active(std::size_t layer, Clock::time_point now) const noexcept {
+    const Layer& l = layers_[layer];
+    return l.last_packet != Clock::time_point{} && now - l.last_packet < kLayerIdle;
+}
+
+std::uint64_t Producer::packets_received() const noexcept {
+    std::uint64_t total = 0;
+    for (const Layer& layer : layers_) total += layer.stats.packets();
+    return total;
+}
+
+void Producer::ensure_cache(Layer& layer) noexcept {
     // Only once video flows to someone who could ask for a resend: an idle or unwatched
     // track holds no cache; a watched one holds about a second of its packets.
-    if (cache_ || spec_.kind != MediaKind::video || consumers_.empty()) return;
+    if (layer.cache || spec_.kind != MediaKind::video || consumers_.empty()) return;
     try {
-        cache_ = std::make_unique<PacketCache>(PacketCache::Sizing{});
+        layer.cache = std::make_unique<PacketCache>(PacketCache::Sizing{});
     } catch (const std::bad_alloc&) {
         // No cache: NACKs go unanswered, forwarding goes on.
     }
@@ -92,14 +140,17 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
     tally.rtp_bytes_in[kind] += packet.bytes().size();
     ++stats_out_.packets;
     stats_out_.bytes += packet.bytes().size();
-    if (packet.payload_type() != spec_.codec.payload_type) {
+    const auto index = layer_of(packet.ssrc());
+    if (!index || packet.payload_type() != spec_.codec.payload_type) {
         ++dropped_;  // only the negotiated codec is forwarded
         return;
     }
+    Layer& layer = layers_[*index];
     const std::uint16_t sequence = packet.sequence();
     const std::uint32_t timestamp = packet.timestamp();
-    if (keyframe_pending_) request_keyframe(now);
-    stats_.on_packet(sequence, timestamp, spec_.codec.clock_rate, now);
+    layer.last_packet = now;
+    if (layer.keyframe_pending) request_layer_keyframe(layer, now);
+    layer.stats.on_packet(sequence, timestamp, spec_.codec.clock_rate, now);
     if (paused_) return;
     // Header extensions are the publisher leg's business: subscribers get none.
     auto stripped = RtpPacket::parse(packet.strip_extensions());
@@ -109,17 +160,28 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
     }
     if (stripped->payload().empty()) {
         // Padding only (a sender probing its bandwidth): the publisher leg's business too.
-        for (Consumer* consumer : consumers_) consumer->skip(sequence);
+        for (Consumer* consumer : consumers_) consumer->skip(*index, sequence);
         return;
     }
-    ensure_cache();
-    if (cache_) cache_->store(sequence, stripped->bytes(), now);
-    for (Consumer* consumer : consumers_) consumer->forward(*stripped, sequence, timestamp, now);
+    std::optional<VideoPayloadInfo> video;
+    if (codec_ != VideoCodec::other) {
+        video = parse_video_payload(codec_, stripped->payload());
+        if (video && video->width != 0) {
+            layer.width = video->width;
+            layer.height = video->height;
+        }
+    }
+    ensure_cache(layer);
+    if (layer.cache) layer.cache->store(sequence, stripped->bytes(), now);
+    const Forwarded forwarded{*index, sequence, timestamp, video ? &*video : nullptr};
+    for (Consumer* consumer : consumers_) consumer->forward(*stripped, forwarded, now);
 }
 
 void Producer::on_sender_report(const SenderReport& report, Clock::time_point now) {
-    stats_.on_sender_report(report.ntp_time, now);
-    for (Consumer* consumer : consumers_) consumer->on_sender_report(report, now);
+    const auto index = layer_of(report.ssrc);
+    if (!index) return;
+    layers_[*index].stats.on_sender_report(report.ntp_time, now);
+    for (Consumer* consumer : consumers_) consumer->on_sender_report(*index, report, now);
 }
 
 void Producer::set_paused(bool paused, Clock::time_point now) {
@@ -130,20 +192,32 @@ void Producer::set_paused(bool paused, Clock::time_point now) {
     request_keyframe(now);
 }
 
-void Producer::request_keyframe(Clock::time_point now) {
+void Producer::request_keyframe(Clock::time_point now, std::size_t layer) {
     if (spec_.kind != MediaKind::video) return;
+    if (layer == kAllLayers) {
+        for (Layer& l : layers_) request_layer_keyframe(l, now);
+    } else if (layer < layers_.size()) {
+        request_layer_keyframe(layers_[layer], now);
+    }
+}
+
+void Producer::request_layer_keyframe(Layer& layer, Clock::time_point now) {
+    if (layer.ssrc == 0) return;  // not learned yet: its first packets will come anyway
     // A request inside the pacing interval is not lost: it goes out when the interval ends
     // (a subscriber that connects just after another one still gets its keyframe).
-    keyframe_pending_ = !pacer_.should_request(now);
-    if (keyframe_pending_) return;
-    upstream_.send_keyframe_request(spec_.ssrc);
+    layer.keyframe_pending = !layer.pacer.should_request(now);
+    if (layer.keyframe_pending) return;
+    upstream_.send_keyframe_request(layer.ssrc);
     ++stats_out_.keyframe_requests;
     ++media_tally().pli_sent;
 }
 
-std::optional<ReportBlock> Producer::report_block(Clock::time_point now) noexcept {
-    if (!stats_.started()) return std::nullopt;
-    ReportBlock block = stats_.report(spec_.ssrc, now);
+std::optional<ReportBlock> Producer::report_block(Clock::time_point now,
+                                                  std::size_t index) noexcept {
+    if (index >= layers_.size()) return std::nullopt;
+    Layer& layer = layers_[index];
+    if (!layer.stats.started()) return std::nullopt;
+    ReportBlock block = layer.stats.report(layer.ssrc, now);
     stats_out_.loss = block.fraction_lost / 256.0;
     stats_out_.jitter_ms =
         spec_.codec.clock_rate == 0 ? 0 : 1000.0 * block.jitter / spec_.codec.clock_rate;

@@ -7,11 +7,13 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sfu/PacketCache.hpp"
 #include "sfu/RtpRewriter.hpp"
 #include "sfu/StreamStats.hpp"
+#include "sfu/VideoPayload.hpp"
 #include "transport/RtcpPacket.hpp"
 #include "transport/RtpPacket.hpp"
 #include "transport/Sdp.hpp"
@@ -22,6 +24,15 @@ using SessionId = std::uint64_t;
 using Clock = std::chrono::steady_clock;
 
 class Consumer;
+
+// What a producer hands each consumer with a packet: the layer it came on and its upstream
+// numbering, and what its payload says (video only; null when unknown).
+struct Forwarded {
+    std::size_t layer = 0;
+    std::uint16_t sequence = 0;
+    std::uint32_t timestamp = 0;
+    const VideoPayloadInfo* video = nullptr;
+};
 
 // Where a producer's keyframe requests go: the publisher's transport.
 class ProducerUpstream {
@@ -66,16 +77,26 @@ class ReceiveStatistics {
 
 // One published track on the publisher's transport. Its packets go to every consumer;
 // video packets are kept for NACKs; keyframe requests toward the publisher are paced.
-// Lives on its room's worker thread.
+// A simulcast track has several layers (RTP streams of one source at different sizes,
+// lowest first), each with its own SSRC, statistics, cache and pacing; every consumer picks
+// one. Lives on its room's worker thread.
 class Producer {
   public:
     struct Spec {
         std::string track_id;
         std::string mid;  // on the publisher's connection
         transport::MediaKind kind = transport::MediaKind::unknown;
-        std::uint32_t ssrc = 0;
+        std::uint32_t ssrc = 0;     // a single stream's SSRC; 0 for simulcast by rid
         transport::SdpCodec codec;  // as negotiated with the publisher
+        // Simulcast, lowest layer first: by rid (SSRCs learned from the rid extension), or
+        // by SSRC (an a=ssrc-group:SIM). Both empty: one layer on `ssrc`.
+        std::vector<std::string> rids;
+        std::vector<std::uint32_t> layer_ssrcs;
     };
+    static constexpr std::size_t kMaxLayers = 3;
+    static constexpr std::size_t kAllLayers = SIZE_MAX;
+    // A layer that sent nothing for this long is not chosen (the sender dropped it).
+    static constexpr auto kLayerIdle = std::chrono::milliseconds(1500);
 
     // The router drops a producer's consumers before the producer itself.
     Producer(Spec spec, SessionId publisher, ProducerUpstream& upstream);
@@ -84,19 +105,35 @@ class Producer {
 
     const Spec& spec() const noexcept { return spec_; }
     SessionId publisher() const noexcept { return publisher_; }
+    VideoCodec video_codec() const noexcept { return codec_; }
+
+    std::size_t layer_count() const noexcept { return layers_.size(); }
+    bool simulcast() const noexcept { return layers_.size() > 1; }
+    // The layer on `ssrc`, or nullopt.
+    std::optional<std::size_t> layer_of(std::uint32_t ssrc) const noexcept;
+    // Binds a rid layer still without an SSRC to `ssrc`; false when there is no such layer.
+    bool bind_layer(std::string_view rid, std::uint32_t ssrc) noexcept;
+    std::uint32_t layer_ssrc(std::size_t layer) const noexcept { return layers_[layer].ssrc; }
+    std::size_t unbound_layers() const noexcept;
+    // Its frame size (from its last VP8 keyframe; 0 when unknown), and whether it flows.
+    std::uint16_t layer_width(std::size_t layer) const noexcept { return layers_[layer].width; }
+    std::uint16_t layer_height(std::size_t layer) const noexcept { return layers_[layer].height; }
+    bool layer_active(std::size_t layer, Clock::time_point now) const noexcept;
 
     // The hot path: one decrypted packet from the publisher (rewritten in place).
     void receive(transport::RtpPacket& packet, Clock::time_point now) noexcept;
     void on_sender_report(const transport::SenderReport& report, Clock::time_point now);
-    // A keyframe, for a new consumer or a subscriber's PLI/FIR; paced.
-    void request_keyframe(Clock::time_point now);
+    // A keyframe of one layer (or all), for a new consumer, a switch or a subscriber's
+    // PLI/FIR; paced per layer.
+    void request_keyframe(Clock::time_point now, std::size_t layer = kAllLayers);
     // An administrator's mute: nothing is forwarded (or cached) until it is lifted; then
     // each subscriber's numbering continues without a gap and a keyframe is asked for.
     void set_paused(bool paused, Clock::time_point now);
     bool paused() const noexcept { return paused_; }
-    // The receiver report block for the last interval (about a second); its loss and jitter
-    // become this track's figures and the publisher leg's metrics.
-    std::optional<transport::ReportBlock> report_block(Clock::time_point now) noexcept;
+    // A layer's receiver report block for the last interval (about a second); its loss and
+    // jitter become this track's figures and the publisher leg's metrics.
+    std::optional<transport::ReportBlock> report_block(Clock::time_point now,
+                                                       std::size_t layer = 0) noexcept;
     // The figures an operator sees; update_rate() once a second keeps the bitrate current.
     void update_rate(Clock::time_point now) noexcept {
         stats_out_.bitrate_bps = rate_.update(stats_out_.bytes, now);
@@ -106,26 +143,39 @@ class Producer {
     void attach(Consumer& consumer);
     void detach(Consumer& consumer) noexcept;
     const std::vector<Consumer*>& consumers() const noexcept { return consumers_; }
-    const PacketCache* cache() const noexcept { return cache_.get(); }
+    const PacketCache* cache(std::size_t layer = 0) const noexcept {
+        return layer < layers_.size() ? layers_[layer].cache.get() : nullptr;
+    }
 
-    std::uint64_t packets_received() const noexcept { return stats_.packets(); }
+    std::uint64_t packets_received() const noexcept;
     std::uint64_t packets_dropped() const noexcept { return dropped_; }
-    const KeyframeRequestPacer& keyframe_pacer() const noexcept { return pacer_; }
+    const KeyframeRequestPacer& keyframe_pacer(std::size_t layer = 0) const noexcept {
+        return layers_[layer].pacer;
+    }
 
   private:
+    struct Layer {
+        std::string rid;
+        std::uint32_t ssrc = 0;  // 0: not learned yet
+        ReceiveStatistics stats;
+        std::unique_ptr<PacketCache> cache;  // video with consumers only, from its first packet
+        KeyframeRequestPacer pacer;
+        bool keyframe_pending = false;
+        std::uint16_t width = 0, height = 0;
+        Clock::time_point last_packet{};
+    };
+    void ensure_cache(Layer& layer) noexcept;
+    void request_layer_keyframe(Layer& layer, Clock::time_point now);
+
     Spec spec_;
     SessionId publisher_;
     ProducerUpstream& upstream_;
-    void ensure_cache() noexcept;
-
-    std::unique_ptr<PacketCache> cache_;  // video with consumers only, from its first packet
-    KeyframeRequestPacer pacer_;
-    ReceiveStatistics stats_;
+    VideoCodec codec_ = VideoCodec::other;
+    std::vector<Layer> layers_;
     StreamStats stats_out_;
     RateMeter rate_;
     std::vector<Consumer*> consumers_;
     std::uint64_t dropped_ = 0;
-    bool keyframe_pending_ = false;
     bool paused_ = false;
 };
 

@@ -47,7 +47,6 @@ MediaResult PublisherPeer::negotiate(OfferPlan& plan) {
             }
             remote_ufrag_ = plan.remote.ice_ufrag;
         }
-        transport().set_allowed_ssrcs(plan.remote.ssrcs);
         plan.answer.origin_session_id = answer_.origin_session_id;
         plan.answer.origin_version = answer_.origin_version + 1;
         answer_ = plan.answer;
@@ -56,9 +55,10 @@ MediaResult PublisherPeer::negotiate(OfferPlan& plan) {
     for (Producer* producer : std::vector<Producer*>(producers_)) {
         const auto same =
             std::find_if(plan.tracks.begin(), plan.tracks.end(), [&](const OfferedTrack& t) {
-                return t.track_id == producer->spec().track_id &&
-                       t.remote_ssrc == producer->spec().ssrc &&
-                       t.payload_type == producer->spec().codec.payload_type;
+                const Producer::Spec& spec = producer->spec();
+                return t.track_id == spec.track_id && t.remote_ssrc == spec.ssrc &&
+                       t.payload_type == spec.codec.payload_type && t.rids == spec.rids &&
+                       t.layer_ssrcs == spec.layer_ssrcs;
             });
         if (same == plan.tracks.end()) remove_track(producer->spec().track_id);
     }
@@ -67,11 +67,22 @@ MediaResult PublisherPeer::negotiate(OfferPlan& plan) {
             std::any_of(producers_.begin(), producers_.end(),
                         [&](const Producer* p) { return p->spec().track_id == track.track_id; });
         if (exists) continue;
-        Producer::Spec spec{track.track_id, track.mid, track.kind, track.remote_ssrc,
-                            track.codec_info};
+        Producer::Spec spec{track.track_id,   track.mid,  track.kind,       track.remote_ssrc,
+                            track.codec_info, track.rids, track.layer_ssrcs};
         producers_.push_back(&host_.add_producer(std::move(spec), session(), *this));
     }
     transport_cc_id_ = plan.transport_cc_extension;
+    mid_id_ = plan.mid_extension;
+    rid_id_ = plan.rid_extension;
+    // The signaled SSRCs, the layers already learned, and room to learn the rest.
+    std::set<std::uint32_t> ssrcs = plan.remote.ssrcs;
+    std::size_t learnable = 0;
+    for (const Producer* producer : producers_) {
+        for (std::size_t i = 0; i < producer->layer_count(); ++i)
+            if (producer->layer_ssrc(i) != 0) ssrcs.insert(producer->layer_ssrc(i));
+        learnable += producer->unbound_layers();
+    }
+    transport().set_allowed_ssrcs(std::move(ssrcs), learnable);
     if (plan.data) {
         transport::SctpOptions options;
         options.remote_port = plan.data->sctp_port;
@@ -104,8 +115,10 @@ void PublisherPeer::send_receiver_reports(Clock::time_point now) {
     std::array<ReportBlock, 8> blocks{};
     std::size_t count = 0;
     for (Producer* producer : producers_) {
-        if (count == blocks.size()) break;
-        if (auto block = producer->report_block(now)) blocks[count++] = *block;
+        for (std::size_t layer = 0; layer < producer->layer_count() && count < blocks.size();
+             ++layer) {
+            if (auto block = producer->report_block(now, layer)) blocks[count++] = *block;
+        }
     }
     if (count == 0) return;
     std::array<std::uint8_t, 8 + 24 * 8> out{};
@@ -126,11 +139,26 @@ void PublisherPeer::on_rtp(RtpPacket& packet) {
     if (transport_cc_id_ != 0) record_arrival(packet, now);
     const std::uint32_t ssrc = packet.ssrc();
     for (Producer* producer : producers_) {
-        if (producer->spec().ssrc == ssrc) {
+        if (producer->layer_of(ssrc)) {
             producer->receive(packet, now);
             return;
         }
     }
+}
+
+bool PublisherPeer::on_rtp_new_ssrc(const RtpPacket& packet) {
+    // A simulcast layer's first packets name their section and layer in the mid and rid
+    // extensions; its SSRC is bound to that layer from then on.
+    if (mid_id_ == 0 || rid_id_ == 0) return false;
+    auto mid = packet.extension(mid_id_);
+    auto rid = packet.extension(rid_id_);
+    if (!mid || !rid) return false;
+    const std::string_view mid_text(reinterpret_cast<const char*>(mid->data()), mid->size());
+    const std::string_view rid_text(reinterpret_cast<const char*>(rid->data()), rid->size());
+    for (Producer* producer : producers_) {
+        if (producer->spec().mid == mid_text) return producer->bind_layer(rid_text, packet.ssrc());
+    }
+    return false;
 }
 
 void PublisherPeer::record_arrival(const RtpPacket& packet, Clock::time_point now) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@ class PublisherPeer final : public Peer, public ProducerUpstream {
     void connected() override;
     void on_rtp(transport::RtpPacket& packet) override;
     void on_rtcp(std::span<const std::uint8_t> compound) override;
+    bool on_rtp_new_ssrc(const transport::RtpPacket& packet) override;
     void send_keyframe_request(std::uint32_t media_ssrc) override;
     // transport-cc: every authenticated packet's arrival, reported every kFeedbackInterval.
     void record_arrival(const transport::RtpPacket& packet, Clock::time_point now);
@@ -42,6 +44,8 @@ class PublisherPeer final : public Peer, public ProducerUpstream {
     std::uint32_t rtcp_ssrc_;
     bool started_ = false;
     std::uint8_t transport_cc_id_ = 0;  // 0: not negotiated
+    std::uint8_t mid_id_ = 0;           // simulcast by rid: the mid and rid extensions
+    std::uint8_t rid_id_ = 0;
     std::uint32_t last_media_ssrc_ = 0;
     transport::TransportCcRecorder arrivals_;
     transport::GlibTimer feedback_timer_;

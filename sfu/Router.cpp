@@ -63,7 +63,8 @@ bool Router::restart_subscriber_ice(SessionId session) {
     return it != subscribers_.end() && it->second->restart_ice();
 }
 
-void Router::set_subscriptions(SessionId session, std::set<std::string> track_ids) {
+void Router::set_subscriptions(SessionId session, std::set<std::string> track_ids,
+                               TrackSettingsMap settings) {
     assert_on_worker();
     auto it = subscribers_.find(session);
     if (it == subscribers_.end()) {
@@ -80,7 +81,7 @@ void Router::set_subscriptions(SessionId session, std::set<std::string> track_id
         }
         it = subscribers_.emplace(session, std::move(peer)).first;
     }
-    it->second->set_desired(std::move(track_ids));
+    it->second->set_desired(std::move(track_ids), std::move(settings));
 }
 
 MediaResult Router::subscriber_answer(SessionId session, const SubscriberAnswer& answer,

@@ -47,7 +47,8 @@ class Router final : private PeerHost {
     // Fills the answer SDP's transport in plan.answer.
     MediaResult publish(SessionId session, OfferPlan& plan);
     void unpublish(SessionId session, const std::string& track_id);
-    void set_subscriptions(SessionId session, std::set<std::string> track_ids);
+    void set_subscriptions(SessionId session, std::set<std::string> track_ids,
+                           TrackSettingsMap settings = {});
     // A new subscribe offer with fresh ICE credentials; false without a connected-to peer.
     bool restart_subscriber_ice(SessionId session);
     // An administrator's mute of a track (Producer::set_paused); false for no such track.

@@ -58,9 +58,18 @@ MediaResult SubscriberPeer::start() {
     return {};
 }
 
-void SubscriberPeer::set_desired(std::set<std::string> track_ids) {
+void SubscriberPeer::set_desired(std::set<std::string> track_ids, TrackSettingsMap settings) {
     desired_ = std::move(track_ids);
+    settings_ = std::move(settings);
+    const auto now = Clock::now();
+    for (Slot& slot : slots_)
+        if (slot.consumer) slot.consumer->set_settings(settings_for(slot.track_id), now);
     reconcile();
+}
+
+TrackSettings SubscriberPeer::settings_for(const std::string& track_id) const {
+    auto it = settings_.find(track_id);
+    return it == settings_.end() ? TrackSettings{} : it->second;
 }
 
 void SubscriberPeer::empty_slot(Slot& slot) {
@@ -128,6 +137,7 @@ void SubscriberPeer::fill_slot(Slot& slot, Producer& producer) {
         spec.rtx_payload_type = payload_type_for(rtx_key);
     }
     slot.consumer = std::make_unique<Consumer>(producer, spec, *this);
+    slot.consumer->set_settings(settings_for(slot.track_id), Clock::now());
     slot.offered_in = 0;
     slot.since = Clock::now();
     changed_ = true;
@@ -240,13 +250,16 @@ Consumer* SubscriberPeer::consumer_by_ssrc(std::uint32_t ssrc) const noexcept {
 void SubscriberPeer::connected() {
     const auto now = Clock::now();
     for (const Slot& slot : slots_) {
-        if (slot.consumer && slot.consumer->active())
-            slot.consumer->producer().request_keyframe(now);
+        if (slot.consumer && slot.consumer->active() &&
+            slot.consumer->target_layer() != Consumer::kNoLayer)
+            slot.consumer->producer().request_keyframe(now, slot.consumer->target_layer());
     }
 }
 
 void SubscriberPeer::update_rates(Clock::time_point now) noexcept {
     for (Slot& slot : slots_) {
+        if (slot.consumer && slot.consumer->producer().simulcast())
+            slot.consumer->choose_layer(now);
         if (slot.consumer) slot.consumer->update_rate(now);
     }
 }

@@ -37,7 +37,7 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
                    SessionId session);
 
     MediaResult start();
-    void set_desired(std::set<std::string> track_ids);
+    void set_desired(std::set<std::string> track_ids, TrackSettingsMap settings = {});
     // Brings consumers in line with the desired tracks that exist; offers if that changed.
     void reconcile();
     void drop_consumer_of(const Producer& producer);
@@ -83,11 +83,13 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     void offer();
     std::uint8_t payload_type_for(const transport::SdpCodec& codec);
     Consumer* consumer_by_ssrc(std::uint32_t ssrc) const noexcept;
+    TrackSettings settings_for(const std::string& track_id) const;
     Slot* open_slot(transport::MediaKind kind);
     void fill_slot(Slot& slot, Producer& producer);
     void empty_slot(Slot& slot);
 
     std::vector<Slot> slots_;
+    TrackSettingsMap settings_;
     std::set<std::string> desired_;
     std::map<std::string, std::uint8_t> payload_types_;  // codec name and fmtp → this leg's PT
     std::string origin_;

@@ -78,6 +78,8 @@ std::optional<ClientMessage> parse_client_message(std::string_view text, ParseFa
         message.type = ClientMessageType::trickle;
     } else if (message.type_name == "unpublish") {
         message.type = ClientMessageType::unpublish;
+    } else if (message.type_name == "track_settings") {
+        message.type = ClientMessageType::track_settings;
     } else if (message.type_name == "mute") {
         message.type = ClientMessageType::mute;
     } else if (message.type_name == "subscribe") {

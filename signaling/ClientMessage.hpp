@@ -21,6 +21,7 @@ enum class ClientMessageType {
     unsubscribe,
     subscribe_answer,
     restart_ice,
+    track_settings,
     unknown
 };
 

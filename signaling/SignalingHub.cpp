@@ -141,6 +141,9 @@ void SignalingHub::on_text(SessionId link, std::string_view text, Clock::time_po
         case ClientMessageType::subscribe_answer:
             handle_subscribe_answer(connection, *message);
             break;
+        case ClientMessageType::track_settings:
+            handle_track_settings(connection, *message);
+            break;
         case ClientMessageType::restart_ice:
             handle_restart_ice(connection, *message);
             break;

@@ -122,6 +122,9 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
         bool publish_pending = false;  // a publish offer is with the media plane
         bool data = false;             // the publisher connection carries data channels
         std::map<std::string, std::string> published;  // publisher mid → track id
+        // What the participant asked of tracks it receives (track_settings), by track id;
+        // only tracks of the room, forgotten with them.
+        sfu::TrackSettingsMap track_settings;
         // The last subscribe_offer sent (or due while detached), replayed on a resume while
         // its answer is awaited.
         std::string last_offer;
@@ -173,6 +176,7 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
     void publish_done(SessionId session, const nlohmann::json& ref, const sfu::MediaResult& result,
                       const std::string& answer, std::vector<room::Track> tracks,
                       nlohmann::json rejected);
+    void handle_track_settings(Connection& connection, const ClientMessage& message);
     void handle_unpublish(Connection& connection, const ClientMessage& message);
     void handle_mute(Connection& connection, const ClientMessage& message);
     void handle_subscribe(Connection& connection, const ClientMessage& message, bool subscribe);

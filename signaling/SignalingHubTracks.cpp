@@ -75,7 +75,64 @@ void SignalingHub::sync_subscriptions(std::string_view room_name, std::string_vi
         (it->second.state != State::joined && it->second.state != State::detached))
         return;
     std::set<std::string> ids(participant->subscriptions.begin(), participant->subscriptions.end());
-    media_->set_subscriptions(participant->session, std::string(room_name), std::move(ids));
+    sfu::TrackSettingsMap& asked = it->second.track_settings;
+    std::erase_if(asked, [&](const auto& entry) {
+        return !roster_.find_track(room_name, entry.first).first;
+    });
+    sfu::TrackSettingsMap settings;
+    for (const auto& [track, wanted] : asked)
+        if (ids.contains(track)) settings.emplace(track, wanted);
+    media_->set_subscriptions(participant->session, std::string(room_name), std::move(ids),
+                              std::move(settings));
+}
+
+namespace {
+constexpr std::uint64_t kMaxTrackSize = 8192;  // pixels, either way
+}  // namespace
+
+void SignalingHub::handle_track_settings(Connection& connection, const ClientMessage& message) {
+    const json* ref = message.ref.is_null() ? nullptr : &message.ref;
+    const json& body = message.body;
+    auto track = body.find("track");
+    auto size = [&](const char* name, std::uint16_t& out) {
+        auto v = body.find(name);
+        if (v == body.end()) return true;
+        if (!v->is_number_unsigned() || v->get<std::uint64_t>() > kMaxTrackSize) return false;
+        out = static_cast<std::uint16_t>(v->get<std::uint64_t>());
+        return true;
+    };
+    sfu::TrackSettings settings;
+    auto paused = body.find("paused");
+    const bool paused_ok = paused == body.end() || paused->is_boolean();
+    if (track == body.end() || !track->is_string() || !size("maxWidth", settings.max_width) ||
+        !size("maxHeight", settings.max_height) || !paused_ok) {
+        send_error(connection, "malformed_message",
+                   "track_settings needs a string \"track\"; \"maxWidth\" and \"maxHeight\" "
+                   "are whole numbers up to " +
+                       std::to_string(kMaxTrackSize) + ", \"paused\" a boolean",
+                   ref);
+        return;
+    }
+    settings.paused = paused != body.end() && paused->get<bool>();
+    const std::string& id = track->get_ref<const std::string&>();
+    auto [owner, found] = roster_.find_track(connection.room, id);
+    if (!found || owner->session == connection.id) {
+        send_error(connection, "track_not_found", "no track of another participant has that id",
+                   ref);
+        return;
+    }
+    if (settings == sfu::TrackSettings{})
+        connection.track_settings.erase(id);
+    else
+        connection.track_settings[id] = settings;
+    sync_subscriptions(connection.room, connection.identity);
+    json reply = {{"type", "track_settings"},
+                  {"track", id},
+                  {"maxWidth", settings.max_width},
+                  {"maxHeight", settings.max_height},
+                  {"paused", settings.paused}};
+    if (ref) reply["ref"] = *ref;
+    send(connection, reply);
 }
 
 void SignalingHub::sync_room_subscriptions(std::string_view room_name, SessionId except) {

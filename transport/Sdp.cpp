@@ -273,6 +273,10 @@ class Parser {
             m.extensions.push_back(std::move(ext));
         } else if (name == "ssrc") {
             return ssrc(arg);
+        } else if (name == "rid") {
+            return rid(arg);
+        } else if (name == "simulcast") {
+            return simulcast(arg);
         } else if (name == "ssrc-group") {
             auto parts = split(arg);
             if (parts.size() < 2) return bad("malformed a=ssrc-group");
@@ -305,6 +309,46 @@ class Parser {
         }
         codec.name = std::string(parts[0]);
         rtpmap_[pt] = std::move(codec);
+        return true;
+    }
+
+    static bool valid_rid(std::string_view id) {
+        return !id.empty() && id.size() <= 16 && std::all_of(id.begin(), id.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+        });
+    }
+
+    // "<id> send|recv [params]"
+    bool rid(std::string_view arg) {
+        auto parts = split(arg);
+        SdpMedia& m = *media_;
+        if (parts.size() < 2 || !valid_rid(parts[0]) || (parts[1] != "send" && parts[1] != "recv"))
+            return bad("malformed a=rid");
+        if (m.rids.size() >= limits_.max_rids) return bad("too many a=rid");
+        SdpRid r{std::string(parts[0]), parts[1] == "send",
+                 parts.size() > 2 ? std::string(parts[2]) : ""};
+        m.rids.push_back(std::move(r));
+        return true;
+    }
+
+    // "send <streams> [recv <streams>]", streams "a;b,c;~d": ';' between streams, ',' between
+    // alternatives of one, '~' paused.
+    bool simulcast(std::string_view arg) {
+        auto parts = split(arg);
+        SdpMedia& m = *media_;
+        if (parts.empty() || parts.size() % 2 != 0) return bad("malformed a=simulcast");
+        for (std::size_t i = 0; i < parts.size(); i += 2) {
+            if (parts[i] != "send" && parts[i] != "recv") return bad("malformed a=simulcast");
+            auto& list = parts[i] == "send" ? m.simulcast_send : m.simulcast_recv;
+            list.clear();
+            for (std::string_view stream : split(parts[i + 1], ';')) {
+                std::string_view first = stream.substr(0, stream.find(','));
+                if (first.starts_with('~')) first.remove_prefix(1);
+                if (!valid_rid(first) || list.size() >= limits_.max_rids)
+                    return bad("malformed a=simulcast");
+                list.emplace_back(first);
+            }
+        }
         return true;
     }
 
@@ -502,6 +546,18 @@ std::string write_sdp(const SessionDescription& d) {
                 line("a=rtcp-fb:" + std::to_string(c.payload_type) + " " + fb);
             if (!c.fmtp.empty()) line("a=fmtp:" + std::to_string(c.payload_type) + " " + c.fmtp);
         }
+        for (const auto& r : m.rids) {
+            line("a=rid:" + r.id + (r.send ? " send" : " recv") +
+                 (r.params.empty() ? "" : " " + r.params));
+        }
+        auto simulcast = [&](std::string_view dir, const std::vector<std::string>& list) {
+            if (list.empty()) return;
+            std::string text = "a=simulcast:" + std::string(dir) + " ";
+            for (std::size_t i = 0; i < list.size(); ++i) text += (i ? ";" : "") + list[i];
+            line(text);
+        };
+        simulcast("send", m.simulcast_send);
+        simulcast("recv", m.simulcast_recv);
         for (const auto& g : m.ssrc_groups) {
             std::string group = "a=ssrc-group:" + g.semantics;
             for (auto s : g.ssrcs) group += " " + std::to_string(s);

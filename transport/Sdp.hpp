@@ -49,6 +49,14 @@ struct SdpSsrcGroup {
     std::vector<std::uint32_t> ssrcs;
 };
 
+// a=rid (RFC 8851): one RTP stream of a simulcast section, named in the rid header
+// extension instead of by SSRC.
+struct SdpRid {
+    std::string id;
+    bool send = true;    // "send" or "recv"
+    std::string params;  // as written ("max-width=…;…"), may be empty
+};
+
 struct SdpMedia {
     MediaKind kind = MediaKind::unknown;
     std::string kind_name;
@@ -68,6 +76,11 @@ struct SdpMedia {
     std::vector<SdpExtension> extensions;
     std::vector<std::uint32_t> ssrcs;
     std::vector<SdpSsrcGroup> ssrc_groups;
+    std::vector<SdpRid> rids;
+    // a=simulcast (RFC 8853): the streams each way, in order, by rid (the first alternative
+    // of each; a paused "~" stream keeps its place, without the "~").
+    std::vector<std::string> simulcast_send;
+    std::vector<std::string> simulcast_recv;
     std::string cname;
     std::string msid;
     std::vector<SdpCandidate> candidates;
@@ -125,6 +138,7 @@ struct SdpLimits {
     std::size_t max_codecs = 64;
     std::size_t max_candidates = 32;
     std::size_t max_ssrcs = 64;
+    std::size_t max_rids = 8;  // per section
 };
 
 // Parses an SDP; on failure returns nullopt and says why in `error`. Never throws.

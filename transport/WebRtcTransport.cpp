@@ -209,7 +209,9 @@ std::optional<std::size_t> WebRtcTransport::unprotect(std::span<const std::uint8
     }
     const std::uint32_t ssrc = load_u32(datagram.data() + (rtcp ? 4 : 8));
     const bool known = allowed_ssrcs_.contains(ssrc) || (rtcp && rtcp_only_ssrcs_.contains(ssrc));
-    if (!known && (!rtcp || rtcp_only_ssrcs_.size() >= kMaxReceiverOnlySsrcs)) {
+    const bool may_learn =
+        rtcp ? rtcp_only_ssrcs_.size() < kMaxReceiverOnlySsrcs : learnable_ssrcs_ > 0;
+    if (!known && !may_learn) {
         drop(DropReason::unknown_ssrc, counters_.dropped_unknown_ssrc);
         return std::nullopt;
     }
@@ -219,7 +221,7 @@ std::optional<std::size_t> WebRtcTransport::unprotect(std::span<const std::uint8
                                    : srtp_->unprotect_rtp(receive_buffer_.data(), size);
     switch (result) {
         case SrtpResult::ok:
-            if (!known) rtcp_only_ssrcs_.insert(ssrc);
+            if (!known && rtcp) rtcp_only_ssrcs_.insert(ssrc);
             ice_.authenticated();  // its source is the media path now
             return size;
         case SrtpResult::replayed:
@@ -242,6 +244,17 @@ void WebRtcTransport::receive_rtp(std::span<const std::uint8_t> datagram) {
         drop(DropReason::malformed, counters_.dropped_malformed);
         return;
     }
+    if (!allowed_ssrcs_.contains(packet->ssrc())) {
+        // Authenticated, on an SSRC the description left to be learned: the listener says
+        // whether it is one of its streams; if not, libsrtp forgets the stream it made.
+        if (!listener_.on_rtp_new_ssrc(*packet)) {
+            srtp_->forget_inbound(packet->ssrc());
+            drop(DropReason::unknown_ssrc, counters_.dropped_unknown_ssrc);
+            return;
+        }
+        allowed_ssrcs_.insert(packet->ssrc());
+        --learnable_ssrcs_;
+    }
     ++counters_.rtp_received;
     listener_.on_rtp(*packet);
 }
@@ -254,7 +267,8 @@ void WebRtcTransport::receive_rtcp(std::span<const std::uint8_t> datagram) {
     listener_.on_rtcp(std::span<const std::uint8_t>(receive_buffer_.data(), *size));
 }
 
-void WebRtcTransport::set_allowed_ssrcs(std::set<std::uint32_t> ssrcs) {
+void WebRtcTransport::set_allowed_ssrcs(std::set<std::uint32_t> ssrcs, std::size_t learnable) {
+    learnable_ssrcs_ = learnable;
     if (srtp_) {
         for (std::uint32_t gone : allowed_ssrcs_)
             if (!ssrcs.contains(gone)) srtp_->forget_inbound(gone);

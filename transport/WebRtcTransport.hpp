@@ -65,6 +65,10 @@ class WebRtcTransport final : IceAgent::Listener,
         // Decrypted media; the packet may be rewritten in place.
         virtual void on_rtp(RtpPacket& packet) = 0;
         virtual void on_rtcp(std::span<const std::uint8_t> compound) = 0;
+        // A packet that authenticated on an SSRC the description did not name, while some
+        // may still be learned (set_allowed_ssrcs): true takes the SSRC on (a simulcast
+        // layer the rid extension names) and on_rtp follows; false drops it.
+        virtual bool on_rtp_new_ssrc(const RtpPacket& /*packet*/) { return false; }
         // ICE moved to `unverified` but nothing authenticated from there: media stays on
         // `established` (see IceAgent). Evidence for roll call; nothing to do by default.
         virtual void on_transport_unverified_path(const std::string& /*established*/,
@@ -90,7 +94,9 @@ class WebRtcTransport final : IceAgent::Listener,
     bool add_remote_candidate(const SdpCandidate& candidate);
     // A renegotiation changed the peer's tracks: only these SSRCs are accepted from now on.
     // The SRTP state of SSRCs no longer accepted is dropped.
-    void set_allowed_ssrcs(std::set<std::uint32_t> ssrcs);
+    // `learnable`: how many more SSRCs may be learned from authenticated packets (streams
+    // the description names by rid only); each must be claimed by on_rtp_new_ssrc.
+    void set_allowed_ssrcs(std::set<std::uint32_t> ssrcs, std::size_t learnable = 0);
     // We no longer send on `ssrc` (a consumer ended): its SRTP state is dropped. SSRCs are
     // never reused on a connection, so no SRTP index is ever repeated.
     void stop_sending(std::uint32_t ssrc) noexcept {
@@ -204,6 +210,7 @@ class WebRtcTransport final : IceAgent::Listener,
     // Sender SSRCs of SRTCP beyond the signaled ones (a receiver's own reports), first come,
     // at most kMaxReceiverOnlySsrcs: libsrtp keeps a stream for each.
     std::set<std::uint32_t> rtcp_only_ssrcs_;
+    std::size_t learnable_ssrcs_ = 0;
     TransportCounters counters_;
     GlibTimer dtls_timer_;
     GlibTimer path_watch_;  // ICE failed but the media path is alive: watching it

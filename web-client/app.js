@@ -13,6 +13,7 @@ import {
 } from './room-state.js';
 import { SignalingClient } from './signaling.js';
 import { Tiles, badge } from './tiles.js';
+import { TrackSettings } from './track-settings.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -28,6 +29,8 @@ let reconnecting = false;
 let hands = new Set();  // identities with a raised hand (ours included)
 let chat = [];          // chat entries shown, oldest first
 const tiles = new Tiles($('tiles'));
+// The size each received video shows at, for the server's choice of simulcast layer.
+const trackSettings = new TrackSettings((message) => client?.send(message));
 
 // For tests and the curious: read-only views of the page's state.
 window.rollcall = {
@@ -43,7 +46,17 @@ window.rollcall = {
   get hands() { return hands; },
   get dataOpen() { return publisher?.data?.open ?? false; },
   stats: () => subscriber?.stats() ?? Promise.resolve({}),
+  // By hand, for tests and a future "pause video" button: `kind` 'video' (camera) or 'screen'.
+  setTrackSize: (identity, kind, width, height) => withTrack(identity, kind, (id) => trackSettings.set(id, { width, height })),
+  setTrackPaused: (identity, kind, paused) => withTrack(identity, kind, (id) => trackSettings.set(id, { paused })),
 };
+
+function withTrack(identity, kind, fn) {
+  const track = trackOf(room.participants.get(identity), kind === 'screen' ? 'screen' : 'camera');
+  if (!track) throw new Error(`${identity} publishes no ${kind}`);
+  fn(track.id);
+  return track.id;
+}
 
 // --- the view ---------------------------------------------------------------------------
 
@@ -92,13 +105,21 @@ function renderTiles() {
   for (const { key, label, participant, screen } of wanted) {
     if (key !== 'self' && screen && !received.has(key)) continue;  // a screen shows once it arrives
     tiles.ensure(key, label, { local: key === 'self' });
-    if (key !== 'self') tiles.setTracks(key, received.get(key) ?? []);
+    if (key !== 'self') {
+      tiles.setTracks(key, received.get(key) ?? []);
+      const video = screen ? key.slice('screen:'.length) : trackOf(participant, 'camera')?.id;
+      trackSettings.watch(tiles.get(key).video, video ?? null);
+    }
     const cam = trackOf(participant, 'camera');
     const hand = !screen && hands.has(participant.identity);
     tiles.render(key, badgesFor(room, key, participant, { screen, hand }), screen || (cam && !cam.muted));
   }
   const keep = new Set([...wanted.map((w) => w.key), 'self:screen']);
-  for (const key of tiles.keys()) if (!keep.has(key) || (key.startsWith('screen:') && !received.has(key))) tiles.remove(key);
+  for (const key of tiles.keys()) {
+    if (keep.has(key) && !(key.startsWith('screen:') && !received.has(key))) continue;
+    trackSettings.watch(tiles.get(key).video, null);
+    tiles.remove(key);
+  }
 }
 
 function renderRoster() {
@@ -484,6 +505,7 @@ async function reconnect() {
       dispatch(joined);
       showMediaStates();
     } else {
+      trackSettings.reset();
       await startOver(joined);
     }
     return;

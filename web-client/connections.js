@@ -4,6 +4,13 @@
 import { RoomData } from './chat.js';
 import { RTC_CONFIG, inbound, trickleTo } from './media.js';
 
+// Simulcast layers of the camera, lowest first: a quarter, half and full size.
+export const CAMERA_LAYERS = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_700_000 },
+];
+
 // How long ICE may stay `disconnected` before the page restarts it (a brief loss usually
 // heals on its own; an interface change or a long outage does not).
 export const ICE_DISCONNECTED_RESTART_MS = 4000;
@@ -28,6 +35,8 @@ export class Publisher {
 
   // `onRestarted` gets what negotiate() resolves with after an ICE restart, or the error.
   // `onData` gets each room-data message (chat.js).
+  // The camera goes as three simulcast layers, lowest first (the server reads that order):
+  // each subscriber gets the one that fits its tile and its link.
   constructor(client, onState, onRestarted = () => {}, onData = () => {}) {
     this.client = client;
     this.onState = onState;
@@ -42,7 +51,11 @@ export class Publisher {
     this.pc.onicecandidate = trickleTo(this.client, 'publisher');
     this.pc.onconnectionstatechange = () => this.onState(this.pc.connectionState);
     watchIce(this.pc, () => this.restartIce());
-    for (const track of stream?.getTracks() ?? []) this.pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    for (const track of stream?.getTracks() ?? []) {
+      const init = { direction: 'sendonly', streams: [stream] };
+      if (track.kind === 'video') init.sendEncodings = CAMERA_LAYERS;
+      this.pc.addTransceiver(track, init);
+    }
     this.data = new RoomData(this.pc, this.onData);
     return this.negotiate();
   }
@@ -160,7 +173,7 @@ export class Subscriber {
       if (!info?.track || !info.participant) continue;
       const who = (out[info.participant.identity] ??= {});
       for (const s of inbound(await t.receiver.getStats())) {
-        if (s.kind === 'video') who[info.source === 'screen' ? 'screen' : 'video'] = { framesDecoded: s.framesDecoded, packetsLost: s.packetsLost };
+        if (s.kind === 'video') who[info.source === 'screen' ? 'screen' : 'video'] = { framesDecoded: s.framesDecoded, packetsLost: s.packetsLost, frameWidth: s.frameWidth, frameHeight: s.frameHeight, bytesReceived: s.bytesReceived };
         else who.audio = { bytesReceived: s.bytesReceived, packetsLost: s.packetsLost };
       }
     }

@@ -23,7 +23,8 @@ export function inbound(report) {
   const out = [];
   report.forEach((s) => {
     if (s.type !== 'inbound-rtp') return;
-    out.push({ kind: s.kind, framesDecoded: s.framesDecoded ?? 0, bytesReceived: s.bytesReceived ?? 0, packetsLost: s.packetsLost });
+    out.push({ kind: s.kind, framesDecoded: s.framesDecoded ?? 0, bytesReceived: s.bytesReceived ?? 0, packetsLost: s.packetsLost,
+      frameWidth: s.frameWidth ?? 0, frameHeight: s.frameHeight ?? 0 });
   });
   return out;
 }

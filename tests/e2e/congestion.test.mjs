@@ -38,10 +38,10 @@ describe('congestion feedback to a Chromium publisher', () => {
       for (const s of (await pc.getStats()).values()) {
         if (s.type === 'candidate-pair' && s.nominated && s.availableOutgoingBitrate)
           out.availableOutgoingBitrate = s.availableOutgoingBitrate;
-        if (s.type === 'outbound-rtp' && s.kind === 'video') {
-          out.targetBitrate = s.targetBitrate ?? 0;
-          out.frameWidth = s.frameWidth ?? 0;
-          out.limitation = s.qualityLimitationReason ?? '';
+        if (s.type === 'outbound-rtp' && s.kind === 'video') {  // one per simulcast layer
+          out.targetBitrate += s.targetBitrate ?? 0;
+          out.frameWidth = Math.max(out.frameWidth, s.frameWidth ?? 0);
+          if (s.qualityLimitationReason && s.qualityLimitationReason !== 'none') out.limitation = s.qualityLimitationReason;
         }
       }
       return out;

@@ -54,10 +54,13 @@ class FakeMedia final : public sfu::MediaControl {
         unpublished.emplace_back(session, track_id);
     }
     void set_subscriptions(sfu::SessionId session, const std::string&,
-                           std::set<std::string> track_ids) override {
+                           std::set<std::string> track_ids,
+                           sfu::TrackSettingsMap settings) override {
         if (!track_ids.empty()) sessions.insert(session);
         subscriptions[session] = std::move(track_ids);
+        track_settings[session] = std::move(settings);
     }
+    std::map<sfu::SessionId, sfu::TrackSettingsMap> track_settings;
     void subscriber_answer(sfu::SessionId session, sfu::SubscriberAnswer answer,
                            std::uint64_t version, DoneCallback done) override {
         answers.push_back({session, std::move(answer), version, std::move(done)});
