@@ -47,6 +47,16 @@ struct ConsumerFact {
     bool active = false;  // packets are being forwarded
     Clock::time_point since{};
     StreamStats stats;  // in a full truth; zero otherwise
+    // Simulcast: the layer forwarded now and the one wanted (-1: none, e.g. paused).
+    int layer = -1;
+    int target_layer = -1;
+};
+
+// One simulcast layer of a published track, as it arrives.
+struct LayerFact {
+    std::string rid;                      // empty for layers signaled by SSRC
+    std::uint16_t width = 0, height = 0;  // from its last keyframe; 0 unknown
+    bool active = false;                  // it flows
 };
 
 // A published track, with what arrives of it (in a full truth).
@@ -56,6 +66,7 @@ struct ProducerFact {
     transport::MediaKind kind = transport::MediaKind::unknown;
     bool paused = false;
     StreamStats stats;
+    std::vector<LayerFact> layers;  // simulcast only, lowest first
 };
 
 // An SCTP association carrying data channels (docs/design.md, Data channels).

@@ -151,8 +151,14 @@ RoomTruth Router::truth() const {
     }
     for (const auto& [id, producer] : producers_) {
         const Producer::Spec& spec = producer->spec();
-        truth.producers.push_back({spec.track_id, producer->publisher(), spec.kind,
-                                   producer->paused(), producer->stream_stats()});
+        ProducerFact& fact = truth.producers.emplace_back();
+        fact = {spec.track_id,      producer->publisher(),    spec.kind,
+                producer->paused(), producer->stream_stats(), {}};
+        for (std::size_t i = 0; producer->simulcast() && i < producer->layer_count(); ++i) {
+            fact.layers.push_back({i < spec.rids.size() ? spec.rids[i] : "",
+                                   producer->layer_width(i), producer->layer_height(i),
+                                   producer->layer_active(i, Clock::now())});
+        }
     }
     return truth;
 }

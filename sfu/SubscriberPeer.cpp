@@ -268,8 +268,13 @@ void SubscriberPeer::add_consumer_facts(std::vector<ConsumerFact>& out) const {
     for (const Slot& slot : slots_) {
         if (!slot.consumer) continue;
         const Producer& producer = slot.consumer->producer();
+        auto layer = [&](std::size_t l) {
+            return !producer.simulcast() || l == Consumer::kNoLayer ? -1 : static_cast<int>(l);
+        };
         out.push_back({id(), session(), producer.spec().track_id, producer.publisher(),
-                       slot.consumer->active(), slot.since, slot.consumer->stream_stats()});
+                       slot.consumer->active(), slot.since, slot.consumer->stream_stats(),
+                       layer(slot.consumer->current_layer()),
+                       layer(slot.consumer->target_layer())});
     }
 }
 

@@ -62,6 +62,15 @@ json participant_media_json(const room::Room& room, const room::Participant& par
             for (const sfu::ConsumerFact& consumer : truth->consumers)
                 receivers += consumer.track_id == producer.track_id && consumer.active;
             entry["receivers"] = receivers;
+            if (!producer.layers.empty()) {
+                json layers = json::array();
+                for (const sfu::LayerFact& l : producer.layers)
+                    layers.push_back({{"rid", l.rid},
+                                      {"width", l.width},
+                                      {"height", l.height},
+                                      {"active", l.active}});
+                entry["layers"] = std::move(layers);
+            }
             in_bps += producer.stats.bitrate_bps;
             published.push_back(std::move(entry));
         }
@@ -71,6 +80,11 @@ json participant_media_json(const room::Room& room, const room::Participant& par
             entry["track"] = consumer.track_id;
             entry["from"] = identity_of(room, consumer.publisher);
             entry["active"] = consumer.active;
+            if (consumer.target_layer >= 0 || consumer.layer >= 0) {
+                entry["layer"] = consumer.layer < 0 ? json(nullptr) : json(consumer.layer);
+                entry["target_layer"] =
+                    consumer.target_layer < 0 ? json(nullptr) : json(consumer.target_layer);
+            }
             entry["nacks"] = consumer.stats.nacks;
             entry["retransmissions"] = consumer.stats.retransmissions;
             entry["rtt_ms"] =

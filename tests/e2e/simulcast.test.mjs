@@ -49,7 +49,8 @@ describe('simulcast through the web client', () => {
       const answer = await waitInPage(pages[0], () => window.rollcall.pub?.remoteDescription?.sdp ?? null, undefined, 15000);
       assert.match(answer, /a=simulcast:recv q;h;f/);
 
-      await joinInChromium(server, ROOM, ['Grace', 'Linus'], { browsers, pages, logs });
+      // (joinInChromium names everyone on `pages`: Ada, Grace, Linus.)
+      const [, , linusId] = await joinInChromium(server, ROOM, ['Grace', 'Linus'], { browsers, pages, logs });
       // Unconstrained: the top layer (the camera is 1280×720; its top layer is that size
       // once the publisher's estimate allows, and never under 640 wide).
       const top = await videoFrom(pages[1], ada, (v) => v.framesDecoded > 0 && v.frameWidth >= 640);
@@ -80,12 +81,26 @@ describe('simulcast through the web client', () => {
       await pages[2].evaluate((id) => window.rollcall.setTrackPaused(id, 'video', false), ada);
       await videoFrom(pages[2], ada, (v) => v.framesDecoded > stillPaused.framesDecoded + 30, 20000);
 
-      // The admin API shows the layers and which one each subscriber gets.
-      const detail = await request(server, 'GET', `/admin/v1/rooms/${ROOM}`, { token: await adminToken() });
-      assert.equal(detail.status, 200, detail.text);
-      const adaEntry = detail.body.room.participants.find((p) => p.identity === ada);
-      const video = adaEntry.tracks.find((t) => t.kind === 'video');
+      // The admin API shows the layers and which one each subscriber gets (Linus asked for
+      // a small tile again: the lowest).
+      await pages[2].evaluate((id) => window.rollcall.setTrackSize(id, 'video', 160, 90), ada);
+      await videoFrom(pages[2], ada, (v) => v.frameWidth <= 320);
+      // The admin API reads the media plane's full truth, published once a second.
+      let video;
+      let received;
+      for (const deadline = Date.now() + 10000; Date.now() < deadline;) {
+        const detail = await request(server, 'GET', `/admin/v1/rooms/${ROOM}`, { token: await adminToken() });
+        assert.equal(detail.status, 200, detail.text);
+        const byIdentity = (id) => detail.body.room.participants.find((p) => p.identity === id);
+        video = byIdentity(ada).stats.published.find((t) => t.kind === 'video');
+        received = byIdentity(linusId).stats.receiving.find((r) => r.track === video.track);
+        if (received?.layer === 0) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
       assert.equal(video.layers?.length, 3, JSON.stringify(video));
+      assert.deepEqual(video.layers.map((l) => l.rid), ['q', 'h', 'f']);
+      assert.equal(video.layers[0].width, 320, JSON.stringify(video.layers));
+      assert.equal(received.layer, 0, JSON.stringify({ received, layers: video.layers }));
     } catch (error) {
       for (const [i, p] of pages.entries())
         await p.screenshot({ path: path.join(artifacts, `simulcast-failure-${i}.png`) }).catch(() => {});
