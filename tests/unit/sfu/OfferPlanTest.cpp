@@ -179,6 +179,58 @@ TEST(OfferPlan, NegotiatesTransportWideCongestionControlWhenPublishing) {
     EXPECT_TRUE(split->answer.media[1].extensions.empty());
 }
 
+// Chromium's camera with sendEncodings of three rids: no a=ssrc in the video section.
+std::string chromium_simulcast_offer() {
+    std::string offer = chromium_offer();
+    const auto from = offer.find("a=ssrc-group:FID 1581236015");
+    offer.erase(from);  // the video section's SSRC lines run to the end
+    return offer + "a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;~f\r\n";
+}
+
+TEST(OfferPlan, AcceptsSimulcastByRidWithTheExtensionsThatNameTheLayers) {
+    MediaResult error;
+    auto plan = plan_offer(parse(chromium_simulcast_offer()), OfferMode::publish, error);
+    ASSERT_TRUE(plan) << error.message;
+    ASSERT_EQ(plan->tracks.size(), 2u);
+    const OfferedTrack& video = plan->tracks[1];
+    EXPECT_EQ(video.rids, (std::vector<std::string>{"q", "h", "f"}));
+    EXPECT_EQ(video.remote_ssrc, 0u);
+    EXPECT_EQ(plan->mid_extension, 4);
+    EXPECT_EQ(plan->rid_extension, 10);
+    EXPECT_FALSE(plan->remote.ssrcs.contains(1581236015u));
+    const std::string answer = write_sdp(plan->answer);
+    EXPECT_NE(answer.find("a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\n"), std::string::npos);
+    EXPECT_NE(answer.find("a=simulcast:recv q;h;f\r\n"), std::string::npos);
+    EXPECT_NE(answer.find("a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"),
+              std::string::npos);
+    EXPECT_NE(answer.find("a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid"), std::string::npos);
+    // Without the rid extension the layers cannot be told apart: the section is refused.
+    auto no_rid = plan_offer(
+        parse(replace(chromium_simulcast_offer(),
+                      "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n", "")),
+        OfferMode::publish, error);
+    ASSERT_TRUE(no_rid) << error.message;
+    EXPECT_EQ(no_rid->tracks.size(), 1u);
+    ASSERT_EQ(no_rid->rejected.size(), 1u);
+    EXPECT_EQ(no_rid->rejected[0].code, "no_ssrc");
+    // More than three layers: the first three, as offered.
+    auto four = plan_offer(parse(replace(chromium_simulcast_offer(), "a=simulcast:send q;h;~f",
+                                         "a=rid:x send\r\na=simulcast:send x;q;h;f")),
+                           OfferMode::publish, error);
+    ASSERT_TRUE(four) << error.message;
+    EXPECT_EQ(four->tracks[1].rids, (std::vector<std::string>{"x", "q", "h"}));
+}
+
+TEST(OfferPlan, AcceptsSimulcastBySsrcGroup) {
+    MediaResult error;
+    std::string offer = chromium_offer();
+    offer += "a=ssrc-group:SIM 1581236015 11 12\r\na=ssrc:11 cname:x\r\na=ssrc:12 cname:x\r\n";
+    auto plan = plan_offer(parse(offer), OfferMode::publish, error);
+    ASSERT_TRUE(plan) << error.message;
+    EXPECT_EQ(plan->tracks[1].layer_ssrcs, (std::vector<std::uint32_t>{1581236015u, 11u, 12u}));
+    EXPECT_TRUE(plan->remote.ssrcs.contains(12u));
+}
+
 TEST(OfferPlan, EchoesFirefoxVideoToo) {
     MediaResult error;
     auto plan = plan_echo(parse(firefox_offer()), error);

@@ -183,6 +183,55 @@ TEST_F(HubMediaTest, SubscriberOffersAndAnswersGoBetweenClientAndMediaPlane) {
     EXPECT_EQ(bob.link.last()["ref"], "s");
 }
 
+// track_settings: checked, remembered with the subscription, handed to the media plane,
+// and forgotten with the track.
+TEST_F(HubMediaTest, TrackSettingsGoWithTheSubscriptions) {
+    Client& alice = join("alice");
+    Client& bob = join("bob");
+    const std::string video = publish(alice)["tracks"][1]["id"];
+    say(bob, {{"type", "track_settings"},
+              {"track", video},
+              {"maxWidth", 320},
+              {"maxHeight", 180},
+              {"id", 7}});
+    const json reply = bob.link.last();
+    EXPECT_EQ(reply["type"], "track_settings") << reply;
+    EXPECT_EQ(reply["ref"], 7);
+    EXPECT_EQ(reply["maxWidth"], 320);
+    EXPECT_EQ(reply["paused"], false);
+    const sfu::TrackSettingsMap& sent = media().track_settings.at(bob.session);
+    ASSERT_TRUE(sent.contains(video));
+    EXPECT_EQ(sent.at(video), (sfu::TrackSettings{320, 180, false}));
+    // A later change of the room keeps them.
+    Client& carol = join("carol");
+    publish(carol);
+    EXPECT_EQ(media().track_settings.at(bob.session).at(video),
+              (sfu::TrackSettings{320, 180, false}));
+    say(bob, {{"type", "track_settings"}, {"track", video}, {"paused", true}});
+    EXPECT_EQ(media().track_settings.at(bob.session).at(video), (sfu::TrackSettings{0, 0, true}));
+    // Back to the defaults: nothing kept.
+    say(bob, {{"type", "track_settings"}, {"track", video}});
+    EXPECT_FALSE(media().track_settings.at(bob.session).contains(video));
+
+    // Refused: no such track, one's own track, sizes that are not whole numbers in range.
+    for (const json& bad : {json{{"type", "track_settings"}, {"track", "TR_nope"}},
+                            json{{"type", "track_settings"}}}) {
+        say(bob, bad);
+        EXPECT_EQ(bob.link.last()["type"], "error");
+    }
+    EXPECT_EQ(bob.link.last()["code"], "malformed_message");
+    say(bob, {{"type", "track_settings"}, {"track", "TR_nope"}});
+    EXPECT_EQ(bob.link.last()["code"], "track_not_found");
+    say(alice, {{"type", "track_settings"}, {"track", video}, {"maxWidth", 10}});
+    EXPECT_EQ(alice.link.last()["code"], "track_not_found");
+    for (const json& size : {json(-1), json(8193), json(1.5), json("640")}) {
+        say(bob, {{"type", "track_settings"}, {"track", video}, {"maxWidth", size}});
+        EXPECT_EQ(bob.link.last()["code"], "malformed_message") << size;
+    }
+    say(bob, {{"type", "track_settings"}, {"track", video}, {"paused", "yes"}});
+    EXPECT_EQ(bob.link.last()["code"], "malformed_message");
+}
+
 // A busy room makes many offers; the answer to the outstanding one must never be lost to the
 // rate limit (the connection's media would stall waiting for it), but only that one passes.
 TEST_F(HubMediaTest, TheAnswerToTheOutstandingOfferPassesTheRateLimitOnce) {

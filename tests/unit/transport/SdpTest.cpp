@@ -118,6 +118,36 @@ TEST(Sdp, ParsesAiortcAnswer) {
               (std::vector<std::uint32_t>{355201044, 3978421418}));
 }
 
+TEST(Sdp, ParsesAndWritesSimulcastRids) {
+    std::string error;
+    const std::string base = sample("chromium-156-offer.sdp");
+    auto sdp = parse_sdp(base +
+                             "a=rid:lo send max-width=320\r\na=rid:hi send\r\n"
+                             "a=simulcast:send lo;~hi,alt recv r1\r\n",
+                         error);
+    ASSERT_TRUE(sdp) << error;
+    const SdpMedia& video = sdp->media[1];
+    ASSERT_EQ(video.rids.size(), 2u);
+    EXPECT_EQ(video.rids[0].id, "lo");
+    EXPECT_TRUE(video.rids[0].send);
+    EXPECT_EQ(video.rids[0].params, "max-width=320");
+    EXPECT_EQ(video.simulcast_send,
+              (std::vector<std::string>{"lo", "hi"}));  // paused keeps its place
+    EXPECT_EQ(video.simulcast_recv, (std::vector<std::string>{"r1"}));
+    const std::string written = write_sdp(*sdp);
+    EXPECT_NE(written.find("a=rid:lo send max-width=320\r\n"), std::string::npos);
+    EXPECT_NE(written.find("a=simulcast:send lo;hi\r\n"), std::string::npos);
+    // Refused: a rid that is not a token, a direction that is neither, a malformed list, too many.
+    for (const char* bad :
+         {"a=rid:l o send\r\n", "a=rid:lo both\r\n", "a=rid:\r\n", "a=simulcast:send\r\n",
+          "a=simulcast:up lo\r\n", "a=simulcast:send lo;;;!\r\n"}) {
+        EXPECT_FALSE(parse_sdp(base + bad, error)) << bad;
+    }
+    std::string many = base;
+    for (int i = 0; i < 9; ++i) many += "a=rid:r" + std::to_string(i) + " send\r\n";
+    EXPECT_FALSE(parse_sdp(many, error));
+}
+
 TEST(Sdp, RoundTripsThroughTheWriter) {
     std::string error;
     auto first = parse_sdp(sample("chromium-156-offer.sdp"), error);
