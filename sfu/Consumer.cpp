@@ -42,9 +42,18 @@ void Consumer::set_settings(const TrackSettings& settings, Clock::time_point now
     choose_layer(now);
 }
 
+void Consumer::set_bandwidth_limit(std::size_t max, bool off, Clock::time_point now) {
+    if (max == max_layer_ && off == video_off_) return;
+    const bool resumed = video_off_ && !off;
+    max_layer_ = max;
+    video_off_ = off;
+    if (resumed) rewriter_.restart();
+    choose_layer(now);
+}
+
 void Consumer::choose_layer(Clock::time_point now) {
     std::size_t want = kNoLayer;
-    if (!settings_.paused) {
+    if (!settings_.paused && !video_off_) {
         const Producer& p = *producer_;
         std::size_t largest = kNoLayer;
         for (std::size_t i = 0; i < p.layer_count(); ++i) {
@@ -61,6 +70,11 @@ void Consumer::choose_layer(Clock::time_point now) {
         if (want == kNoLayer) want = largest;
         // Nothing flows yet: aim at the top, its first keyframe starts us.
         if (want == kNoLayer) want = p.layer_count() - 1;
+        // No higher than the link allows: the highest flowing layer under its limit.
+        if (max_layer_ != kNoLayer && want > max_layer_) {
+            want = std::min(max_layer_, p.layer_count() - 1);
+            while (want > 0 && p.simulcast() && !p.layer_active(want, now)) --want;
+        }
     }
     if (want == target_) return;
     target_ = want;

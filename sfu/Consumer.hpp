@@ -62,6 +62,12 @@ class Consumer {
     // the target layer's next keyframe, which is asked for.
     void choose_layer(Clock::time_point now);
     static constexpr std::size_t kNoLayer = SIZE_MAX;
+    // What the subscriber's link allows (SubscriberPeer's allocation): layers up to `max`
+    // (kNoLayer: any), or no video at all (`off`: audio first, the lowest layer does not
+    // fit). Re-chooses when it changes.
+    void set_bandwidth_limit(std::size_t max, bool off, Clock::time_point now);
+    bool video_off() const noexcept { return video_off_; }
+    std::size_t bandwidth_max_layer() const noexcept { return max_layer_; }
     std::size_t current_layer() const noexcept { return current_; }
     std::size_t target_layer() const noexcept { return target_; }
     std::uint64_t layer_switches() const noexcept { return switches_; }
@@ -109,8 +115,10 @@ class Consumer {
     bool active_ = false;
     bool rtx_ = false;
     TrackSettings settings_;
-    std::size_t current_ = kNoLayer;  // the layer forwarded now
-    std::size_t target_ = 0;          // the layer wanted
+    std::size_t current_ = kNoLayer;    // the layer forwarded now
+    std::size_t target_ = 0;            // the layer wanted
+    std::size_t max_layer_ = kNoLayer;  // the link's limit (kNoLayer: none)
+    bool video_off_ = false;
     std::uint64_t switches_ = 0;
     std::uint16_t picture_id_offset_ = 0;
     std::uint8_t tl0_offset_ = 0;

@@ -36,6 +36,8 @@ struct TransportFact {
     transport::SdpFingerprint signaled;  // what the transport was told to expect
     std::string peer_fingerprint;        // the verified certificate's, in the signaled algorithm
     Clock::time_point since{};           // created
+    // A subscriber transport with transport-cc: what the server estimates its link carries.
+    double estimate_bps = 0;
 };
 
 // A forwarding sink: one producer's track going out on one transport.
@@ -50,6 +52,9 @@ struct ConsumerFact {
     // Simulcast: the layer forwarded now and the one wanted (-1: none, e.g. paused).
     int layer = -1;
     int target_layer = -1;
+    // The subscriber's link: the highest layer it allows (-1: any), or no video at all.
+    int max_layer = -1;
+    bool video_off = false;
 };
 
 // One simulcast layer of a published track, as it arrives.
@@ -57,6 +62,7 @@ struct LayerFact {
     std::string rid;                      // empty for layers signaled by SSRC
     std::uint16_t width = 0, height = 0;  // from its last keyframe; 0 unknown
     bool active = false;                  // it flows
+    double bitrate_bps = 0;               // over the last second
 };
 
 // A published track, with what arrives of it (in a full truth).

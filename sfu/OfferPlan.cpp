@@ -378,6 +378,8 @@ std::optional<SubscriberAnswer> plan_subscriber_answer(const SessionDescription&
         const bool rtx = std::any_of(m.codecs.begin(), m.codecs.end(),
                                      [](const SdpCodec& c) { return iequals(c.name, "rtx"); });
         if (rtx) out.rtx_mids.push_back(m.mid);
+        const SdpExtension* twcc = m.extension(kTransportCcUri);
+        if (twcc && twcc->id == kSubscriberTransportCcId) out.transport_cc = true;
     }
     if (!transport_media) {
         error = {MediaError::no_media, "the answer accepts no media section"};
@@ -455,6 +457,8 @@ SessionDescription subscriber_offer(const std::string& origin, std::uint64_t ver
         m.rtcp_rsize = true;
         set_transport(m, local);
         m.codecs = {section.codec};
+        m.codecs.front().feedback.push_back("transport-cc");
+        m.extensions = {{kSubscriberTransportCcId, std::string(kTransportCcUri)}};
         m.direction = section.track_id.empty() ? Direction::inactive : Direction::sendonly;
         if (!section.track_id.empty()) {
             m.ssrcs = {section.ssrc};

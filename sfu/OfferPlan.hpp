@@ -109,7 +109,13 @@ struct SubscriberAnswer {
     transport::RemoteTransportParameters remote;
     std::vector<std::string> rtx_mids;
     std::vector<std::string> rejected_mids;  // port 0
+    // It kept the transport-wide sequence extension: the server stamps what it sends and
+    // reads the subscriber's transport-cc feedback (kSubscriberTransportCcId).
+    bool transport_cc = false;
 };
+
+// The id of the transport-wide sequence extension in the server's offers to subscribers.
+inline constexpr std::uint8_t kSubscriberTransportCcId = 3;
 std::optional<SubscriberAnswer> plan_subscriber_answer(const transport::SessionDescription& answer,
                                                        MediaResult& error);
 
@@ -148,7 +154,8 @@ struct SubscriberSection {
 };
 
 // The server's offer to a subscriber: every section in one BUNDLE group, sendonly or
-// inactive, rtcp-mux and rtcp-rsize, the server's own candidates only. A pure function.
+// inactive, rtcp-mux and rtcp-rsize, the transport-wide sequence extension with
+// transport-cc feedback, the server's own candidates only. A pure function.
 transport::SessionDescription subscriber_offer(const std::string& origin, std::uint64_t version,
                                                const LocalTransportParameters& local,
                                                const std::vector<SubscriberSection>& sections);

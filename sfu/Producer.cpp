@@ -149,6 +149,7 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
     const std::uint16_t sequence = packet.sequence();
     const std::uint32_t timestamp = packet.timestamp();
     layer.last_packet = now;
+    layer.bytes += packet.bytes().size();
     if (layer.keyframe_pending) request_layer_keyframe(layer, now);
     layer.stats.on_packet(sequence, timestamp, spec_.codec.clock_rate, now);
     if (paused_) return;

@@ -119,6 +119,8 @@ class Producer {
     std::uint16_t layer_width(std::size_t layer) const noexcept { return layers_[layer].width; }
     std::uint16_t layer_height(std::size_t layer) const noexcept { return layers_[layer].height; }
     bool layer_active(std::size_t layer, Clock::time_point now) const noexcept;
+    // What the layer brought over the last second (update_rate keeps it current).
+    double layer_bitrate(std::size_t layer) const noexcept { return layers_[layer].bitrate_bps; }
 
     // The hot path: one decrypted packet from the publisher (rewritten in place).
     void receive(transport::RtpPacket& packet, Clock::time_point now) noexcept;
@@ -137,6 +139,7 @@ class Producer {
     // The figures an operator sees; update_rate() once a second keeps the bitrate current.
     void update_rate(Clock::time_point now) noexcept {
         stats_out_.bitrate_bps = rate_.update(stats_out_.bytes, now);
+        for (Layer& layer : layers_) layer.bitrate_bps = layer.rate.update(layer.bytes, now);
     }
     const StreamStats& stream_stats() const noexcept { return stats_out_; }
 
@@ -163,6 +166,9 @@ class Producer {
         bool keyframe_pending = false;
         std::uint16_t width = 0, height = 0;
         Clock::time_point last_packet{};
+        std::uint64_t bytes = 0;
+        RateMeter rate;
+        double bitrate_bps = 0;
     };
     void ensure_cache(Layer& layer) noexcept;
     void request_layer_keyframe(Layer& layer, Clock::time_point now);

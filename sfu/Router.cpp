@@ -146,6 +146,8 @@ RoomTruth Router::truth() const {
     }
     for (const auto& [session, peer] : subscribers_) {
         truth.transports.push_back(peer->fact());
+        if (peer->estimating())
+            truth.transports.back().estimate_bps = peer->estimator().estimate_bps();
         if (auto data = peer->data_fact()) truth.data.push_back(std::move(*data));
         peer->add_consumer_facts(truth.consumers);
     }
@@ -157,7 +159,8 @@ RoomTruth Router::truth() const {
         for (std::size_t i = 0; producer->simulcast() && i < producer->layer_count(); ++i) {
             fact.layers.push_back({i < spec.rids.size() ? spec.rids[i] : "",
                                    producer->layer_width(i), producer->layer_height(i),
-                                   producer->layer_active(i, Clock::now())});
+                                   producer->layer_active(i, Clock::now()),
+                                   producer->layer_bitrate(i)});
         }
     }
     return truth;

@@ -1,6 +1,9 @@
 #include "sfu/SubscriberPeer.hpp"
 
 #include <algorithm>
+#include <chrono>
+
+#include "transport/TransportCc.hpp"
 
 namespace rollcall::sfu {
 
@@ -222,6 +225,7 @@ MediaResult SubscriberPeer::on_answer(const SubscriberAnswer& answer, std::uint6
     }
     restart_offered_ = false;
     negotiating_ = false;
+    transport_cc_ = answer.transport_cc;
     const auto now = Clock::now();
     for (Slot& slot : slots_) {
         if (!slot.consumer || slot.offered_in == 0 || slot.offered_in > version) continue;
@@ -294,8 +298,83 @@ void SubscriberPeer::on_rtp(RtpPacket&) {
     // A subscriber sends no media on this transport (sections are sendonly from here).
 }
 
+bool SubscriberPeer::send_rtp(std::span<const std::uint8_t> packet) {
+    if (!transport_cc_) return transport().send_rtp(packet);
+    const auto now =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
+            .count();
+    // What goes on the wire: the extension's 8 bytes and SRTP's tag come on top.
+    const std::uint16_t sequence = bwe_.on_send(packet.size() + 8 + 16, now);
+    return transport().send_rtp(packet, kSubscriberTransportCcId, sequence);
+}
+
+void SubscriberPeer::allocate(Clock::time_point now) {
+    double budget = 0.95 * bwe_.estimate_bps();
+    for (const Slot& slot : slots_) {
+        if (slot.consumer && slot.consumer->active() && slot.kind == MediaKind::audio)
+            budget -= std::max(slot.consumer->stream_stats().bitrate_bps, 40'000.0);
+    }
+    const bool holding = now < hold_until_;
+    for (Slot& slot : slots_) {
+        if (!slot.consumer || !slot.consumer->active() || slot.kind != MediaKind::video) continue;
+        Consumer& consumer = *slot.consumer;
+        const Producer& producer = consumer.producer();
+        if (!producer.simulcast()) {  // one layer: nothing to choose
+            budget -= consumer.stream_stats().bitrate_bps;
+            continue;
+        }
+        const std::size_t before = consumer.bandwidth_max_layer();
+        const bool was_off = consumer.video_off();
+        std::size_t fits = Consumer::kNoLayer;
+        for (std::size_t i = 0; i < producer.layer_count(); ++i) {
+            const double rate = producer.layer_bitrate(i);
+            if (!producer.layer_active(i, now) || rate <= 0) continue;
+            const bool up = was_off || (before != Consumer::kNoLayer && i > before);
+            if (up && holding) continue;
+            if (rate * (up ? 1.15 : 1.0) <= budget) fits = i;
+        }
+        // Nothing measured yet (the first second): no limit until there is.
+        const bool measured = producer.layer_bitrate(0) > 0;
+        // Audio first would turn the video off here; until that is told to the subscriber
+        // and proven end to end (tests/e2e/bandwidth.test.mjs), the lowest layer stays.
+        const bool off = false;
+        if (measured && fits == Consumer::kNoLayer) fits = 0;
+        // A step down: below the layer it forwards now, or no video at all.
+        const std::size_t current = consumer.current_layer();
+        const bool down = (off && !was_off) || (fits != Consumer::kNoLayer &&
+                                                current != Consumer::kNoLayer && fits < current);
+        const bool up = (was_off && !off) || (before != Consumer::kNoLayer && fits > before);
+        if (down && measured) {
+            hold_ = now - last_up_ < std::chrono::seconds(10)
+                        ? std::min(hold_ * 2, std::chrono::seconds(60))
+                        : std::chrono::seconds(5);
+            hold_until_ = now + hold_;
+        }
+        if (up) last_up_ = now;
+        consumer.set_bandwidth_limit(off ? Consumer::kNoLayer : fits, off, now);
+        if (fits != Consumer::kNoLayer)
+            budget -= producer.layer_bitrate(std::min(fits, consumer.target_layer()));
+    }
+}
+
 void SubscriberPeer::on_rtcp(std::span<const std::uint8_t> compound) {
     const auto now = Clock::now();
+    if (transport_cc_) {
+        const auto now_us =
+            std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+        bool fed = false;
+        if (auto parsed = RtcpCompound::parse(compound)) {
+            for (const RtcpHeader& header : parsed->packets()) {
+                if (!is_transport_cc(header)) continue;
+                auto feedback = parse_feedback(header);
+                auto twcc = feedback ? parse_transport_cc(*feedback) : std::nullopt;
+                if (!twcc) continue;
+                bwe_.on_feedback(*twcc, now_us);
+                fed = true;
+            }
+        }
+        if (fed) allocate(now);
+    }
     read_feedback(
         compound,
         [&](std::uint32_t ssrc, bool fir) {

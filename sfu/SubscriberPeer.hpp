@@ -10,6 +10,7 @@
 #include "sfu/Consumer.hpp"
 #include "sfu/OfferPlan.hpp"
 #include "sfu/Peer.hpp"
+#include "transport/BandwidthEstimator.hpp"
 
 namespace rollcall::sfu {
 
@@ -53,10 +54,10 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     // Once a second: each consumer's bitrate.
     void update_rates(Clock::time_point now) noexcept;
 
-    // ConsumerDownstream
-    bool send_rtp(std::span<const std::uint8_t> packet) override {
-        return transport().send_rtp(packet);
-    }
+    // ConsumerDownstream: with transport-cc, every packet is numbered for the estimate.
+    bool send_rtp(std::span<const std::uint8_t> packet) override;
+    const transport::BandwidthEstimator& estimator() const noexcept { return bwe_; }
+    bool estimating() const noexcept { return transport_cc_; }
     bool send_rtcp(std::span<const std::uint8_t> packet) override {
         return transport().send_rtcp(packet);
     }
@@ -87,9 +88,21 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     Slot* open_slot(transport::MediaKind kind);
     void fill_slot(Slot& slot, Producer& producer);
     void empty_slot(Slot& slot);
+    // Shares the link's estimate out: audio first, then each simulcast video the highest
+    // layer that fits what is left (a layer up only with 15% to spare, and not while a
+    // recent forced step down holds); a video whose lowest layer does not fit is off (the
+    // subscriber keeps its audio).
+    void allocate(Clock::time_point now);
 
     std::vector<Slot> slots_;
     TrackSettingsMap settings_;
+    transport::BandwidthEstimator bwe_;
+    bool transport_cc_ = false;  // the answer kept the extension
+    // After the link forced a layer down, no layer goes up before `hold_until_`; the hold
+    // doubles (5 s up to 60 s) while going up keeps failing within 10 s.
+    Clock::time_point hold_until_{};
+    Clock::time_point last_up_{};
+    std::chrono::seconds hold_{5};
     std::set<std::string> desired_;
     std::map<std::string, std::uint8_t> payload_types_;  // codec name and fmtp → this leg's PT
     std::string origin_;

@@ -33,6 +33,17 @@ std::string transport_state(const sfu::RoomTruth* truth, sfu::SessionId session,
     return "none";
 }
 
+// The server's estimate of a subscriber connection's link (null without transport-cc).
+json estimate_of(const sfu::RoomTruth* truth, sfu::SessionId session) {
+    if (!truth) return nullptr;
+    for (const sfu::TransportFact& fact : truth->transports) {
+        if (fact.session == session && fact.role == sfu::PeerRole::subscriber &&
+            fact.estimate_bps > 0)
+            return std::llround(fact.estimate_bps);
+    }
+    return nullptr;
+}
+
 std::string identity_of(const room::Room& room, sfu::SessionId session) {
     for (const auto& [identity, participant] : room.participants) {
         if (participant.session == session) return identity;
@@ -68,7 +79,8 @@ json participant_media_json(const room::Room& room, const room::Participant& par
                     layers.push_back({{"rid", l.rid},
                                       {"width", l.width},
                                       {"height", l.height},
-                                      {"active", l.active}});
+                                      {"active", l.active},
+                                      {"bitrate_bps", std::llround(l.bitrate_bps)}});
                 entry["layers"] = std::move(layers);
             }
             in_bps += producer.stats.bitrate_bps;
@@ -80,10 +92,13 @@ json participant_media_json(const room::Room& room, const room::Participant& par
             entry["track"] = consumer.track_id;
             entry["from"] = identity_of(room, consumer.publisher);
             entry["active"] = consumer.active;
-            if (consumer.target_layer >= 0 || consumer.layer >= 0) {
+            if (consumer.target_layer >= 0 || consumer.layer >= 0 || consumer.video_off) {
                 entry["layer"] = consumer.layer < 0 ? json(nullptr) : json(consumer.layer);
                 entry["target_layer"] =
                     consumer.target_layer < 0 ? json(nullptr) : json(consumer.target_layer);
+                entry["max_layer"] =
+                    consumer.max_layer < 0 ? json(nullptr) : json(consumer.max_layer);
+                entry["video_off"] = consumer.video_off;
             }
             entry["nacks"] = consumer.stats.nacks;
             entry["retransmissions"] = consumer.stats.retransmissions;
@@ -100,7 +115,8 @@ json participant_media_json(const room::Room& room, const room::Participant& par
     return {{"publisher", {{"state", transport_state(truth, session, sfu::PeerRole::publisher)}}},
             {"subscriber",
              {{"state", transport_state(truth, session, sfu::PeerRole::subscriber)},
-              {"rtt_ms", rtt_count ? json(rounded(rtt_sum / rtt_count)) : json(nullptr)}}},
+              {"rtt_ms", rtt_count ? json(rounded(rtt_sum / rtt_count)) : json(nullptr)},
+              {"estimate_bps", estimate_of(truth, session)}}},
             {"bitrate_in_bps", std::llround(in_bps)},
             {"bitrate_out_bps", std::llround(out_bps)},
             {"published", std::move(published)},

@@ -21,9 +21,10 @@ constexpr std::int64_t kDecreaseIntervalUs = 200'000;
 }  // namespace
 
 BandwidthEstimator::BandwidthEstimator(Config config)
-    : config_(config), history_(kHistory), estimate_(config.start_bps) {}
+    : config_(config), estimate_(config.start_bps) {}
 
 std::uint16_t BandwidthEstimator::on_send(std::size_t size, std::int64_t now_us) {
+    if (history_.empty()) history_.resize(kHistory);
     const std::int64_t sequence = next_sequence_++;
     history_[static_cast<std::size_t>(sequence) % kHistory] = {
         sequence, now_us, static_cast<std::uint32_t>(std::min<std::size_t>(size, UINT32_MAX)),
@@ -32,7 +33,7 @@ std::uint16_t BandwidthEstimator::on_send(std::size_t size, std::int64_t now_us)
 }
 
 BandwidthEstimator::Sent* BandwidthEstimator::find(std::int64_t sequence) noexcept {
-    if (sequence < 0) return nullptr;
+    if (sequence < 0 || history_.empty()) return nullptr;
     Sent& slot = history_[static_cast<std::size_t>(sequence) % kHistory];
     return slot.sequence == sequence ? &slot : nullptr;
 }
@@ -182,8 +183,13 @@ void BandwidthEstimator::update_rate(std::int64_t now_us) {
             last_decrease_us_ = now_us;
         }
     } else if (loss_fresh_ && loss_ > 0.10) {
-        estimate_ *= 1 - 0.5 * loss_;
-        last_decrease_us_ = now_us;
+        // Heavy loss: cut by half of it, at most every 200 ms and never below a little under
+        // what got through (losses on a full queue say "this much and no more", not "nothing").
+        if (may_decrease) {
+            const double floor = kDecreaseFactor * acked_bps_;
+            estimate_ = std::max(estimate_ * (1 - 0.5 * loss_), std::min(floor, estimate_));
+            last_decrease_us_ = now_us;
+        }
     } else if (usage_ == Usage::normal && loss_ < 0.02) {
         // What arrived without a growing queue, the path carries (a probe shows it at once);
         // beyond that, a careful 8% a second.

@@ -48,7 +48,7 @@ class BandwidthEstimator {
     Usage usage() const noexcept { return usage_; }
     double trend() const noexcept { return trend_; }  // the latest modified trend (ms)
 
-    static constexpr std::size_t kHistory = 4096;  // packets sent and not yet reported
+    static constexpr std::size_t kHistory = 2048;  // packets remembered for their feedback
 
   private:
     struct Sent {
@@ -71,7 +71,7 @@ class BandwidthEstimator {
     void update_rate(std::int64_t now_us);
 
     Config config_;
-    std::vector<Sent> history_;
+    std::vector<Sent> history_;             // allocated with the first packet sent
     std::int64_t next_sequence_ = 1 << 20;  // unwrapped; room below
     // Delay
     Group current_;

@@ -286,6 +286,32 @@ bool WebRtcTransport::send_rtp(std::span<const std::uint8_t> packet) {
     return sent(ice_.send(std::span<const std::uint8_t>(send_buffer_.data(), size)));
 }
 
+bool WebRtcTransport::send_rtp(std::span<const std::uint8_t> packet, std::uint8_t id,
+                               std::uint16_t sequence) {
+    constexpr std::size_t kAdded = 8;  // 0xBEDE, one word: [id|len] seq seq pad
+    if (packet.size() < 12 || (packet[0] & 0x10) != 0 || id == 0 || id > 14)
+        return send_rtp(packet);
+    const std::size_t header = 12 + 4 * std::size_t{packet[0] & 0x0fu};
+    if (!srtp_ || packet.size() < header || packet.size() + kAdded > kMaxPacket) return false;
+    std::uint8_t* out = send_buffer_.data();
+    std::memcpy(out, packet.data(), header);
+    out[0] = static_cast<std::uint8_t>(out[0] | 0x10);
+    const std::uint8_t extension[kAdded] = {0xBE,
+                                            0xDE,
+                                            0x00,
+                                            0x01,
+                                            static_cast<std::uint8_t>((id << 4) | 1),
+                                            static_cast<std::uint8_t>(sequence >> 8),
+                                            static_cast<std::uint8_t>(sequence),
+                                            0x00};
+    std::memcpy(out + header, extension, kAdded);
+    std::memcpy(out + header + kAdded, packet.data() + header, packet.size() - header);
+    std::size_t size = packet.size() + kAdded;
+    if (srtp_->protect_rtp(out, size, send_buffer_.size()) != SrtpResult::ok) return false;
+    ++counters_.rtp_sent;
+    return sent(ice_.send(std::span<const std::uint8_t>(out, size)));
+}
+
 bool WebRtcTransport::send_rtcp(std::span<const std::uint8_t> packet) {
     if (!srtp_ || packet.size() > kMaxPacket || packet.size() < 8) return false;
     std::memcpy(send_buffer_.data(), packet.data(), packet.size());

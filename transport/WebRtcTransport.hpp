@@ -138,6 +138,9 @@ class WebRtcTransport final : IceAgent::Listener,
     const SctpAssociation* data() const noexcept { return sctp_.get(); }
 
     bool send_rtp(std::span<const std::uint8_t> packet);
+    // The same with a transport-wide sequence number (one-byte extension `id`) added to a
+    // packet that has no header extension yet (one that has goes as it is).
+    bool send_rtp(std::span<const std::uint8_t> packet, std::uint8_t id, std::uint16_t sequence);
     bool send_rtcp(std::span<const std::uint8_t> packet);
     GMainContext* context() const noexcept { return context_; }
 
