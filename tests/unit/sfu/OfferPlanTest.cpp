@@ -294,6 +294,16 @@ TEST(OfferPlan, ReadsFirefoxSubscriberAnswer) {
     EXPECT_EQ(answer->rtx_mids, (std::vector<std::string>{"0"}));
     EXPECT_EQ(answer->remote.setup, "active");
     EXPECT_EQ(answer->remote.ice_ufrag, "93b8ff27");
+    // That answer is to an older offer without the transport-wide extension; one that keeps
+    // it (at the id offered) makes the server estimate the link; another id does not.
+    EXPECT_FALSE(answer->transport_cc);
+    const std::string with_twcc =
+        replace(sample("firefox-153-answer.sdp"), "a=mid:0\r\n",
+                "a=mid:0\r\na=extmap:3 " + std::string(kTransportCcUri) + "\r\n");
+    EXPECT_TRUE(plan_subscriber_answer(parse(with_twcc), error)->transport_cc);
+    EXPECT_FALSE(
+        plan_subscriber_answer(parse(replace(with_twcc, "a=extmap:3 ", "a=extmap:5 ")), error)
+            ->transport_cc);
     // An answerer that writes its second section as RFC 8843 allows (port 0, bundle-only)
     // still accepts it; port 0 alone rejects it.
     const std::string m_audio = "m=audio 44984 ";
@@ -352,6 +362,12 @@ TEST(SubscriberOffer, WritesSendingAndInactiveSectionsOnOneTransport) {
     EXPECT_EQ(video.codecs[1].name, "rtx");
     EXPECT_EQ(video.codecs[1].fmtp, "apt=96");
     EXPECT_EQ(video.msid, "s7 TR_video");
+    // Every section numbers packets transport-wide, with transport-cc feedback asked for.
+    ASSERT_EQ(video.extensions.size(), 1u);
+    EXPECT_EQ(video.extensions[0].id, kSubscriberTransportCcId);
+    EXPECT_EQ(video.extensions[0].uri, kTransportCcUri);
+    const auto& fb = video.codecs[0].feedback;
+    EXPECT_NE(std::find(fb.begin(), fb.end(), "transport-cc"), fb.end());
     const SdpMedia& audio = offer.media[1];
     EXPECT_EQ(audio.direction, Direction::inactive);
     EXPECT_TRUE(audio.ssrcs.empty());
