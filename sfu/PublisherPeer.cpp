@@ -149,15 +149,19 @@ void PublisherPeer::on_rtp(RtpPacket& packet) {
 bool PublisherPeer::on_rtp_new_ssrc(const RtpPacket& packet) {
     // A simulcast layer's first packets name their section and layer in the mid and rid
     // extensions; its SSRC is bound to that layer from then on.
-    if (mid_id_ == 0 || rid_id_ == 0) return false;
-    auto mid = packet.extension(mid_id_);
-    auto rid = packet.extension(rid_id_);
-    if (!mid || !rid) return false;
-    const std::string_view mid_text(reinterpret_cast<const char*>(mid->data()), mid->size());
-    const std::string_view rid_text(reinterpret_cast<const char*>(rid->data()), rid->size());
-    for (Producer* producer : producers_) {
-        if (producer->spec().mid == mid_text) return producer->bind_layer(rid_text, packet.ssrc());
+    auto mid = mid_id_ != 0 ? packet.extension(mid_id_) : std::nullopt;
+    auto rid = rid_id_ != 0 ? packet.extension(rid_id_) : std::nullopt;
+    if (mid && rid) {
+        const std::string_view mid_text(reinterpret_cast<const char*>(mid->data()), mid->size());
+        const std::string_view rid_text(reinterpret_cast<const char*>(rid->data()), rid->size());
+        for (Producer* producer : producers_) {
+            if (producer->spec().mid == mid_text && producer->bind_layer(rid_text, packet.ssrc()))
+                return true;
+        }
     }
+    // Not one of ours (yet: a probe's padding before the layer named itself), but it did
+    // arrive, authenticated: the sender's estimator must not count it lost.
+    if (transport_cc_id_ != 0) record_arrival(packet, Clock::now());
     return false;
 }
 

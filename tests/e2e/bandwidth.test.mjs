@@ -8,15 +8,14 @@
 // lowest layer, decoding on; A stays on top. When the limit is lifted B climbs back.
 // The time series of B's and A's received size and bitrate goes to artifacts; timing
 // bounds here are generous (these machines are noisy), the figures are for the notes.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { adminToken, repoRoot, request, startServer } from '../integration/lib/server.mjs';
-import { joinInChromium } from './lib/browser.mjs';
+import { adminToken, request } from '../integration/lib/server.mjs';
+import { artifacts, chromiumSuite, failure, joinInChromium } from './lib/browser.mjs';
 
-const artifacts = path.join(repoRoot, 'tests/e2e/artifacts');
 const ROOM = 'e2e-bandwidth';
 
 function tc(...args) {
@@ -38,21 +37,10 @@ function unlimit() {
 }
 
 describe('per-subscriber bandwidth: a limited subscriber gets the lowest layer', () => {
-  let server;
-  const browsers = [];
-  const pages = [];
-  const logs = [];
+  const suite = chromiumSuite();
+  const { browsers, pages, logs } = suite;
   let limited = false;
-
-  before(async () => {
-    server = await startServer();
-    mkdirSync(artifacts, { recursive: true });
-  });
-  after(async () => {
-    if (limited) unlimit();
-    for (const browser of browsers) await browser.close().catch(() => {});
-    await server?.stop();
-  });
+  suite.cleanups.push(() => limited && unlimit());
 
   // The publisher's video as `page` receives it now, with bytes for a bitrate.
   const video = (page, id) => page.evaluate(async (who) => (await window.rollcall.stats())[who]?.video ?? null, id);
@@ -70,7 +58,7 @@ describe('per-subscriber bandwidth: a limited subscriber gets the lowest layer',
   test('B drops to the lowest layer under 300 kbit/s and decodes on; A is untouched; B climbs back', async () => {
     const series = [];
     try {
-      const [ada, , bob] = await joinInChromium(server, ROOM, ['Ada', 'Grace', 'Bob'], { browsers, pages, logs });
+      const [ada, , bob] = await joinInChromium(suite.server, ROOM, ['Ada', 'Grace', 'Bob'], { browsers, pages, logs });
       const [, a, b] = pages;
       for (const page of [a, b]) await page.evaluate((id) => window.rollcall.setTrackSize(id, 'video', 1280, 720), ada);
 
@@ -92,7 +80,7 @@ describe('per-subscriber bandwidth: a limited subscriber gets the lowest layer',
             if (v) last[key] = { bytes: v.bytesReceived, t: sample.t };
           }
           // The server's view: its estimate of B's link, and the layer B gets.
-          const room = (await request(server, 'GET', `/admin/v1/rooms/${ROOM}`, { token })).body?.room;
+          const room = (await request(suite.server, 'GET', `/admin/v1/rooms/${ROOM}`, { token })).body?.room;
           const bEntry = room?.participants?.find((p) => p.identity === bob)?.stats;
           sample.server = bEntry && {
             estimate_kbps: bEntry.subscriber?.estimate_bps == null ? null : Math.round(bEntry.subscriber.estimate_bps / 1000),
@@ -137,9 +125,7 @@ describe('per-subscriber bandwidth: a limited subscriber gets the lowest layer',
         ` after lifting it, ${climbed ? `back to ${back.b.width} wide in ${(back.t - liftedAt).toFixed(1)} s` : 'not back within 30 s'}`);
       assert.ok(climbed, `B climbs back to at least 640 wide after the limit is lifted: ${JSON.stringify(back)}`);
     } catch (error) {
-      for (const [i, p] of pages.entries())
-        await p.screenshot({ path: path.join(artifacts, `bandwidth-failure-${i}.png`) }).catch(() => {});
-      throw new Error(`${error.message}\npage consoles:\n${logs.join('\n').slice(-4000)}\nserver:\n${server.output().slice(-4000)}`);
+      throw await failure(suite, 'bandwidth', error);
     } finally {
       writeFileSync(path.join(artifacts, 'bandwidth-series.json'), JSON.stringify(series, null, 1));
     }

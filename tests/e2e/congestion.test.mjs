@@ -3,31 +3,19 @@
 // browser's own estimator ramps up on it; a second participant keeps decoding the video,
 // padding-only probes and all. The ramp's time series is written to artifacts (a figure for
 // the notes, not a pass/fail timing: these machines are noisy).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { adminToken, repoRoot, request, startServer } from '../integration/lib/server.mjs';
-import { joinInChromium, waitInPage } from './lib/browser.mjs';
+import { adminToken, request } from '../integration/lib/server.mjs';
+import { artifacts, chromiumSuite, failure, joinInChromium, waitInPage } from './lib/browser.mjs';
 
-const artifacts = path.join(repoRoot, 'tests/e2e/artifacts');
 const ROOM = 'e2e-congestion';
 const TARGET_BPS = 1_500_000;
 
 describe('congestion feedback to a Chromium publisher', () => {
-  let server;
-  const browsers = [];
-  const pages = [];
-  const logs = [];
-
-  before(async () => {
-    server = await startServer();
-    mkdirSync(artifacts, { recursive: true });
-  });
-  after(async () => {
-    for (const browser of browsers) await browser.close().catch(() => {});
-    await server?.stop();
-  });
+  const suite = chromiumSuite();
+  const { browsers, pages, logs } = suite;
 
   // The publisher connection's estimate and the camera's encoder state, now.
   function sample(page) {
@@ -50,13 +38,13 @@ describe('congestion feedback to a Chromium publisher', () => {
 
   test('the publisher estimate ramps past 1.5 Mbps on the server\'s feedback', async () => {
     try {
-      const [publisher] = await joinInChromium(server, ROOM, ['Ada'], { browsers, pages, logs });
+      const [publisher] = await joinInChromium(suite.server, ROOM, ['Ada'], { browsers, pages, logs });
       const page = pages[0];
       const answer = await waitInPage(page, () => window.rollcall.pub?.remoteDescription?.sdp ?? null, undefined, 15000);
       assert.match(answer, /a=extmap:\d+ http:\/\/www\.ietf\.org\/id\/draft-holmer-rmcat-transport-wide-cc-extensions-01/);
       assert.match(answer, /a=rtcp-fb:\d+ transport-cc/);
 
-      // Sample from the moment media flows until the estimate passes the target (or 30 s).
+      // Sample from the moment media flows until the estimate passes the target (or 45 s).
       await waitInPage(page, async () => {
         for (const s of (await window.rollcall.pub.getStats()).values())
           if (s.type === 'outbound-rtp' && s.kind === 'video' && s.packetsSent > 0) return true;
@@ -66,7 +54,7 @@ describe('congestion feedback to a Chromium publisher', () => {
       const series = [];
       let reachedAt = null;  // the estimate (what the feedback drives)
       let targetAt = null;   // the encoders' summed target, which follows it
-      while (Date.now() - start < 30000) {
+      while (Date.now() - start < 45000) {
         const s = await sample(page);
         series.push({ t: (Date.now() - start) / 1000, ...s });
         const t = (Date.now() - start) / 1000;
@@ -81,12 +69,12 @@ describe('congestion feedback to a Chromium publisher', () => {
       assert.ok(reachedAt !== null, `the estimate never passed ${TARGET_BPS} bps: ${JSON.stringify(series.slice(-4))}`);
 
       // The server did send the feedback the estimate rests on.
-      const metrics = (await request(server, 'GET', '/metrics', { token: await adminToken() })).text;
+      const metrics = (await request(suite.server, 'GET', '/metrics', { token: await adminToken() })).text;
       const sent = Number(/^rollcall_transport_feedback_sent_total (\d+)/m.exec(metrics)?.[1] ?? 0);
       assert.ok(sent > 20, `transport-cc feedback messages sent: ${sent}`);
 
       // A subscriber decodes that video, probes and all, and keeps decoding.
-      await joinInChromium(server, ROOM, ['Grace'], { browsers, pages, logs });
+      await joinInChromium(suite.server, ROOM, ['Grace'], { browsers, pages, logs });
       const decoding = (n) => waitInPage(pages[1], async ([id, min]) => {
         const s = await window.rollcall.stats();
         return s[id]?.video?.framesDecoded > min ? s[id].video.framesDecoded : null;
@@ -95,9 +83,7 @@ describe('congestion feedback to a Chromium publisher', () => {
       await new Promise((r) => setTimeout(r, 2000));
       await decoding(first + 20);
     } catch (error) {
-      for (const [i, p] of pages.entries())
-        await p.screenshot({ path: path.join(artifacts, `congestion-failure-${i}.png`) }).catch(() => {});
-      throw new Error(`${error.message}\npage consoles:\n${logs.join('\n')}\nserver:\n${server.output()}`);
+      throw await failure(suite, 'congestion', error);
     }
   });
 });

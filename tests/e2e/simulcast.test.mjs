@@ -3,30 +3,16 @@
 // subscriber gets one layer, switched on keyframes with its numbering and VP8 picture ids
 // kept continuous. An unconstrained subscriber decodes the top layer; one that asks for a
 // small tile (track_settings) gets the lowest, and climbs again when it asks for more.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { adminToken, repoRoot, request, startServer } from '../integration/lib/server.mjs';
-import { joinInChromium, waitInPage } from './lib/browser.mjs';
+import { adminToken, request } from '../integration/lib/server.mjs';
+import { artifacts, chromiumSuite, failure, joinInChromium, waitInPage } from './lib/browser.mjs';
 
-const artifacts = path.join(repoRoot, 'tests/e2e/artifacts');
 const ROOM = 'e2e-simulcast';
 
 describe('simulcast through the web client', () => {
-  let server;
-  const browsers = [];
-  const pages = [];
-  const logs = [];
-
-  before(async () => {
-    server = await startServer();
-    mkdirSync(artifacts, { recursive: true });
-  });
-  after(async () => {
-    for (const browser of browsers) await browser.close().catch(() => {});
-    await server?.stop();
-  });
+  const suite = chromiumSuite();
+  const { browsers, pages, logs } = suite;
 
   // Resolves with the publisher's video as `page` decodes it once `accept(video)` holds
   // (checked here: the page's CSP allows no eval, rightly).
@@ -43,14 +29,14 @@ describe('simulcast through the web client', () => {
 
   test('each subscriber decodes the layer that fits it; switches keep decoding', async () => {
     try {
-      const [ada] = await joinInChromium(server, ROOM, ['Ada'], { browsers, pages, logs });
+      const [ada] = await joinInChromium(suite.server, ROOM, ['Ada'], { browsers, pages, logs });
       const offer = await waitInPage(pages[0], () => window.rollcall.pub?.localDescription?.sdp ?? null, undefined, 15000);
       assert.match(offer, /a=simulcast:send q;h;f/);
       const answer = await waitInPage(pages[0], () => window.rollcall.pub?.remoteDescription?.sdp ?? null, undefined, 15000);
       assert.match(answer, /a=simulcast:recv q;h;f/);
 
       // (joinInChromium names everyone on `pages`: Ada, Grace, Linus.)
-      const [, , linusId] = await joinInChromium(server, ROOM, ['Grace', 'Linus'], { browsers, pages, logs });
+      const [, , linusId] = await joinInChromium(suite.server, ROOM, ['Grace', 'Linus'], { browsers, pages, logs });
       // Unconstrained: the top layer (the camera is 1280×720; its top layer is that size
       // once the publisher's estimate allows, and never under 640 wide).
       const top = await videoFrom(pages[1], ada, (v) => v.framesDecoded > 0 && v.frameWidth >= 640);
@@ -89,7 +75,7 @@ describe('simulcast through the web client', () => {
       let video;
       let received;
       for (const deadline = Date.now() + 10000; Date.now() < deadline;) {
-        const detail = await request(server, 'GET', `/admin/v1/rooms/${ROOM}`, { token: await adminToken() });
+        const detail = await request(suite.server, 'GET', `/admin/v1/rooms/${ROOM}`, { token: await adminToken() });
         assert.equal(detail.status, 200, detail.text);
         const byIdentity = (id) => detail.body.room.participants.find((p) => p.identity === id);
         video = byIdentity(ada).stats.published.find((t) => t.kind === 'video');
@@ -102,9 +88,7 @@ describe('simulcast through the web client', () => {
       assert.equal(video.layers[0].width, 320, JSON.stringify(video.layers));
       assert.equal(received.layer, 0, JSON.stringify({ received, layers: video.layers }));
     } catch (error) {
-      for (const [i, p] of pages.entries())
-        await p.screenshot({ path: path.join(artifacts, `simulcast-failure-${i}.png`) }).catch(() => {});
-      throw new Error(`${error.message}\npage consoles:\n${logs.join('\n').slice(-6000)}\nserver:\n${server.output().slice(-6000)}`);
+      throw await failure(suite, 'simulcast', error);
     }
   });
 });

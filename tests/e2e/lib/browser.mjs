@@ -1,10 +1,12 @@
 // Debian's Chromium, headless, driven by playwright-core, for tests that run inside a
 // loopback-only network namespace (tests/e2e/run-in-netns.sh).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
+import { repoRoot, startServer } from '../../integration/lib/server.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -119,4 +121,29 @@ export async function launchFirefox() {
     protocol: 'webDriverBiDi',
     extraPrefsFirefox: FIREFOX_PREFS,
   });
+}
+
+export const artifacts = path.join(repoRoot, 'tests/e2e/artifacts');
+
+// A suite's server and browsers: the server starts before its tests and stops after them,
+// with every browser they opened. `pages` and `logs` fill as joinInChromium goes.
+export function chromiumSuite() {
+  const suite = { server: null, browsers: [], pages: [], logs: [], cleanups: [] };
+  before(async () => {
+    suite.server = await startServer();
+    mkdirSync(artifacts, { recursive: true });
+  });
+  after(async () => {
+    for (const cleanup of suite.cleanups) await Promise.resolve(cleanup()).catch(() => {});
+    for (const browser of suite.browsers) await browser.close().catch(() => {});
+    await suite.server?.stop();
+  });
+  return suite;
+}
+
+// Screenshots of every page and the consoles and server output, for a failed test.
+export async function failure(suite, name, error) {
+  for (const [i, page] of suite.pages.entries())
+    await page.screenshot({ path: path.join(artifacts, `${name}-failure-${i}.png`) }).catch(() => {});
+  return new Error(`${error.message}\npage consoles:\n${suite.logs.join('\n').slice(-6000)}\nserver:\n${suite.server.output().slice(-6000)}`);
 }
