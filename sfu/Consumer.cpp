@@ -211,6 +211,17 @@ void Consumer::retransmit(std::uint16_t output_sequence, Clock::time_point now) 
     rtx->set_payload_type(spec_.rtx_payload_type);
     rtx->set_sequence(rtx_sequence_++);
     rtx->set_timestamp(*timestamp);
+    // The cache keeps the publisher's VP8 picture ids: this leg's continue from a switch.
+    if (producer_->video_codec() == VideoCodec::vp8) {
+        auto resent = std::span<std::uint8_t>(rtx_buffer_.data() + header + 2, payload);
+        if (auto info = parse_video_payload(VideoCodec::vp8, resent); info && info->picture_id_at) {
+            const std::uint16_t mask = info->picture_id_15bit ? 0x7fff : 0x7f;
+            write_vp8_picture_id(
+                resent, *info,
+                static_cast<std::uint16_t>((info->picture_id + picture_id_offset_) & mask));
+            write_vp8_tl0(resent, *info, static_cast<std::uint8_t>(info->tl0 + tl0_offset_));
+        }
+    }
     if (!downstream_.send_rtp(rtx->bytes())) return;
     ++retransmissions_;
     retransmission_bytes_ += rtx->bytes().size();

@@ -183,6 +183,29 @@ TEST_F(SimulcastTest, SwitchesUpAndDownAtKeyframesSeamlessly) {
     EXPECT_EQ(consumer_.layer_switches(), 3u);
 }
 
+// A resend after a switch carries this leg's picture ids, not the publisher's (the cache
+// keeps what the publisher sent); a decoder given the publisher's would stall.
+TEST_F(SimulcastTest, RetransmissionsCarryThisLegsPictureIds) {
+    Downstream down;
+    Consumer resender(producer_, {"1", 0x6666, 100, 0x7777, 101}, down);
+    resender.activate(true, false, t0_);
+    frame(0, true, t0_);  // the lowest layer starts it
+    resender.choose_layer(t0_ + 10ms);
+    frame(1, true, t0_ + 400ms);  // the lowest's packet, then the top's keyframe: switched
+    ASSERT_EQ(down.rtp.size(), 3u);
+    Sent top = read(down.rtp[2]);
+    const transport::NackItem nack{top.seq, 0};
+    resender.on_nack(std::span(&nack, 1), t0_ + 450ms);
+    ASSERT_EQ(down.rtp.size(), 4u);
+    auto rtx = RtpPacket::parse(std::span<std::uint8_t>(down.rtp[3]));
+    ASSERT_TRUE(rtx);
+    EXPECT_EQ(rtx->ssrc(), 0x7777u);
+    auto info = parse_video_payload(VideoCodec::vp8, rtx->payload().subspan(2));  // after the OSN
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->picture_id, top.info.picture_id);
+    EXPECT_EQ(info->tl0, top.info.tl0);
+}
+
 TEST_F(SimulcastTest, PausedForwardsNothingAndResumesContinuous) {
     frame(0, true, t0_);
     consumer_.set_settings({0, 0, true}, t0_ + 10ms);
