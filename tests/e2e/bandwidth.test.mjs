@@ -1,5 +1,7 @@
 // NOT YET IN THE SUITE (issue 15, work in progress): under the limit B is switched to the
-// lowest layer within about a second, but its video then stalls; see the closing note.
+// lowest layer within about a second, and in some runs decodes on (others freeze for
+// seconds); after the limit is lifted B has not yet climbed back within 30 s (no padding
+// probes yet). Run it by hand: tests/e2e/run-in-netns.sh node --test e2e/bandwidth.test.mjs
 //
 // End to end: per-subscriber bandwidth estimation. A Chromium publisher sends three
 // simulcast layers; subscribers A and B both ask for the full size. Then B's downlink (the
