@@ -125,21 +125,25 @@ void Consumer::forward(RtpPacket& packet, const Forwarded& forwarded,
 
 void Consumer::rewrite_vp8(RtpPacket& packet, const VideoPayloadInfo& info,
                            bool switched) noexcept {
-    const std::uint16_t mask = info.picture_id_15bit ? 0x7fff : 0x7f;
     if (switched) {
         // The new layer's first frame follows the last one sent.
         picture_id_offset_ = static_cast<std::uint16_t>(last_picture_id_ + 1 - info.picture_id);
         tl0_offset_ = static_cast<std::uint8_t>(last_tl0_ + 1 - info.tl0);
     }
-    const auto picture_id =
-        static_cast<std::uint16_t>((info.picture_id + picture_id_offset_) & mask);
-    const auto tl0 = static_cast<std::uint8_t>(info.tl0 + tl0_offset_);
-    auto payload = packet.bytes().subspan(packet.header_size(), packet.payload().size());
-    write_vp8_picture_id(payload, info, picture_id);
-    if (info.tl0_at != 0) write_vp8_tl0(payload, info, tl0);
-    last_picture_id_ = picture_id;
-    if (info.tl0_at != 0) last_tl0_ = tl0;
+    write_vp8_ids(packet.bytes().subspan(packet.header_size(), packet.payload().size()), info);
+    last_picture_id_ = static_cast<std::uint16_t>((info.picture_id + picture_id_offset_) &
+                                                  (info.picture_id_15bit ? 0x7fff : 0x7f));
+    if (info.tl0_at != 0) last_tl0_ = static_cast<std::uint8_t>(info.tl0 + tl0_offset_);
     vp8_started_ = true;
+}
+
+void Consumer::write_vp8_ids(std::span<std::uint8_t> payload,
+                             const VideoPayloadInfo& info) const noexcept {
+    const std::uint16_t mask = info.picture_id_15bit ? 0x7fff : 0x7f;
+    write_vp8_picture_id(payload, info,
+                         static_cast<std::uint16_t>((info.picture_id + picture_id_offset_) & mask));
+    if (info.tl0_at != 0)
+        write_vp8_tl0(payload, info, static_cast<std::uint8_t>(info.tl0 + tl0_offset_));
 }
 
 void Consumer::on_nack(std::span<const NackItem> items, Clock::time_point now) noexcept {
@@ -214,13 +218,8 @@ void Consumer::retransmit(std::uint16_t output_sequence, Clock::time_point now) 
     // The cache keeps the publisher's VP8 picture ids: this leg's continue from a switch.
     if (producer_->video_codec() == VideoCodec::vp8) {
         auto resent = std::span<std::uint8_t>(rtx_buffer_.data() + header + 2, payload);
-        if (auto info = parse_video_payload(VideoCodec::vp8, resent); info && info->picture_id_at) {
-            const std::uint16_t mask = info->picture_id_15bit ? 0x7fff : 0x7f;
-            write_vp8_picture_id(
-                resent, *info,
-                static_cast<std::uint16_t>((info->picture_id + picture_id_offset_) & mask));
-            write_vp8_tl0(resent, *info, static_cast<std::uint8_t>(info->tl0 + tl0_offset_));
-        }
+        if (auto info = parse_video_payload(VideoCodec::vp8, resent); info && info->picture_id_at)
+            write_vp8_ids(resent, *info);
     }
     if (!downstream_.send_rtp(rtx->bytes())) return;
     ++retransmissions_;

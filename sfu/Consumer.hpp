@@ -105,6 +105,9 @@ class Consumer {
     // Where this leg's VP8 picture ids and TL0PICIDX continue from across a switch.
     void rewrite_vp8(transport::RtpPacket& packet, const VideoPayloadInfo& info,
                      bool switched) noexcept;
+    // This leg's picture id and TL0PICIDX written over the publisher's (forwards and resends).
+    void write_vp8_ids(std::span<std::uint8_t> payload,
+                       const VideoPayloadInfo& info) const noexcept;
     void retransmit(std::uint16_t output_sequence, Clock::time_point now) noexcept;
     bool resent_recently(std::uint16_t output_sequence, Clock::time_point now) const noexcept;
 
