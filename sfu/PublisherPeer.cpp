@@ -144,9 +144,20 @@ void PublisherPeer::on_rtp(RtpPacket& packet) {
             return;
         }
     }
+    // A signaled SSRC no layer holds yet: Firefox lists its rid layers' SSRCs in the offer
+    // too, but which layer each one carries only its packets' rid says.
+    if (Producer* producer = bind_layer(packet)) producer->receive(packet, now);
 }
 
 bool PublisherPeer::on_rtp_new_ssrc(const RtpPacket& packet) {
+    if (bind_layer(packet)) return true;
+    // Not one of ours (yet: a probe's padding before the layer named itself), but it did
+    // arrive, authenticated: the sender's estimator must not count it lost.
+    if (transport_cc_id_ != 0) record_arrival(packet, Clock::now());
+    return false;
+}
+
+Producer* PublisherPeer::bind_layer(const RtpPacket& packet) {
     // A simulcast layer's first packets name their section and layer in the mid and rid
     // extensions; its SSRC is bound to that layer from then on.
     auto mid = mid_id_ != 0 ? packet.extension(mid_id_) : std::nullopt;
@@ -156,13 +167,10 @@ bool PublisherPeer::on_rtp_new_ssrc(const RtpPacket& packet) {
         const std::string_view rid_text(reinterpret_cast<const char*>(rid->data()), rid->size());
         for (Producer* producer : producers_) {
             if (producer->spec().mid == mid_text && producer->bind_layer(rid_text, packet.ssrc()))
-                return true;
+                return producer;
         }
     }
-    // Not one of ours (yet: a probe's padding before the layer named itself), but it did
-    // arrive, authenticated: the sender's estimator must not count it lost.
-    if (transport_cc_id_ != 0) record_arrival(packet, Clock::now());
-    return false;
+    return nullptr;
 }
 
 void PublisherPeer::record_arrival(const RtpPacket& packet, Clock::time_point now) {

@@ -32,6 +32,8 @@ class PublisherPeer final : public Peer, public ProducerUpstream {
     void on_rtp(transport::RtpPacket& packet) override;
     void on_rtcp(std::span<const std::uint8_t> compound) override;
     bool on_rtp_new_ssrc(const transport::RtpPacket& packet) override;
+    // The producer whose unbound rid layer `packet` names (mid and rid), now bound to its SSRC.
+    Producer* bind_layer(const transport::RtpPacket& packet);
     void send_keyframe_request(std::uint32_t media_ssrc) override;
     // transport-cc: every authenticated packet's arrival, reported every kFeedbackInterval.
     void record_arrival(const transport::RtpPacket& packet, Clock::time_point now);

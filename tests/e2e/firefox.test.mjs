@@ -196,6 +196,11 @@ describe('Firefox through the web client', () => {
       assert.equal(detail.status, 200, detail.text);
       const foxEntry = detail.body.room.participants.find((p) => p.identity === ids.firefox);
       assert.deepEqual(foxEntry.tracks.map((t) => `${t.source}:${t.codec}`).sort(), ['camera:VP8', 'microphone:opus']);
+      // Its camera arrives as simulcast layers by rid (Firefox also lists their SSRCs in its
+      // offer, unassigned to layers: the packets' rid binds them).
+      const camera = foxEntry.stats.published.find((t) => t.kind === 'video');
+      assert.deepEqual(camera.layers.map((l) => l.rid), ['q', 'h', 'f']);
+      assert.ok(camera.layers.filter((l) => l.active).length >= 2, JSON.stringify(camera.layers));
       // Firefox's own SDP, kept for the record (the parser's samples come from these).
       const sdp = await fox.evaluate(() => ({ publisherOffer: window.rollcall.pub.localDescription.sdp,
         subscriberAnswer: window.rollcall.sub.localDescription.sdp }));
