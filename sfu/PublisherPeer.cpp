@@ -72,6 +72,7 @@ MediaResult PublisherPeer::negotiate(OfferPlan& plan) {
         producers_.push_back(&host_.add_producer(std::move(spec), session(), *this));
     }
     transport_cc_id_ = plan.transport_cc_extension;
+    transport().set_arrival_stamps(transport_cc_id_ != 0);  // feedback reports each arrival
     mid_id_ = plan.mid_extension;
     rid_id_ = plan.rid_extension;
     // The signaled SSRCs, the layers already learned, and room to learn the rest.
@@ -136,7 +137,7 @@ void PublisherPeer::connected() {
 
 void PublisherPeer::on_rtp(RtpPacket& packet) {
     const auto now = Clock::now();
-    if (transport_cc_id_ != 0) record_arrival(packet, now);
+    if (transport_cc_id_ != 0) record_arrival(packet, transport().arrival());
     const std::uint32_t ssrc = packet.ssrc();
     for (Producer* producer : producers_) {
         if (producer->layer_of(ssrc)) {
@@ -153,7 +154,7 @@ bool PublisherPeer::on_rtp_new_ssrc(const RtpPacket& packet) {
     if (bind_layer(packet)) return true;
     // Not one of ours (yet: a probe's padding before the layer named itself), but it did
     // arrive, authenticated: the sender's estimator must not count it lost.
-    if (transport_cc_id_ != 0) record_arrival(packet, Clock::now());
+    if (transport_cc_id_ != 0) record_arrival(packet, transport().arrival());
     return false;
 }
 

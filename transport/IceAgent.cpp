@@ -1,9 +1,12 @@
 #include "transport/IceAgent.hpp"
 
 #include <gio/gio.h>
+#include <linux/sockios.h>
 #include <nice/agent.h>
 #include <openssl/rand.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <algorithm>
 #include <array>
@@ -19,8 +22,9 @@ namespace {
 constexpr unsigned kComponent = 1;  // rtcp-mux and BUNDLE: one component, one stream
 constexpr std::size_t kMaxRemoteCandidates = 32;
 constexpr guint kReceiveBatch = 8;
-constexpr std::size_t kReceiveBuffer = 2048;  // libnice wants at least 1280 (STUN)
-constexpr int kReceiveRounds = 4;             // then the next main-loop turn: fairness
+constexpr std::size_t kReceiveBuffer = 2048;            // libnice wants at least 1280 (STUN)
+constexpr int kReceiveRounds = 4;                       // then the next main-loop turn: fairness
+constexpr std::int64_t kMaxStampAgeNs = 1'000'000'000;  // older: a clock step, not a queue
 constexpr std::size_t kMaxReportedPaths = 8;
 constexpr std::size_t kMaxVerifiedPaths = 8;
 // Consent checks (RFC 7675) to an address the media path would move to: a few at a time, a
@@ -41,6 +45,20 @@ std::string to_string(const NiceAddress& address) {
 
 bool is_ipv6(const NiceAddress& address) {
     return address.s.addr.sa_family == AF_INET6;
+}
+
+// When the datagram just read from `fd` reached the host, on the steady clock: its kernel
+// receive time (wall clock) moved back by how long ago that was; `now` if there is none.
+std::chrono::steady_clock::time_point kernel_arrival(int fd,
+                                                     std::chrono::steady_clock::time_point now) {
+    timespec stamp{};
+    timespec wall{};
+    if (::ioctl(fd, SIOCGSTAMPNS, &stamp) != 0 || ::clock_gettime(CLOCK_REALTIME, &wall) != 0)
+        return now;
+    const std::int64_t age =
+        (wall.tv_sec - stamp.tv_sec) * 1'000'000'000 + (wall.tv_nsec - stamp.tv_nsec);
+    if (age < 0 || age > kMaxStampAgeNs) return now;
+    return now - std::chrono::nanoseconds(age);
 }
 
 // One worker thread receives for all its agents, one datagram batch at a time.
@@ -173,10 +191,13 @@ bool IceAgent::watch_sockets() {
 }
 
 void IceAgent::receive_ready(GSocket* socket) {
-    for (int round = 0; round < kReceiveRounds && agent_; ++round) {
+    // Stamped arrivals need one datagram per read: the kernel keeps the last one's time.
+    const int rounds = arrival_stamps_ ? kReceiveRounds * int{kReceiveBatch} : kReceiveRounds;
+    for (int round = 0; round < rounds && agent_; ++round) {
         // While consent checks are out, their answers are taken off the socket before libnice,
         // which would drop them as strangers: one datagram at a time, the next one peeked.
-        const guint batch = paths_->probes.empty() && !nice_failed_ ? kReceiveBatch : 1;
+        const guint batch =
+            paths_->probes.empty() && !nice_failed_ && !arrival_stamps_ ? kReceiveBatch : 1;
         if (batch == 1) take_probe_answers(socket);
         if (nice_failed_) drop_stun_responses(socket);
         std::array<GInputVector, kReceiveBatch> vectors{};
@@ -192,6 +213,8 @@ void IceAgent::receive_ready(GSocket* socket) {
             agent_, stream_, kComponent, messages.data(), batch, nullptr, &error);
         if (error) g_error_free(error);
         if (received <= 0) return;
+        arrival_ = std::chrono::steady_clock::now();
+        if (arrival_stamps_) arrival_ = kernel_arrival(g_socket_get_fd(socket), arrival_);
         for (gint i = 0; i < received && state_ != IceState::closed; ++i) {
             paths_->from = from[i];
             paths_->delivering = true;
@@ -201,6 +224,23 @@ void IceAgent::receive_ready(GSocket* socket) {
         }
         if (received < static_cast<gint>(batch)) return;
     }
+}
+
+void IceAgent::set_arrival_stamps(bool on) noexcept {
+    if (on && !arrival_stamps_ && agent_ && stream_ != 0) {
+        // The kernel stamps only what arrives after a socket first asked for a stamp (the
+        // answer now is nothing). Not SO_TIMESTAMPNS: that sends stamps to control messages
+        // libnice never reads, and leaves the socket's last stamp unset.
+        if (GPtrArray* sockets = nice_agent_get_sockets(agent_, stream_, kComponent)) {
+            for (guint i = 0; i < sockets->len; ++i) {
+                timespec stamp{};
+                ::ioctl(g_socket_get_fd(static_cast<GSocket*>(g_ptr_array_index(sockets, i))),
+                        SIOCGSTAMPNS, &stamp);
+            }
+            g_ptr_array_unref(sockets);
+        }
+    }
+    arrival_stamps_ = on;
 }
 
 void IceAgent::take_probe_answers(GSocket* socket) {

@@ -91,6 +91,14 @@ class IceAgent {
     void close();
 
     IceState state() const noexcept { return state_; }
+
+    // When the datagram being delivered through on_ice_data reached the host. With stamps on,
+    // the kernel's receive time (SIOCGSTAMPNS, one datagram per read): a congestion-feedback
+    // sender needs each packet's own arrival, and a worker thread that ran late would otherwise
+    // report a burst arriving at once (Chromium then discards its bandwidth probes). Off: when
+    // the read began.
+    void set_arrival_stamps(bool on) noexcept;
+    std::chrono::steady_clock::time_point arrival() const noexcept { return arrival_; }
     // "address:port" where media goes: the pinned path, else the selected pair's remote end.
     std::optional<std::string> remote_address() const;
 
@@ -137,6 +145,8 @@ class IceAgent {
     std::vector<SdpCandidate> local_candidates_;
     std::size_t remote_candidates_ = 0;
     std::vector<GSource*> socket_sources_;
+    bool arrival_stamps_ = false;
+    std::chrono::steady_clock::time_point arrival_{};
     GlibTimer unverified_timer_;
     GlibTimer stranger_timer_;
     GlibTimer probe_timer_;

@@ -157,6 +157,10 @@ class WebRtcTransport final : IceAgent::Listener,
     static constexpr std::size_t kMaxReceiverOnlySsrcs = 4;
     // Where media goes: the authenticated path (IceAgent pins it).
     std::optional<std::string> remote_address() const { return ice_.remote_address(); }
+    // Kernel receive times for what arrives (IceAgent::set_arrival_stamps); arrival() is the
+    // packet being delivered's, valid inside Listener::on_rtp / on_rtp_new_ssrc.
+    void set_arrival_stamps(bool on) noexcept { ice_.set_arrival_stamps(on); }
+    std::chrono::steady_clock::time_point arrival() const noexcept { return ice_.arrival(); }
 
   private:
     // IceAgent::Listener

@@ -13,6 +13,7 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <thread>
 #include <vector>
 
 #include "transport/RtcpPacket.hpp"
@@ -28,12 +29,15 @@ struct Peer : WebRtcTransport::Listener {
     std::vector<std::vector<std::uint8_t>> rtp;
     std::vector<std::vector<std::uint8_t>> rtcp;
     std::vector<std::string> unverified_paths;
+    const WebRtcTransport* transport = nullptr;  // when set, each packet's arrival() is kept
+    std::vector<std::chrono::steady_clock::time_point> arrivals;
 
     void on_transport_candidate(const SdpCandidate& c) override { candidates.push_back(c); }
     void on_transport_connected() override { connected = true; }
     void on_transport_failed(std::string_view reason) override { failure = std::string(reason); }
     void on_rtp(RtpPacket& packet) override {
         rtp.emplace_back(packet.bytes().begin(), packet.bytes().end());
+        if (transport) arrivals.push_back(transport->arrival());
     }
     void on_rtcp(std::span<const std::uint8_t> c) override {
         rtcp.emplace_back(c.begin(), c.end());
@@ -253,6 +257,29 @@ TEST_F(WebRtcTransportLoopback, ConnectsAndCarriesSrtpBothWays) {
     EXPECT_EQ(answerer_peer_.rtp[0], rtp_packet(kOffererSsrc, 1, 0xab));
     EXPECT_EQ(offerer_peer_.rtp[0], rtp_packet(kAnswererSsrc, 1, 0xcd));
     EXPECT_EQ(offerer_peer_.rtcp[0], std::vector<std::uint8_t>(pli.begin(), pli.end()));
+}
+
+TEST_F(WebRtcTransportLoopback, ArrivalStampsAreWhenEachPacketCameNotWhenItWasRead) {
+    connect();
+    ASSERT_TRUE(run_until([&] { return offerer_peer_.connected && answerer_peer_.connected; }));
+    answerer_->set_arrival_stamps(true);
+    answerer_peer_.transport = answerer_.get();
+    // Sent 10 ms apart while the receiving loop does not run (a worker that runs late), then
+    // read at once: the stamps still show the spacing, and none is in the future.
+    constexpr int kPackets = 5;
+    for (std::uint16_t i = 0; i < kPackets; ++i) {
+        ASSERT_TRUE(offerer_->send_rtp(rtp_packet(kOffererSsrc, 100 + i, 0x10)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const auto read_from = std::chrono::steady_clock::now();
+    ASSERT_TRUE(run_until([&] { return answerer_peer_.rtp.size() == kPackets; }));
+    ASSERT_EQ(answerer_peer_.arrivals.size(), std::size_t{kPackets});
+    for (std::size_t i = 1; i < kPackets; ++i) {
+        EXPECT_GE(answerer_peer_.arrivals[i] - answerer_peer_.arrivals[i - 1],
+                  std::chrono::milliseconds(8))
+            << "packet " << i;
+    }
+    EXPECT_LE(answerer_peer_.arrivals.back(), read_from);
 }
 
 TEST_F(WebRtcTransportLoopback, DropsSsrcsTheOfferDidNotSignalAndRefusesToResend) {
