@@ -100,6 +100,7 @@ void Consumer::forward(RtpPacket& packet, const Forwarded& forwarded,
     } else if (target_ != current_ && !producer_->layer_active(target_, now)) {
         target_ = current_;  // the wanted layer stopped before it came: stay
     }
+    if (forwarded.layer == current_ && draining()) return;
     const std::uint32_t ssrc = producer_->layer_ssrc(forwarded.layer);
     auto out = rewriter_.rewrite(ssrc, forwarded.sequence, forwarded.timestamp, now);
     if (!out) return;
@@ -180,7 +181,7 @@ bool Consumer::resent_recently(std::uint16_t output_sequence,
 }
 
 void Consumer::retransmit(std::uint16_t output_sequence, Clock::time_point now) noexcept {
-    if (current_ == kNoLayer) return;
+    if (current_ == kNoLayer || draining()) return;
     const PacketCache* cache = producer_->cache(current_);
     if (!cache) return;
     if (resent_recently(output_sequence, now)) {

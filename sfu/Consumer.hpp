@@ -69,6 +69,13 @@ class Consumer {
     bool video_off() const noexcept { return video_off_; }
     std::size_t bandwidth_max_layer() const noexcept { return max_layer_; }
     std::size_t current_layer() const noexcept { return current_; }
+    // The link no longer carries the layer forwarded now (a step down the estimate forced):
+    // it stops at once, resends too, and the link drains while the lower layer's keyframe
+    // comes — a short freeze rather than a queue that loses that keyframe.
+    bool draining() const noexcept {
+        return current_ != kNoLayer && max_layer_ != kNoLayer && current_ > max_layer_ &&
+               target_ < current_;
+    }
     std::size_t target_layer() const noexcept { return target_; }
     std::uint64_t layer_switches() const noexcept { return switches_; }
     // A NACK from the subscriber for this consumer's SSRC. Bounded, so a NACK cannot turn

@@ -30,6 +30,9 @@ class MediaEvents {
     virtual void on_media_truth(const MediaTruth& truth) = 0;
     // The server closed the session's data channels (`reason`: "slow_receiver", "roll_call").
     virtual void on_data_closed(SessionId /*session*/, const std::string& /*reason*/) {}
+    // The session's subscriber link cannot carry `track_id`'s video (off), or can again.
+    virtual void on_video_off(SessionId /*session*/, const std::string& /*track_id*/,
+                              bool /*off*/) {}
 };
 
 // The calls signaling makes into the media plane: the seam between the two. Every call is

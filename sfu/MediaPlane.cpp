@@ -97,6 +97,11 @@ class MediaPlane::RouterGlue final : public RouterListener {
         post(session,
              [reason](MediaEvents& events, SessionId s) { events.on_data_closed(s, reason); });
     }
+    void on_video_off(SessionId session, const std::string& track_id, bool off) override {
+        post(session, [track_id, off](MediaEvents& events, SessionId s) {
+            events.on_video_off(s, track_id, off);
+        });
+    }
 
     void on_incident(const MediaIncident& incident) override {
         state_.incidents.push_back(incident);

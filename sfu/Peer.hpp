@@ -61,6 +61,9 @@ class PeerHost {
                                       std::string_view /*why*/) {}
     // Its association connected or ended, or a channel opened or closed.
     virtual void on_peer_data_changed(Peer& /*peer*/) {}
+    // A subscriber's link stopped (or again carries) a track's video: audio goes on.
+    virtual void on_peer_video_off(const Peer& /*peer*/, const std::string& /*track_id*/,
+                                   bool /*off*/) {}
 };
 
 // One participant's transport in one role, and what every such transport reports the same

@@ -33,6 +33,9 @@ class RouterListener {
     virtual void on_data_closed(SessionId /*session*/, const std::string& /*reason*/) {}
     // A data association connected, closed, or opened or closed a channel: the truth changed.
     virtual void on_data_changed(SessionId /*session*/) {}
+    // The subscriber's link cannot carry `track_id`'s video (or can again).
+    virtual void on_video_off(SessionId /*session*/, const std::string& /*track_id*/,
+                              bool /*off*/) {}
 };
 
 // One room's media on its worker: the producers, and the peers that feed and drain them.
@@ -92,6 +95,9 @@ class Router final : private PeerHost {
                       std::span<const std::uint8_t> message) override;
     void on_peer_data_refused(Peer& peer, std::uint16_t stream, std::string_view why) override;
     void on_peer_data_changed(Peer& peer) override { listener_.on_data_changed(peer.session()); }
+    void on_peer_video_off(const Peer& peer, const std::string& track_id, bool off) override {
+        listener_.on_video_off(peer.session(), track_id, off);
+    }
 
     // Removes the track's consumers and the track; subscribers are not reconciled.
     void discard_producer(const std::string& track_id);

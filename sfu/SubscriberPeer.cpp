@@ -1,6 +1,7 @@
 #include "sfu/SubscriberPeer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 
 #include "transport/TransportCc.hpp"
@@ -277,8 +278,8 @@ void SubscriberPeer::add_consumer_facts(std::vector<ConsumerFact>& out) const {
         };
         out.push_back({id(), session(), producer.spec().track_id, producer.publisher(),
                        slot.consumer->active(), slot.since, slot.consumer->stream_stats(),
-                       layer(slot.consumer->current_layer()),
-                       layer(slot.consumer->target_layer())});
+                       layer(slot.consumer->current_layer()), layer(slot.consumer->target_layer()),
+                       layer(slot.consumer->bandwidth_max_layer()), slot.consumer->video_off()});
     }
 }
 
@@ -308,6 +309,25 @@ bool SubscriberPeer::send_rtp(std::span<const std::uint8_t> packet) {
     return transport().send_rtp(packet, kSubscriberTransportCcId, sequence);
 }
 
+std::size_t SubscriberPeer::videos_by_size(std::array<Slot*, kMaxSlots>& order) {
+    // The biggest tile first (no size asked counts as biggest): when the link carries only
+    // some videos, it keeps the one the subscriber looks at. Paused ones take nothing.
+    std::size_t videos = 0;
+    for (Slot& slot : slots_) {
+        if (slot.consumer && slot.consumer->active() && slot.kind == MediaKind::video &&
+            !slot.consumer->settings().paused && videos < order.size())
+            order[videos++] = &slot;
+    }
+    auto area = [](const Slot* slot) {
+        const TrackSettings& s = slot->consumer->settings();
+        return s.max_width == 0 && s.max_height == 0 ? UINT32_MAX
+                                                     : std::uint32_t{s.max_width} * s.max_height;
+    };
+    std::stable_sort(order.begin(), order.begin() + videos,
+                     [&](const Slot* a, const Slot* b) { return area(a) > area(b); });
+    return videos;
+}
+
 void SubscriberPeer::allocate(Clock::time_point now) {
     double budget = 0.95 * bwe_.estimate_bps();
     for (const Slot& slot : slots_) {
@@ -315,8 +335,10 @@ void SubscriberPeer::allocate(Clock::time_point now) {
             budget -= std::max(slot.consumer->stream_stats().bitrate_bps, 40'000.0);
     }
     const bool holding = now < hold_until_;
-    for (Slot& slot : slots_) {
-        if (!slot.consumer || !slot.consumer->active() || slot.kind != MediaKind::video) continue;
+    std::array<Slot*, kMaxSlots> order{};
+    const std::size_t videos = videos_by_size(order);
+    for (std::size_t v = 0; v < videos; ++v) {
+        Slot& slot = *order[v];
         Consumer& consumer = *slot.consumer;
         const Producer& producer = consumer.producer();
         if (!producer.simulcast()) {  // one layer: nothing to choose
@@ -335,16 +357,30 @@ void SubscriberPeer::allocate(Clock::time_point now) {
         }
         // Nothing measured yet (the first second): no limit until there is.
         const bool measured = producer.layer_bitrate(0) > 0;
-        // Audio first would turn the video off here; until that is told to the subscriber
-        // and proven end to end (tests/e2e/bandwidth.test.mjs), the lowest layer stays.
-        const bool off = false;
-        if (measured && fits == Consumer::kNoLayer) fits = 0;
-        // A step down: below the layer it forwards now, or no video at all.
+        // Audio first: a link that has not carried even the lowest layer for kStarvedOff gets
+        // no video of this track (the subscriber is told), and the budget left goes to the
+        // next. Until then the lowest layer goes on: one low estimate (a keyframe burst, a
+        // congested moment) is not a link that cannot carry it.
+        const bool starved = measured && fits == Consumer::kNoLayer;
+        if (!starved)
+            slot.starved_since = {};
+        else if (slot.starved_since == Clock::time_point{})
+            slot.starved_since = now;
+        const bool off = starved && (was_off || now - slot.starved_since >= kStarvedOff);
+        if (starved && !off) fits = 0;
+        // A step down: below the limit so far (with none yet, below the layer it forwards
+        // now), or no video at all. Counted once, when the limit falls, not at every
+        // feedback until the switch is made: the hold must not grow while it drains.
         const std::size_t current = consumer.current_layer();
+        const std::size_t limit = before != Consumer::kNoLayer ? before : current;
         const bool down = (off && !was_off) || (fits != Consumer::kNoLayer &&
-                                                current != Consumer::kNoLayer && fits < current);
+                                                limit != Consumer::kNoLayer && fits < limit);
         const bool up = (was_off && !off) || (before != Consumer::kNoLayer && fits > before);
-        if (down && measured) {
+        if (off && !was_off) {
+            // Video off is already the last resort: back on as soon as the lowest layer fits
+            // again (with its margin), a short while later, not after a growing hold.
+            hold_until_ = std::max(hold_until_, now + kStarvedOff);
+        } else if (down && measured) {
             hold_ = now - last_up_ < std::chrono::seconds(10)
                         ? std::min(hold_ * 2, std::chrono::seconds(60))
                         : std::chrono::seconds(5);
@@ -352,6 +388,7 @@ void SubscriberPeer::allocate(Clock::time_point now) {
         }
         if (up) last_up_ = now;
         consumer.set_bandwidth_limit(off ? Consumer::kNoLayer : fits, off, now);
+        if (off != was_off) host_.on_peer_video_off(*this, slot.track_id, off);
         if (fits != Consumer::kNoLayer)
             budget -= producer.layer_bitrate(std::min(fits, consumer.target_layer()));
     }

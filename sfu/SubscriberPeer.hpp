@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,6 +34,9 @@ struct SubscriberOffer {
 class SubscriberPeer final : public Peer, public ConsumerDownstream {
   public:
     static constexpr std::size_t kMaxSlots = transport::kMaxMediaSections;
+    // How long the link's estimate must leave no room for a video's lowest layer before that
+    // video is turned off (audio first), and the least time before it comes back.
+    static constexpr std::chrono::seconds kStarvedOff{2};
 
     SubscriberPeer(PeerHost& host, const TransportSetup& setup, std::string room,
                    SessionId session);
@@ -65,6 +69,9 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
   private:
     friend class TestHooks;  // plants a consumer no subscription asked for
 
+    struct Slot;
+    // The active, unpaused video slots into `order`, biggest requested size first; how many.
+    std::size_t videos_by_size(std::array<Slot*, kMaxSlots>& order);
     struct Slot {
         std::string mid;
         transport::MediaKind kind = transport::MediaKind::unknown;
@@ -74,6 +81,8 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
         std::unique_ptr<Consumer> consumer;
         std::uint64_t offered_in = 0;  // the offer version that carried the consumer
         Clock::time_point since{};     // the consumer's creation
+        // Since when the link's estimate has not carried even its lowest layer ({}: it does).
+        Clock::time_point starved_since{};
     };
 
     bool announces_candidates() const override { return version_ > 0; }

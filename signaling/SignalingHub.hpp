@@ -79,6 +79,7 @@ class SignalingHub final : public sfu::MediaEvents, private RollCallHost {
                             const sfu::MediaConnectedInfo& info) override;
     void on_media_failed(SessionId session, sfu::PeerRole role, const std::string& reason) override;
     void on_data_closed(SessionId session, const std::string& reason) override;
+    void on_video_off(SessionId session, const std::string& track_id, bool off) override;
     void on_subscriber_offer(SessionId session, const sfu::SubscriberOffer& offer) override;
     // Roll call: audits the rooms the truth reflects up to date, and ejects what it finds.
     void on_media_truth(const sfu::MediaTruth& truth) override;

@@ -452,6 +452,17 @@ void SignalingHub::on_data_closed(SessionId session, const std::string& reason) 
     send(it->second, {{"type", "data_closed"}, {"reason", reason}, {"message", message}});
 }
 
+void SignalingHub::on_video_off(SessionId session, const std::string& track_id, bool off) {
+    auto it = connections_.find(session);
+    if (it == connections_.end() || it->second.state == State::closing) return;
+    json message = {{"type", "stream_state"},
+                    {"track", track_id},
+                    {"state", off ? "paused" : "active"},
+                    {"reason", "bandwidth"}};
+    if (off) message["message"] = "your connection cannot carry this video now: audio goes on";
+    send(it->second, std::move(message));
+}
+
 void SignalingHub::on_media_failed(SessionId session, sfu::PeerRole role,
                                    const std::string& reason) {
     auto it = connections_.find(session);

@@ -112,7 +112,8 @@ function renderTiles() {
     }
     const cam = trackOf(participant, 'camera');
     const hand = !screen && hands.has(participant.identity);
-    tiles.render(key, badgesFor(room, key, participant, { screen, hand }), screen || (cam && !cam.muted));
+    const camShows = cam && !cam.muted && !room.slowVideo.has(cam.id);
+    tiles.render(key, badgesFor(room, key, participant, { screen, hand }), screen || camShows);
   }
   const keep = new Set([...wanted.map((w) => w.key), 'self:screen']);
   for (const key of tiles.keys()) {
@@ -426,7 +427,7 @@ async function stopScreen() {
 // --- the room ---------------------------------------------------------------------------
 
 const ROOM_MESSAGES = ['participant_joined', 'participant_left', 'track_published', 'track_unpublished', 'track_muted',
-  'audience', 'roll_call', 'media', 'kicked', 'muted'];
+  'audience', 'roll_call', 'media', 'kicked', 'muted', 'stream_state'];
 
 function wire() {
   for (const type of ROOM_MESSAGES) client.addEventListener(type, ({ detail }) => dispatch(detail));

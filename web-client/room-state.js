@@ -25,6 +25,7 @@ export function initialRoom() {
     unsent: new Map(),         // our source → why the server did not accept it
     audience: null,            // who the media plane sends our tracks to
     ending: null,              // {title, message} once the session is over
+    slowVideo: new Set(),      // track ids whose video our link cannot carry now (stream_state)
   };
 }
 
@@ -93,6 +94,12 @@ export function reduce(state, msg) {
       return withParticipant(state, msg.participant.identity, (p) => ({
         ...p, tracks: (p.tracks ?? []).filter((t) => t.id !== msg.track.id),
       }));
+    case 'stream_state': {  // the server paused (or resumed) a video our link cannot carry
+      const slowVideo = new Set(state.slowVideo);
+      if (msg.state === 'paused') slowVideo.add(msg.track);
+      else slowVideo.delete(msg.track);
+      return { ...state, slowVideo };
+    }
     case 'track_muted':
       return withParticipant(state, msg.participant.identity, (p) => ({
         ...p, tracks: (p.tracks ?? []).map((t) => (t.id === msg.track ? { ...t, muted: msg.muted } : t)),
@@ -162,6 +169,13 @@ export function describe(state, msg) {
       if (msg.by !== 'admin' || !p || !t) return null;
       return `an administrator ${msg.muted ? 'muted' : 'unmuted'} ${nameOf(p)}'s ${SOURCE_NAMES[t.source] ?? 'track'}`;
     }
+    case 'stream_state': {
+      const p = [...state.participants.values()].find((x) => x.tracks?.some((t) => t.id === msg.track));
+      if (!p) return null;
+      return msg.state === 'paused'
+        ? `${nameOf(p)}'s video paused: your connection is too slow (audio goes on)`
+        : `${nameOf(p)}'s video is back`;
+    }
     case 'media':
       return msg.state === 'failed' ? `${msg.target} media failed: ${msg.reason}` : null;
     case 'local:published': {
@@ -207,6 +221,8 @@ export function badgesFor(state, tileKey, participant, { screen = false, hand = 
   if (!cam || cam.muted) {
     const absent = tileKey === 'self' && state.unsent.has('camera') ? 'camera not sent' : 'no camera';
     badges.push({ kind: 'cam-off', text: cam ? 'camera off' : absent });
+  } else if (state.slowVideo?.has(cam.id)) {
+    badges.push({ kind: 'cam-off', text: 'video paused: your connection is too slow' });
   }
   return badges;
 }

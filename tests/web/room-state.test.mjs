@@ -62,6 +62,22 @@ group('room state', () => {
     assert.equal(reduce(state, ghost), state);
   });
 
+  test('a video our link cannot carry is marked paused, logged, and back when the server says so', () => {
+    const cam = { type: 'track_published', participant: { identity: 'bob' }, track: { id: 'TR_cam', kind: 'video', source: 'camera' } };
+    let state = run(joined, cam);
+    const paused = { type: 'stream_state', track: 'TR_cam', state: 'paused', reason: 'bandwidth' };
+    assert.equal(describe(state, paused), "Bob's video paused: your connection is too slow (audio goes on)");
+    state = reduce(state, paused);
+    assert.deepEqual(badgesFor(state, 'p:bob', state.participants.get('bob')).map((b) => b.text),
+      ['video paused: your connection is too slow']);
+    const active = { type: 'stream_state', track: 'TR_cam', state: 'active', reason: 'bandwidth' };
+    assert.equal(describe(state, active), "Bob's video is back");
+    state = reduce(state, active);
+    assert.deepEqual(badgesFor(state, 'p:bob', state.participants.get('bob')), []);
+    // A track nobody publishes is not news.
+    assert.equal(describe(state, { ...paused, track: 'TR_gone' }), null);
+  });
+
   test('badges say what is missing, and a camera the server refused is "not sent"', () => {
     let state = run(joined);
     assert.deepEqual(badgesFor(state, 'p:bob', state.participants.get('bob')).map((b) => b.text), ['no camera']);

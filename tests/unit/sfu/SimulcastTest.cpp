@@ -225,6 +225,41 @@ TEST_F(SimulcastTest, PausedForwardsNothingAndResumesContinuous) {
     EXPECT_EQ(b.info.picture_id, a.info.picture_id + 1);
 }
 
+// The link's estimate falls below the layer forwarded now: that layer stops at once (its
+// resends too) while the lower layer's keyframe comes, then forwarding goes on from it.
+TEST_F(SimulcastTest, AForcedStepDownStopsTheLayerThatNoLongerFits) {
+    Downstream down;
+    Consumer limited(producer_, {"1", 0x6666, 100, 0x7777, 101}, down);
+    limited.activate(true, false, t0_);
+    auto at = [&](int n) { return t0_ + n * 400ms; };
+    frame(0, true, at(0));
+    limited.choose_layer(at(0) + 10ms);
+    frame(1, true, at(1));  // the lowest's packet, then the top's keyframe
+    ASSERT_EQ(limited.current_layer(), 2u);
+    const std::size_t before = down.rtp.size();
+    const std::uint16_t last = read(down.rtp.back()).seq;
+
+    upstream_.keyframe_requests.clear();
+    limited.set_bandwidth_limit(0, false, at(1) + 350ms);
+    EXPECT_EQ(limited.target_layer(), 0u);
+    EXPECT_TRUE(limited.draining());
+    EXPECT_EQ(upstream_.keyframe_requests, std::vector<std::uint32_t>{kSsrc[0]});
+    frame(2, false, at(2));  // no keyframe yet: nothing at all goes out
+    const transport::NackItem nack{last, 0};
+    limited.on_nack(std::span(&nack, 1), at(2) + 10ms);  // nor a resend of the top layer
+    EXPECT_EQ(down.rtp.size(), before);
+    frame(3, true, at(3));  // the lowest's keyframe: on from it, numbering continuous
+    ASSERT_EQ(down.rtp.size(), before + 1);
+    EXPECT_FALSE(limited.draining());
+    EXPECT_EQ(limited.current_layer(), 0u);
+    EXPECT_EQ(read(down.rtp.back()).seq, static_cast<std::uint16_t>(last + 1));
+
+    // A limit that still carries the layer forwarded (a size asked lower) does not drain:
+    // the old layer goes on until the new one's keyframe.
+    consumer_.set_bandwidth_limit(2, false, at(3));
+    EXPECT_FALSE(consumer_.draining());
+}
+
 TEST_F(SimulcastTest, ALayerThatStoppedIsNotChosen) {
     frame(0, true, t0_);
     // Only the two lower layers go on (the sender's estimate dropped the top one).

@@ -571,5 +571,22 @@ TEST_F(HubDataTest, DataClosedIsToldToTheParticipant) {
     EXPECT_NE(told["message"].get<std::string>().find("stopped reading"), std::string::npos);
 }
 
+// The subscriber's link cannot carry a video: it is told which track, and told again when
+// the video comes back.
+TEST_F(HubDataTest, AVideoTheLinkCannotCarryIsToldPausedThenActive) {
+    Client& bob = join_with("bob", true, true, true);
+    hub().on_video_off(bob.session, "TR_cam", true);
+    json told = bob.link.last();
+    EXPECT_EQ(told["type"], "stream_state");
+    EXPECT_EQ(told["track"], "TR_cam");
+    EXPECT_EQ(told["state"], "paused");
+    EXPECT_EQ(told["reason"], "bandwidth");
+    EXPECT_TRUE(told.contains("message"));
+    hub().on_video_off(bob.session, "TR_cam", false);
+    told = bob.link.last();
+    EXPECT_EQ(told["state"], "active");
+    EXPECT_FALSE(told.contains("message"));
+}
+
 }  // namespace
 }  // namespace rollcall::signaling
