@@ -89,20 +89,15 @@ class MediaPlane::RouterGlue final : public RouterListener {
         });
     }
     void on_subscriber_offer(SessionId session, const SubscriberOffer& offer) override {
-        post(session,
-             [offer](MediaEvents& events, SessionId s) { events.on_subscriber_offer(s, offer); });
+        post(session, [offer](MediaEvents& e, SessionId s) { e.on_subscriber_offer(s, offer); });
     }
     void on_data_changed(SessionId session) override { state_.touch(room_of(session)); }
     void on_data_closed(SessionId session, const std::string& reason) override {
-        post(session,
-             [reason](MediaEvents& events, SessionId s) { events.on_data_closed(s, reason); });
+        post(session, [reason](MediaEvents& e, SessionId s) { e.on_data_closed(s, reason); });
     }
-    void on_video_off(SessionId session, const std::string& track_id, bool off) override {
-        post(session, [track_id, off](MediaEvents& events, SessionId s) {
-            events.on_video_off(s, track_id, off);
-        });
+    void on_video_off(SessionId session, const std::string& track, bool off) override {
+        post(session, [track, off](MediaEvents& e, SessionId s) { e.on_video_off(s, track, off); });
     }
-
     void on_incident(const MediaIncident& incident) override {
         state_.incidents.push_back(incident);
         state_.touch(incident.room);
