@@ -42,8 +42,10 @@ void Consumer::set_settings(const TrackSettings& settings, Clock::time_point now
     choose_layer(now);
 }
 
-void Consumer::set_bandwidth_limit(std::size_t max, bool off, Clock::time_point now) {
+void Consumer::set_bandwidth_limit(std::size_t max, bool off, bool congested,
+                                   Clock::time_point now) {
     if (max == max_layer_ && off == video_off_) return;
+    drain_ = congested && max < max_layer_;  // kNoLayer is the highest limit
     const bool resumed = video_off_ && !off;
     max_layer_ = max;
     video_off_ = off;

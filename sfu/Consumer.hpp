@@ -65,15 +65,18 @@ class Consumer {
     // What the subscriber's link allows (SubscriberPeer's allocation): layers up to `max`
     // (kNoLayer: any), or no video at all (`off`: audio first, the lowest layer does not
     // fit). Re-chooses when it changes.
-    void set_bandwidth_limit(std::size_t max, bool off, Clock::time_point now);
+    // `congested`: the link is losing or queueing now (not merely estimated low), so a step
+    // down below the layer forwarded drains (draining()).
+    void set_bandwidth_limit(std::size_t max, bool off, bool congested, Clock::time_point now);
     bool video_off() const noexcept { return video_off_; }
     std::size_t bandwidth_max_layer() const noexcept { return max_layer_; }
     std::size_t current_layer() const noexcept { return current_; }
-    // The link no longer carries the layer forwarded now (a step down the estimate forced):
-    // it stops at once, resends too, and the link drains while the lower layer's keyframe
-    // comes — a short freeze rather than a queue that loses that keyframe.
+    // The congested link no longer carries the layer forwarded now (a step down forced by
+    // loss or a growing queue): it stops at once, resends too, and the link drains while the
+    // lower layer's keyframe comes — a short freeze rather than a queue that loses that
+    // keyframe. A step down on a merely cautious estimate keeps the old layer until then.
     bool draining() const noexcept {
-        return current_ != kNoLayer && max_layer_ != kNoLayer && current_ > max_layer_ &&
+        return drain_ && current_ != kNoLayer && max_layer_ != kNoLayer && current_ > max_layer_ &&
                target_ < current_;
     }
     std::size_t target_layer() const noexcept { return target_; }
@@ -129,6 +132,7 @@ class Consumer {
     std::size_t target_ = 0;            // the layer wanted
     std::size_t max_layer_ = kNoLayer;  // the link's limit (kNoLayer: none)
     bool video_off_ = false;
+    bool drain_ = false;  // the limit came with congestion
     std::uint64_t switches_ = 0;
     std::uint16_t picture_id_offset_ = 0;
     std::uint8_t tl0_offset_ = 0;

@@ -335,6 +335,8 @@ void SubscriberPeer::allocate(Clock::time_point now) {
             budget -= std::max(slot.consumer->stream_stats().bitrate_bps, 40'000.0);
     }
     const bool holding = now < hold_until_;
+    const bool congested =
+        bwe_.usage() == transport::BandwidthEstimator::Usage::overusing || bwe_.loss() > 0.02;
     std::array<Slot*, kMaxSlots> order{};
     const std::size_t videos = videos_by_size(order);
     for (std::size_t v = 0; v < videos; ++v) {
@@ -387,7 +389,7 @@ void SubscriberPeer::allocate(Clock::time_point now) {
             hold_until_ = now + hold_;
         }
         if (up) last_up_ = now;
-        consumer.set_bandwidth_limit(off ? Consumer::kNoLayer : fits, off, now);
+        consumer.set_bandwidth_limit(off ? Consumer::kNoLayer : fits, off, congested, now);
         if (off != was_off) host_.on_peer_video_off(*this, slot.track_id, off);
         if (fits != Consumer::kNoLayer)
             budget -= producer.layer_bitrate(std::min(fits, consumer.target_layer()));

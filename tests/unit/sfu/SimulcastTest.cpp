@@ -240,7 +240,7 @@ TEST_F(SimulcastTest, AForcedStepDownStopsTheLayerThatNoLongerFits) {
     const std::uint16_t last = read(down.rtp.back()).seq;
 
     upstream_.keyframe_requests.clear();
-    limited.set_bandwidth_limit(0, false, at(1) + 350ms);
+    limited.set_bandwidth_limit(0, false, /*congested=*/true, at(1) + 350ms);
     EXPECT_EQ(limited.target_layer(), 0u);
     EXPECT_TRUE(limited.draining());
     EXPECT_EQ(upstream_.keyframe_requests, std::vector<std::uint32_t>{kSsrc[0]});
@@ -254,10 +254,19 @@ TEST_F(SimulcastTest, AForcedStepDownStopsTheLayerThatNoLongerFits) {
     EXPECT_EQ(limited.current_layer(), 0u);
     EXPECT_EQ(read(down.rtp.back()).seq, static_cast<std::uint16_t>(last + 1));
 
-    // A limit that still carries the layer forwarded (a size asked lower) does not drain:
-    // the old layer goes on until the new one's keyframe.
-    consumer_.set_bandwidth_limit(2, false, at(3));
-    EXPECT_FALSE(consumer_.draining());
+    // A lower limit on a cautious estimate, not congestion, does not drain: the old layer
+    // goes on until the new one's keyframe.
+    frame(4, true, at(4));
+    limited.choose_layer(at(4));
+    limited.set_bandwidth_limit(Consumer::kNoLayer, false, false, at(4));
+    frame(5, true, at(5));  // back on the top layer
+    ASSERT_EQ(limited.current_layer(), 2u);
+    const std::size_t sent = down.rtp.size();
+    limited.set_bandwidth_limit(0, false, /*congested=*/false, at(5) + 10ms);
+    EXPECT_EQ(limited.target_layer(), 0u);
+    EXPECT_FALSE(limited.draining());
+    frame(6, false, at(6));  // the top layer's frame still goes out
+    EXPECT_EQ(down.rtp.size(), sent + 1);
 }
 
 TEST_F(SimulcastTest, ALayerThatStoppedIsNotChosen) {
