@@ -76,8 +76,7 @@ class Consumer {
     // lower layer's keyframe comes — a short freeze rather than a queue that loses that
     // keyframe. A step down on a merely cautious estimate keeps the old layer until then.
     bool draining() const noexcept {
-        return drain_ && current_ != kNoLayer && max_layer_ != kNoLayer && current_ > max_layer_ &&
-               target_ < current_;
+        return drain_ && current_ != kNoLayer && current_ > max_layer_ && target_ < current_;
     }
     std::size_t target_layer() const noexcept { return target_; }
     std::uint64_t layer_switches() const noexcept { return switches_; }
