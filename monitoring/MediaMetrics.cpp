@@ -64,6 +64,9 @@ MediaTally sum(const std::map<std::size_t, sfu::WorkerReport>& workers) {
         total.pli_sent += t.pli_sent;
         total.fir_sent += t.fir_sent;
         total.transport_feedback_sent += t.transport_feedback_sent;
+        total.probe_clusters += t.probe_clusters;
+        total.padding_packets += t.padding_packets;
+        total.padding_bytes += t.padding_bytes;
         total.dtls_handshakes += t.dtls_handshakes;
         add(total.dtls_failures, t.dtls_failures);
         total.ice_restarts += t.ice_restarts;
@@ -119,6 +122,13 @@ void render_feedback(PrometheusText& out, const MediaTally& t) {
     counter(out, "rollcall_retransmissions_refused_total",
             "Resends refused: asked again within 100 ms, or over the subscriber's budget.",
             t.retransmissions_refused);
+    counter(out, "rollcall_probe_clusters_total",
+            "Bandwidth probes started towards subscribers (20 ms of padding at a target rate).",
+            t.probe_clusters);
+    counter(out, "rollcall_padding_packets_total", "Padding-only RTX packets sent in probes.",
+            t.padding_packets);
+    counter(out, "rollcall_padding_bytes_total", "Bytes of padding-only RTX packets sent.",
+            t.padding_bytes);
     out.family("rollcall_keyframe_requests_received_total", "counter",
                "Keyframe requests from subscribers, by type.");
     out.sample("rollcall_keyframe_requests_received_total", static_cast<double>(t.pli_received),

@@ -53,25 +53,27 @@ void Consumer::set_bandwidth_limit(std::size_t max, bool off, bool congested,
     choose_layer(now);
 }
 
+std::size_t Consumer::preferred_layer(Clock::time_point now) const noexcept {
+    if (settings_.paused) return kNoLayer;
+    const Producer& p = *producer_;
+    std::size_t largest = kNoLayer;
+    for (std::size_t i = 0; i < p.layer_count(); ++i) {
+        if (p.simulcast() && !p.layer_active(i, now)) continue;
+        largest = i;
+        const bool covers = p.layer_width(i) != 0 && p.layer_width(i) >= settings_.max_width &&
+                            p.layer_height(i) >= settings_.max_height;
+        const bool limited = settings_.max_width != 0 || settings_.max_height != 0;
+        if (limited && covers) return i;
+    }
+    // Nothing flows yet: aim at the top, its first keyframe starts us.
+    return largest != kNoLayer ? largest : p.layer_count() - 1;
+}
+
 void Consumer::choose_layer(Clock::time_point now) {
     std::size_t want = kNoLayer;
     if (!settings_.paused && !video_off_) {
         const Producer& p = *producer_;
-        std::size_t largest = kNoLayer;
-        for (std::size_t i = 0; i < p.layer_count(); ++i) {
-            if (p.simulcast() && !p.layer_active(i, now)) continue;
-            largest = i;
-            const bool covers = p.layer_width(i) != 0 && p.layer_width(i) >= settings_.max_width &&
-                                p.layer_height(i) >= settings_.max_height;
-            const bool limited = settings_.max_width != 0 || settings_.max_height != 0;
-            if (limited && covers) {
-                want = i;
-                break;
-            }
-        }
-        if (want == kNoLayer) want = largest;
-        // Nothing flows yet: aim at the top, its first keyframe starts us.
-        if (want == kNoLayer) want = p.layer_count() - 1;
+        want = preferred_layer(now);
         // No higher than the link allows: the highest flowing layer under its limit.
         if (max_layer_ != kNoLayer && want > max_layer_) {
             want = std::min(max_layer_, p.layer_count() - 1);
@@ -113,6 +115,7 @@ void Consumer::forward(RtpPacket& packet, const Forwarded& forwarded,
     if (forwarded.video && forwarded.video->picture_id_at != 0)
         rewrite_vp8(packet, *forwarded.video, switched);
     if (downstream_.send_rtp(packet.bytes())) {
+        last_timestamp_ = out->timestamp;
         octets_ += packet.payload().size();
         ++stats_.packets;
         stats_.bytes += packet.bytes().size();
@@ -234,6 +237,24 @@ void Consumer::retransmit(std::uint16_t output_sequence, Clock::time_point now) 
     rtx_budget_ -= static_cast<double>(rtx->bytes().size());
     resent_[resent_next_] = {output_sequence, now};
     resent_next_ = (resent_next_ + 1) % resent_.size();
+}
+
+bool Consumer::send_padding(std::size_t padding) noexcept {
+    if (!can_pad() || padding == 0 || padding > 255) return false;
+    // RFC 3550 §5.1: the P bit, and the last octet counts the padding (itself included).
+    std::array<std::uint8_t, 12 + 255> bytes{};
+    bytes[0] = 0x80 | 0x20;
+    bytes[1] = spec_.rtx_payload_type;
+    store_u16(bytes.data() + 2, rtx_sequence_++);
+    store_u32(bytes.data() + 4, last_timestamp_);
+    store_u32(bytes.data() + 8, spec_.rtx_ssrc);
+    bytes[12 + padding - 1] = static_cast<std::uint8_t>(padding);
+    const std::span<const std::uint8_t> packet(bytes.data(), 12 + padding);
+    if (!downstream_.send_rtp(packet)) return false;
+    MediaTally& tally = media_tally();
+    ++tally.padding_packets;
+    tally.padding_bytes += packet.size();
+    return true;
 }
 
 void Consumer::on_sender_report(std::size_t layer, const SenderReport& report,

@@ -62,6 +62,8 @@ class Consumer {
     // the target layer's next keyframe, which is asked for.
     void choose_layer(Clock::time_point now);
     static constexpr std::size_t kNoLayer = SIZE_MAX;
+    // The layer the subscriber's settings ask for, whatever its link (kNoLayer: paused).
+    std::size_t preferred_layer(Clock::time_point now) const noexcept;
     // What the subscriber's link allows (SubscriberPeer's allocation): layers up to `max`
     // (kNoLayer: any), or no video at all (`off`: audio first, the lowest layer does not
     // fit). Re-chooses when it changes.
@@ -106,6 +108,11 @@ class Consumer {
 
     std::uint64_t packets_sent() const noexcept { return stats_.packets; }
     std::uint64_t retransmissions() const noexcept { return retransmissions_; }
+    // A padding-only packet on this consumer's RTX SSRC (a bandwidth probe's): `padding`
+    // bytes (1–255) and nothing else. Only with RTX negotiated and after the first packet
+    // forwarded (it carries the latest timestamp sent). False when it cannot be sent.
+    bool send_padding(std::size_t padding) noexcept;
+    bool can_pad() const noexcept { return active_ && rtx_ && stats_.packets > 0; }
     std::uint64_t retransmission_bytes() const noexcept { return retransmission_bytes_; }
     // Requests not answered: resent too recently, or over the budget.
     std::uint64_t retransmissions_refused() const noexcept { return retransmissions_refused_; }
@@ -139,6 +146,7 @@ class Consumer {
     std::uint8_t last_tl0_ = 0;          // output
     bool vp8_started_ = false;
     std::uint16_t rtx_sequence_ = 0;
+    std::uint32_t last_timestamp_ = 0;  // output, of the latest packet forwarded
     std::uint64_t octets_ = 0;
     std::uint64_t retransmissions_ = 0;
     std::uint64_t retransmission_bytes_ = 0;

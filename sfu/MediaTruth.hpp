@@ -38,6 +38,7 @@ struct TransportFact {
     Clock::time_point since{};           // created
     // A subscriber transport with transport-cc: what the server estimates its link carries.
     double estimate_bps = 0;
+    std::uint64_t probes = 0;  // bandwidth probes it has sent
 };
 
 // A forwarding sink: one producer's track going out on one transport.

@@ -150,7 +150,6 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
     const std::uint32_t timestamp = packet.timestamp();
     layer.last_packet = now;
     layer.bytes += packet.bytes().size();
-    if (layer.keyframe_pending) request_layer_keyframe(layer, now);
     layer.stats.on_packet(sequence, timestamp, spec_.codec.clock_rate, now);
     if (paused_) return;
     // Header extensions are the publisher leg's business: subscribers get none.
@@ -172,6 +171,10 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
             layer.height = video->height;
         }
     }
+    if (video && video->keyframe)
+        layer.keyframe_pending = false;  // answered
+    else if (layer.keyframe_pending)
+        request_layer_keyframe(layer, now);
     ensure_cache(layer);
     if (layer.cache) layer.cache->store(sequence, stripped->bytes(), now);
     const Forwarded forwarded{*index, sequence, timestamp, video ? &*video : nullptr};
@@ -205,8 +208,9 @@ void Producer::request_keyframe(Clock::time_point now, std::size_t layer) {
 void Producer::request_layer_keyframe(Layer& layer, Clock::time_point now) {
     if (layer.ssrc == 0) return;  // not learned yet: its first packets will come anyway
     // A request inside the pacing interval is not lost: it goes out when the interval ends
-    // (a subscriber that connects just after another one still gets its keyframe).
-    layer.keyframe_pending = !layer.pacer.should_request(now);
+    // (a subscriber that connects just after another one still gets its keyframe), unless a
+    // keyframe of the layer comes first.
+    layer.keyframe_pending = !keyframe_pacer_.should_request(now);
     if (layer.keyframe_pending) return;
     upstream_.send_keyframe_request(layer.ssrc);
     ++stats_out_.keyframe_requests;

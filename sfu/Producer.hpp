@@ -152,9 +152,12 @@ class Producer {
 
     std::uint64_t packets_received() const noexcept;
     std::uint64_t packets_dropped() const noexcept { return dropped_; }
-    const KeyframeRequestPacer& keyframe_pacer(std::size_t layer = 0) const noexcept {
-        return layers_[layer].pacer;
-    }
+    // A publisher's encoder answers a keyframe request on any of its layers with keyframes
+    // on all of them, and ignores another request within 300 ms (libwebrtc's
+    // EncoderRtcpFeedback does both): requests are paced per track, a little slower than
+    // that; a layer's request inside the interval waits, and a keyframe of that layer
+    // meanwhile answers it.
+    static constexpr auto kKeyframeInterval = std::chrono::milliseconds(350);
 
   private:
     struct Layer {
@@ -162,7 +165,6 @@ class Producer {
         std::uint32_t ssrc = 0;  // 0: not learned yet
         ReceiveStatistics stats;
         std::unique_ptr<PacketCache> cache;  // video with consumers only, from its first packet
-        KeyframeRequestPacer pacer;
         bool keyframe_pending = false;
         std::uint16_t width = 0, height = 0;
         Clock::time_point last_packet{};
@@ -182,6 +184,7 @@ class Producer {
     RateMeter rate_;
     std::vector<Consumer*> consumers_;
     std::uint64_t dropped_ = 0;
+    KeyframeRequestPacer keyframe_pacer_{kKeyframeInterval};
     bool paused_ = false;
 };
 

@@ -146,8 +146,10 @@ RoomTruth Router::truth() const {
     }
     for (const auto& [session, peer] : subscribers_) {
         truth.transports.push_back(peer->fact());
-        if (peer->estimating())
+        if (peer->estimating()) {
             truth.transports.back().estimate_bps = peer->estimator().estimate_bps();
+            truth.transports.back().probes = peer->prober().clusters();
+        }
         if (auto data = peer->data_fact()) truth.data.push_back(std::move(*data));
         peer->add_consumer_facts(truth.consumers);
     }

@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 
+#include "transport/MediaTally.hpp"
 #include "transport/TransportCc.hpp"
 
 namespace rollcall::sfu {
@@ -11,6 +12,9 @@ namespace rollcall::sfu {
 using namespace transport;
 
 namespace {
+
+// What a packet gains on its way out: the transport-wide sequence extension and SRTP's tag.
+constexpr std::size_t kWireExtra = 8 + 16;
 
 // Keyframe requests (PLI, FIR), NACKs and receiver report blocks in a compound from a
 // subscriber, by media SSRC.
@@ -305,8 +309,72 @@ bool SubscriberPeer::send_rtp(std::span<const std::uint8_t> packet) {
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch())
             .count();
     // What goes on the wire: the extension's 8 bytes and SRTP's tag come on top.
-    const std::uint16_t sequence = bwe_.on_send(packet.size() + 8 + 16, now);
+    const std::size_t wire = packet.size() + kWireExtra;
+    // A probe's cluster is its padding only: media is not paced, and a keyframe's burst in
+    // it would claim a rate the path never carried for long.
+    const int cluster = sending_padding_ ? probe_cluster_ : -1;
+    if (sending_padding_) prober_.on_sent(wire);
+    const std::uint16_t sequence = bwe_.on_send(wire, now, cluster);
     return transport().send_rtp(packet, kSubscriberTransportCcId, sequence);
+}
+
+void SubscriberPeer::maybe_probe(Clock::time_point now, bool blocked) {
+    if (prober_.running()) return;
+    // What the videos need at the sizes asked for (with the margin a step up wants), and
+    // whether the estimate holds any of them below that.
+    double wanted = 0;
+    bool limited = false;
+    Consumer* padder = nullptr;
+    for (const Slot& slot : slots_) {
+        if (!slot.consumer || !slot.consumer->active()) continue;
+        const Consumer& consumer = *slot.consumer;
+        if (slot.kind == MediaKind::audio) {
+            wanted += std::max(consumer.stream_stats().bitrate_bps, 40'000.0);
+            continue;
+        }
+        if (!padder && consumer.can_pad()) padder = slot.consumer.get();
+        const Producer& producer = consumer.producer();
+        const std::size_t preferred = consumer.preferred_layer(now);
+        if (preferred == Consumer::kNoLayer) continue;
+        if (!producer.simulcast()) {
+            wanted += consumer.stream_stats().bitrate_bps;
+            continue;
+        }
+        wanted += 1.15 * producer.layer_bitrate(preferred);
+        const std::size_t max = consumer.bandwidth_max_layer();
+        if (consumer.video_off() || (max != Consumer::kNoLayer && max < preferred)) limited = true;
+    }
+    if (!padder) return;  // no RTX to pad on: no probes
+    const int cluster = prober_.start(0.95 * bwe_.estimate_bps(), wanted, limited, blocked, now);
+    if (cluster < 0) return;
+    probe_cluster_ = cluster;
+    ++media_tally().probe_clusters;
+    if (!send_probe_padding()) return;
+    probe_timer_.start(
+        transport().context(), std::chrono::duration_cast<std::chrono::milliseconds>(Prober::kTick),
+        [this] { return send_probe_padding(); }, G_PRIORITY_HIGH);
+}
+
+bool SubscriberPeer::send_probe_padding() {
+    const Prober::Due due = prober_.due(Clock::now(), 12 + kWireExtra);
+    Consumer* padder = nullptr;
+    for (const Slot& slot : slots_) {
+        if (slot.consumer && slot.kind == MediaKind::video && slot.consumer->can_pad()) {
+            padder = slot.consumer.get();
+            break;
+        }
+    }
+    sending_padding_ = true;
+    for (std::size_t i = 0; padder && i < due.packets; ++i) {
+        if (!padder->send_padding(due.padding)) break;
+    }
+    sending_padding_ = false;
+    if (due.last || !padder) {
+        prober_.finish(Clock::now());
+        bwe_.end_cluster(probe_cluster_);
+        return false;
+    }
+    return true;
 }
 
 std::size_t SubscriberPeer::videos_by_size(std::array<Slot*, kMaxSlots>& order) {
@@ -383,10 +451,14 @@ void SubscriberPeer::allocate(Clock::time_point now) {
             // again (with its margin), a short while later, not after a growing hold.
             hold_until_ = std::max(hold_until_, now + kStarvedOff);
         } else if (down && measured) {
-            hold_ = now - last_up_ < std::chrono::seconds(10)
-                        ? std::min(hold_ * 2, std::chrono::seconds(60))
-                        : std::chrono::seconds(5);
+            // Doubled when a step up since the last step down failed within 10 s; a further
+            // step down in the same squeeze is not a failed step up.
+            const bool failed_up =
+                last_up_ > last_down_ && now - last_up_ < std::chrono::seconds(10);
+            hold_ =
+                failed_up ? std::min(hold_ * 2, std::chrono::seconds(60)) : std::chrono::seconds(5);
             hold_until_ = now + hold_;
+            last_down_ = now;
         }
         if (up) last_up_ = now;
         consumer.set_bandwidth_limit(off ? Consumer::kNoLayer : fits, off, congested, now);
@@ -394,6 +466,7 @@ void SubscriberPeer::allocate(Clock::time_point now) {
         if (fits != Consumer::kNoLayer)
             budget -= producer.layer_bitrate(std::min(fits, consumer.target_layer()));
     }
+    maybe_probe(now, now < hold_until_ || congested);
 }
 
 void SubscriberPeer::on_rtcp(std::span<const std::uint8_t> compound) {
@@ -411,6 +484,10 @@ void SubscriberPeer::on_rtcp(std::span<const std::uint8_t> compound) {
                 bwe_.on_feedback(*twcc, now_us);
                 fed = true;
             }
+        }
+        if (bwe_.probes() != probes_judged_) {
+            probes_judged_ = bwe_.probes();
+            prober_.on_result(bwe_.probe_bps(), now);
         }
         if (fed) allocate(now);
     }

@@ -11,7 +11,9 @@
 #include "sfu/Consumer.hpp"
 #include "sfu/OfferPlan.hpp"
 #include "sfu/Peer.hpp"
+#include "sfu/Prober.hpp"
 #include "transport/BandwidthEstimator.hpp"
+#include "transport/MainLoop.hpp"
 
 namespace rollcall::sfu {
 
@@ -62,6 +64,7 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     bool send_rtp(std::span<const std::uint8_t> packet) override;
     const transport::BandwidthEstimator& estimator() const noexcept { return bwe_; }
     bool estimating() const noexcept { return transport_cc_; }
+    const Prober& prober() const noexcept { return prober_; }
     bool send_rtcp(std::span<const std::uint8_t> packet) override {
         return transport().send_rtcp(packet);
     }
@@ -102,15 +105,26 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     // recent forced step down holds); a video whose lowest layer does not fit is off (the
     // subscriber keeps its audio).
     void allocate(Clock::time_point now);
+    // Starts a probe when some video is held below its asked-for layer by the estimate
+    // (Prober says when, and how hard), unless `blocked` (a hold, or congestion).
+    void maybe_probe(Clock::time_point now, bool blocked);
+    // The running probe's padding due now; false once the cluster is over.
+    bool send_probe_padding();
 
     std::vector<Slot> slots_;
     TrackSettingsMap settings_;
     transport::BandwidthEstimator bwe_;
     bool transport_cc_ = false;  // the answer kept the extension
+    Prober prober_;
+    transport::GlibTimer probe_timer_;
+    int probe_cluster_ = -1;  // the running cluster's id, for the estimator
+    bool sending_padding_ = false;
+    std::uint64_t probes_judged_ = 0;
     // After the link forced a layer down, no layer goes up before `hold_until_`; the hold
     // doubles (5 s up to 60 s) while going up keeps failing within 10 s.
     Clock::time_point hold_until_{};
     Clock::time_point last_up_{};
+    Clock::time_point last_down_{};
     std::chrono::seconds hold_{5};
     std::set<std::string> desired_;
     std::map<std::string, std::uint8_t> payload_types_;  // codec name and fmtp → this leg's PT

@@ -33,13 +33,14 @@ std::string transport_state(const sfu::RoomTruth* truth, sfu::SessionId session,
     return "none";
 }
 
-// The server's estimate of a subscriber connection's link (null without transport-cc).
-json estimate_of(const sfu::RoomTruth* truth, sfu::SessionId session) {
+// The server's estimate of a subscriber connection's link, and the probes it sent (null
+// without transport-cc).
+const sfu::TransportFact* estimating(const sfu::RoomTruth* truth, sfu::SessionId session) {
     if (!truth) return nullptr;
     for (const sfu::TransportFact& fact : truth->transports) {
         if (fact.session == session && fact.role == sfu::PeerRole::subscriber &&
             fact.estimate_bps > 0)
-            return std::llround(fact.estimate_bps);
+            return &fact;
     }
     return nullptr;
 }
@@ -112,15 +113,18 @@ json participant_media_json(const room::Room& room, const room::Participant& par
             receiving.push_back(std::move(entry));
         }
     }
-    return {{"publisher", {{"state", transport_state(truth, session, sfu::PeerRole::publisher)}}},
-            {"subscriber",
-             {{"state", transport_state(truth, session, sfu::PeerRole::subscriber)},
-              {"rtt_ms", rtt_count ? json(rounded(rtt_sum / rtt_count)) : json(nullptr)},
-              {"estimate_bps", estimate_of(truth, session)}}},
-            {"bitrate_in_bps", std::llround(in_bps)},
-            {"bitrate_out_bps", std::llround(out_bps)},
-            {"published", std::move(published)},
-            {"receiving", std::move(receiving)}};
+    const sfu::TransportFact* estimate = estimating(truth, session);
+    return {
+        {"publisher", {{"state", transport_state(truth, session, sfu::PeerRole::publisher)}}},
+        {"subscriber",
+         {{"state", transport_state(truth, session, sfu::PeerRole::subscriber)},
+          {"rtt_ms", rtt_count ? json(rounded(rtt_sum / rtt_count)) : json(nullptr)},
+          {"estimate_bps", estimate ? json(std::llround(estimate->estimate_bps)) : json(nullptr)},
+          {"probes", estimate ? json(estimate->probes) : json(nullptr)}}},
+        {"bitrate_in_bps", std::llround(in_bps)},
+        {"bitrate_out_bps", std::llround(out_bps)},
+        {"published", std::move(published)},
+        {"receiving", std::move(receiving)}};
 }
 
 json room_bitrates_json(const sfu::RoomTruth* truth) {

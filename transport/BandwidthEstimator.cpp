@@ -17,19 +17,78 @@ constexpr std::uint32_t kLossPackets = 20;  // a loss figure needs this many pac
 constexpr double kDecreaseFactor = 0.85;
 constexpr double kIncreasePerSecond = 1.08;
 constexpr std::int64_t kDecreaseIntervalUs = 200'000;
+// A probe cluster is judged when this share of it is reported, over at most a second.
+constexpr double kProbeReported = 0.8;
+constexpr std::int64_t kMaxProbeIntervalUs = 1'000'000;
+// Received at under 90% of the send rate, the path was full: a little under what it carried.
+constexpr double kSaturatedRatio = 0.9;
+constexpr double kSaturatedShare = 0.95;
 
 }  // namespace
 
 BandwidthEstimator::BandwidthEstimator(Config config)
     : config_(config), estimate_(config.start_bps) {}
 
-std::uint16_t BandwidthEstimator::on_send(std::size_t size, std::int64_t now_us) {
+std::uint16_t BandwidthEstimator::on_send(std::size_t size, std::int64_t now_us, int cluster) {
     if (history_.empty()) history_.resize(kHistory);
     const std::int64_t sequence = next_sequence_++;
-    history_[static_cast<std::size_t>(sequence) % kHistory] = {
-        sequence, now_us, static_cast<std::uint32_t>(std::min<std::size_t>(size, UINT32_MAX)),
-        false};
+    const auto bytes = static_cast<std::uint32_t>(std::min<std::size_t>(size, UINT32_MAX));
+    history_[static_cast<std::size_t>(sequence) % kHistory] = {sequence, now_us, bytes, false,
+                                                               cluster < 0 ? -1 : cluster};
+    if (cluster >= 0) {
+        Cluster& slot = clusters_[static_cast<std::size_t>(cluster) % clusters_.size()];
+        if (slot.id != cluster) slot = {cluster, false, 0, 0, now_us, now_us, bytes, 0, 0, 0, 0};
+        if (!slot.ended) {
+            ++slot.sent;
+            slot.last_send_us = now_us;
+            slot.last_send_size = bytes;
+        }
+    }
     return static_cast<std::uint16_t>(sequence);
+}
+
+void BandwidthEstimator::end_cluster(int id) noexcept {
+    if (Cluster* slot = cluster(id)) slot->ended = true;
+}
+
+BandwidthEstimator::Cluster* BandwidthEstimator::cluster(int id) noexcept {
+    if (id < 0) return nullptr;
+    Cluster& slot = clusters_[static_cast<std::size_t>(id) % clusters_.size()];
+    return slot.id == id ? &slot : nullptr;
+}
+
+void BandwidthEstimator::on_cluster_arrival(const Sent& sent, std::int64_t arrival_us) noexcept {
+    Cluster* slot = cluster(sent.cluster);
+    if (!slot) return;  // overwritten by a later cluster
+    if (slot->received == 0 || arrival_us < slot->first_arrival_us) {
+        slot->first_arrival_us = arrival_us;
+        slot->first_arrival_size = sent.size;
+    }
+    if (slot->received == 0 || arrival_us > slot->last_arrival_us)
+        slot->last_arrival_us = arrival_us;
+    ++slot->received;
+    slot->bytes += sent.size;
+}
+
+double BandwidthEstimator::judge(Cluster& slot) noexcept {
+    if (slot.id < 0 || !slot.ended || slot.received < kMinProbePackets ||
+        slot.received < kProbeReported * slot.sent)
+        return 0;
+    slot.id = -1;  // judged once
+    // As GoogCC: the send rate leaves out the last packet sent, the receive rate the first
+    // one received (each interval is between packets, not around them).
+    const std::int64_t send_us = slot.last_send_us - slot.first_send_us;
+    const std::int64_t receive_us = slot.last_arrival_us - slot.first_arrival_us;
+    if (send_us <= 0 || receive_us <= 0 || send_us > kMaxProbeIntervalUs ||
+        receive_us > kMaxProbeIntervalUs)
+        return 0;
+    const double send_bps =
+        static_cast<double>(slot.bytes - std::min<std::uint64_t>(slot.bytes, slot.last_send_size)) *
+        8e6 / static_cast<double>(send_us);
+    const double receive_bps = static_cast<double>(slot.bytes - slot.first_arrival_size) * 8e6 /
+                               static_cast<double>(receive_us);
+    if (receive_bps < kSaturatedRatio * send_bps) return kSaturatedShare * receive_bps;
+    return std::min(send_bps, receive_bps);
 }
 
 BandwidthEstimator::Sent* BandwidthEstimator::find(std::int64_t sequence) noexcept {
@@ -58,6 +117,13 @@ void BandwidthEstimator::on_feedback(const TransportCcFeedback& feedback, std::i
         ++received;
         on_packet_arrival(*sent, packet.receive_us);
     }
+    for (Cluster& slot : clusters_) {
+        if (const double result = judge(slot); result > 0) {
+            ++probes_;
+            probe_bps_ = result;
+            fresh_probe_bps_ = std::max(fresh_probe_bps_, result);
+        }
+    }
     lost_ += lost;
     counted_ += lost + received;
     if (counted_ >= kLossPackets) {
@@ -70,6 +136,7 @@ void BandwidthEstimator::on_feedback(const TransportCcFeedback& feedback, std::i
 
 void BandwidthEstimator::on_packet_arrival(const Sent& sent, std::int64_t arrival_us) {
     update_acked(arrival_us, sent.size);
+    if (sent.cluster >= 0) on_cluster_arrival(sent, arrival_us);
     if (!current_.valid) {
         current_ = {sent.send_us, sent.send_us, arrival_us, true};
         return;
@@ -195,6 +262,10 @@ void BandwidthEstimator::update_rate(std::int64_t now_us) {
         // beyond that, a careful 8% a second.
         estimate_ = std::max(estimate_ * std::pow(kIncreasePerSecond, dt), acked_bps_);
     }
+    // A probe's result counts unless the queue grows now (the probe may be what filled it).
+    if (usage_ != Usage::overusing && loss_ < 0.10)
+        estimate_ = std::max(estimate_, fresh_probe_bps_);
+    fresh_probe_bps_ = 0;
     loss_fresh_ = false;
     estimate_ = std::clamp(estimate_, config_.min_bps, config_.max_bps);
 }

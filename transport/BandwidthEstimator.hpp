@@ -19,8 +19,11 @@ namespace rollcall::transport {
 // - loss: the fraction of packets reported lost, over at least 20 packets;
 // - rate: overuse or loss above 10% cuts the estimate (to 85% of what actually arrived, or
 //   by half the loss); otherwise it grows 8% a second while nothing is wrong, or at once to
-//   what arrived (a probe's padding shows what the path carries), and holds while the
-//   queue drains.
+//   what arrived, and holds while the queue drains;
+// - probes: the packets of a probe cluster (a short burst of padding at a target rate, and
+//   whatever media went out meanwhile) show what the path carries at that rate: the lesser
+//   of their send and receive rates, or 95% of the receive rate when it fell short (the
+//   path's queue stretched them). Unless the queue grows, the estimate rises to it at once.
 //
 // Times are microseconds on the sender's clock (send) and the receiver's (arrival, from the
 // feedback); only differences of each are used.
@@ -36,8 +39,11 @@ class BandwidthEstimator {
     BandwidthEstimator() : BandwidthEstimator(Config{}) {}
     explicit BandwidthEstimator(Config config);
 
-    // The transport-wide sequence number to stamp on a packet of `size` bytes sent now.
-    std::uint16_t on_send(std::size_t size, std::int64_t now_us);
+    // The transport-wide sequence number to stamp on a packet of `size` bytes sent now, as
+    // part of probe cluster `cluster` (-1: none).
+    std::uint16_t on_send(std::size_t size, std::int64_t now_us, int cluster = -1);
+    // Cluster `cluster` is complete: judged once enough of it is reported.
+    void end_cluster(int cluster) noexcept;
     // A feedback message from the receiver.
     void on_feedback(const TransportCcFeedback& feedback, std::int64_t now_us);
 
@@ -47,6 +53,11 @@ class BandwidthEstimator {
     double loss() const noexcept { return loss_; }  // over the last loss interval, 0-1
     Usage usage() const noexcept { return usage_; }
     double trend() const noexcept { return trend_; }  // the latest modified trend (ms)
+    // Probe clusters judged, and the latest one's result (0: none yet).
+    std::uint64_t probes() const noexcept { return probes_; }
+    double probe_bps() const noexcept { return probe_bps_; }
+
+    static constexpr std::size_t kMinProbePackets = 5;
 
     static constexpr std::size_t kHistory = 2048;  // packets remembered for their feedback
 
@@ -56,6 +67,17 @@ class BandwidthEstimator {
         std::int64_t send_us = 0;
         std::uint32_t size = 0;
         bool reported = false;  // received, per some feedback
+        int cluster = -1;
+    };
+    struct Cluster {
+        int id = -1;  // -1: empty
+        bool ended = false;
+        std::uint32_t sent = 0, received = 0;
+        std::int64_t first_send_us = 0, last_send_us = 0;
+        std::uint32_t last_send_size = 0;
+        std::int64_t first_arrival_us = 0, last_arrival_us = 0;
+        std::uint32_t first_arrival_size = 0;
+        std::uint64_t bytes = 0;  // received
     };
     struct Group {
         std::int64_t first_send_us = 0;
@@ -68,6 +90,10 @@ class BandwidthEstimator {
     void on_delay_variation(double delay_ms, double send_delta_ms, std::int64_t arrival_us);
     void detect(double trend, double send_delta_ms, std::int64_t arrival_us);
     void update_acked(std::int64_t arrival_us, std::uint32_t size);
+    Cluster* cluster(int id) noexcept;
+    void on_cluster_arrival(const Sent& sent, std::int64_t arrival_us) noexcept;
+    // A complete cluster's result once enough of it arrived (0: not yet, or not valid).
+    double judge(Cluster& cluster) noexcept;
     void update_rate(std::int64_t now_us);
 
     Config config_;
@@ -101,6 +127,11 @@ class BandwidthEstimator {
     std::uint32_t counted_ = 0;
     double loss_ = 0;
     bool loss_fresh_ = false;
+    // Probes
+    std::array<Cluster, 4> clusters_{};
+    std::uint64_t probes_ = 0;
+    double probe_bps_ = 0;
+    double fresh_probe_bps_ = 0;  // a result not yet applied
     // Rate
     double estimate_;
     std::int64_t last_update_us_ = -1;

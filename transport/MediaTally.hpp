@@ -95,6 +95,8 @@ struct MediaTally {
     std::uint64_t retransmissions_refused = 0;  // resent too recently, or over the budget
     std::uint64_t pli_received = 0, fir_received = 0, pli_sent = 0, fir_sent = 0;
     std::uint64_t transport_feedback_sent = 0;  // transport-cc messages to publishers
+    // Bandwidth probes towards subscribers: clusters started, padding-only RTX packets sent.
+    std::uint64_t probe_clusters = 0, padding_packets = 0, padding_bytes = 0;
 
     std::uint64_t dtls_handshakes = 0;
     std::array<std::uint64_t, static_cast<std::size_t>(DtlsFailure::count_)> dtls_failures{};

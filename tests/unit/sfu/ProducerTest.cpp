@@ -135,11 +135,11 @@ TEST(Producer, KeyframeRequestsArePacedAndASuppressedOneIsSentLaterNotLost) {
     Producer producer(video_spec(), 1, upstream);
     const auto t0 = Clock::now();
     producer.request_keyframe(t0);
-    producer.request_keyframe(t0 + 50ms);  // inside the 300 ms interval: deferred
+    producer.request_keyframe(t0 + 50ms);  // inside the 350 ms interval: deferred
     EXPECT_EQ(upstream.keyframe_requests.size(), 1u);
     feed(producer, publisher_packet(1, 0), t0 + 100ms);
     EXPECT_EQ(upstream.keyframe_requests.size(), 1u) << "still inside the interval";
-    feed(producer, publisher_packet(2, 3000), t0 + 320ms);
+    feed(producer, publisher_packet(2, 3000), t0 + 370ms);
     ASSERT_EQ(upstream.keyframe_requests.size(), 2u)
         << "the deferred request goes out once the interval ends";
     EXPECT_EQ(upstream.keyframe_requests[1], kPublisherSsrc);

@@ -135,6 +135,30 @@ TEST(SimulcastLayers, LearnedOncePerRid) {
     EXPECT_EQ(p.unbound_layers(), 2u);
 }
 
+TEST_F(SimulcastTest, KeyframeRequestsArePacedPerTrackAndAKeyframeAnswersAWaitingOne) {
+    // A browser answers a request on any layer with keyframes on all, and ignores another
+    // request within 300 ms: a second layer's request inside the interval waits for it.
+    frame(0, false, t0_);
+    upstream_.keyframe_requests.clear();
+    const auto t = t0_ + std::chrono::seconds(2);
+    producer_.request_keyframe(t, 1);
+    producer_.request_keyframe(t + std::chrono::milliseconds(40), 0);
+    ASSERT_EQ(upstream_.keyframe_requests.size(), 1u);
+    EXPECT_EQ(upstream_.keyframe_requests[0], kSsrc[1]);
+    frame(1, false, t + std::chrono::milliseconds(200));
+    EXPECT_EQ(upstream_.keyframe_requests.size(), 1u) << "inside the interval";
+    frame(2, false, t + std::chrono::milliseconds(360));
+    ASSERT_EQ(upstream_.keyframe_requests.size(), 2u) << "the waiting one, once it ends";
+    EXPECT_EQ(upstream_.keyframe_requests[1], kSsrc[0]);
+
+    // Asked inside the interval, then answered by the keyframes the first request brought.
+    producer_.request_keyframe(t + std::chrono::seconds(1), 2);
+    producer_.request_keyframe(t + std::chrono::milliseconds(1050), 0);
+    frame(3, true, t + std::chrono::milliseconds(1150));
+    frame(4, false, t + std::chrono::milliseconds(1500));
+    EXPECT_EQ(upstream_.keyframe_requests.size(), 3u) << "no request for a keyframe that came";
+}
+
 TEST_F(SimulcastTest, SwitchesUpAndDownAtKeyframesSeamlessly) {
     // Frames 400 ms apart, so keyframe requests are never held back by their pacing.
     auto at = [&](int n) { return t0_ + n * 400ms; };
@@ -148,7 +172,7 @@ TEST_F(SimulcastTest, SwitchesUpAndDownAtKeyframesSeamlessly) {
     EXPECT_EQ(producer_.layer_width(2), 1280);
     // All flow now and no size was asked: the top, from its next keyframe.
     upstream_.keyframe_requests.clear();
-    consumer_.choose_layer(at(0) + 10ms);
+    consumer_.choose_layer(at(0) + 360ms);  // past the last request's pacing interval
     EXPECT_EQ(consumer_.target_layer(), 2u);
     EXPECT_EQ(upstream_.keyframe_requests, std::vector<std::uint32_t>{kSsrc[2]});
     frame(1, false, at(1));  // no keyframe: the lowest goes on
@@ -213,11 +237,11 @@ TEST_F(SimulcastTest, PausedForwardsNothingAndResumesContinuous) {
     frame(2, false, t0_ + 66ms);
     ASSERT_EQ(down_.rtp.size(), 1u);
     upstream_.keyframe_requests.clear();
-    consumer_.set_settings({}, t0_ + 70ms);
+    consumer_.set_settings({}, t0_ + 400ms);
     EXPECT_EQ(upstream_.keyframe_requests, std::vector<std::uint32_t>{kSsrc[2]});
-    frame(3, false, t0_ + 100ms);  // not a keyframe: still nothing
+    frame(3, false, t0_ + 433ms);  // not a keyframe: still nothing
     ASSERT_EQ(down_.rtp.size(), 1u);
-    frame(4, true, t0_ + 133ms);
+    frame(4, true, t0_ + 466ms);
     ASSERT_EQ(down_.rtp.size(), 2u);
     Sent a = read(down_.rtp[0]);
     Sent b = read(down_.rtp[1]);

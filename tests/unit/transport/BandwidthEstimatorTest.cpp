@@ -112,6 +112,111 @@ TEST(BandwidthEstimator, RecoversWhenThePathWidens) {
     EXPECT_LT(bwe.estimate_bps(), 5'500'000);
 }
 
+// A probe on a path: `media_bps` of 1,200-byte packets for a second, then one cluster of
+// 250-byte padding packets at `probe_bps` for 20 ms (media going on), then feedback every
+// 50 ms for half a second more. Returns the estimate before the probe.
+double probe_once(BandwidthEstimator& bwe, Path& path, double media_bps, double probe_bps,
+                  std::int64_t& now_us) {
+    TransportCcRecorder receiver;
+    std::vector<std::pair<std::int64_t, std::uint16_t>> in_flight;
+    auto send = [&](std::size_t size, int cluster) {
+        const std::uint16_t seq = bwe.on_send(size, now_us, cluster);
+        const std::int64_t start = std::max(now_us, path.link_free_us);
+        path.link_free_us = start + static_cast<std::int64_t>(size * 8 * 1e6 / path.capacity_bps);
+        in_flight.emplace_back(path.link_free_us + 20'000, seq);
+    };
+    auto feedback = [&] {
+        std::erase_if(in_flight, [&](const auto& p) {
+            if (p.first > now_us) return false;
+            receiver.on_packet(p.second, p.first + 7'000'000);
+            return true;
+        });
+        std::array<std::uint8_t, 1500> buffer{};
+        while (std::size_t size = receiver.write_feedback(1, 2, buffer)) {
+            auto compound = RtcpCompound::parse(std::span(buffer.data(), size));
+            auto header = parse_feedback(compound->packets()[0]);
+            bwe.on_feedback(*parse_transport_cc(*header), now_us);
+        }
+    };
+    const auto media_gap = static_cast<std::int64_t>(1200 * 8 * 1e6 / media_bps);
+    const std::int64_t media_end = now_us + 1'000'000;
+    std::int64_t next_feedback = now_us + 50'000;
+    while (now_us < media_end) {
+        send(1200, -1);
+        now_us += media_gap;
+        if (now_us >= next_feedback) {
+            feedback();
+            next_feedback += 50'000;
+        }
+    }
+    const double before = bwe.estimate_bps();
+    // The cluster: padding paced to make up `probe_bps` with the media, 5 ms at a time.
+    const std::int64_t cluster_start = now_us;
+    std::uint64_t cluster_bytes = 0;
+    std::int64_t next_media = now_us;
+    for (std::int64_t tick = 0; tick <= 20'000; tick += 5'000) {
+        now_us = cluster_start + tick;
+        const double owed = probe_bps / 8 * tick / 1e6 - static_cast<double>(cluster_bytes);
+        for (int i = 0; tick == 0 ? i < 1 : i < owed / 250; ++i) {
+            send(250, 7);
+            cluster_bytes += 250;
+        }
+        while (next_media <= now_us) {
+            send(1200, 7);
+            cluster_bytes += 1200;
+            next_media += media_gap;
+        }
+    }
+    bwe.end_cluster(7);
+    for (int i = 0; i < 10; ++i) {
+        now_us += 50'000;
+        send(1200, -1);
+        feedback();
+    }
+    return before;
+}
+
+TEST(BandwidthEstimator, AProbeTheWidePathCarriesRaisesTheEstimateAtOnce) {
+    BandwidthEstimator bwe({300'000, 30'000, 20'000'000});
+    Path path{10'000'000};
+    std::int64_t now = 1'000'000;
+    const double before = probe_once(bwe, path, 300'000, 1'200'000, now);
+    EXPECT_LT(before, 450'000);
+    EXPECT_EQ(bwe.probes(), 1u);
+    EXPECT_NEAR(bwe.probe_bps(), 1'200'000, 250'000);
+    EXPECT_GT(bwe.estimate_bps(), 1'000'000);
+}
+
+TEST(BandwidthEstimator, AProbeANarrowPathStretchesShowsItsCapacity) {
+    BandwidthEstimator bwe({300'000, 30'000, 20'000'000});
+    Path path{500'000};
+    std::int64_t now = 1'000'000;
+    probe_once(bwe, path, 300'000, 1'200'000, now);
+    // Judged: the path stretched the cluster to about its own rate.
+    EXPECT_EQ(bwe.probes(), 1u);
+    EXPECT_LT(bwe.probe_bps(), 600'000);
+    EXPECT_GT(bwe.probe_bps(), 300'000);
+    EXPECT_LT(bwe.estimate_bps(), 650'000);
+}
+
+TEST(BandwidthEstimator, AClusterIsJudgedOnlyOnceEnded) {
+    BandwidthEstimator bwe({300'000, 30'000, 20'000'000});
+    TransportCcFeedback feedback;
+    std::int64_t now = 1'000'000;
+    const std::uint16_t first = bwe.on_send(250, now, 3);
+    for (int i = 1; i < 10; ++i) bwe.on_send(250, now + i * 2'000, 3);
+    feedback.base_sequence = first;
+    for (int i = 0; i < 10; ++i)
+        feedback.packets.push_back({static_cast<std::uint16_t>(first + i), true, i * 2'000});
+    bwe.on_feedback(feedback, now + 50'000);
+    EXPECT_EQ(bwe.probes(), 0u) << "not ended: more of it may come";
+    bwe.end_cluster(3);
+    feedback.packets.clear();
+    bwe.on_feedback(feedback, now + 100'000);
+    EXPECT_EQ(bwe.probes(), 1u);
+    EXPECT_NEAR(bwe.probe_bps(), 9 * 250 * 8 / 0.018, 1'000);
+}
+
 TEST(BandwidthEstimator, HeavyLossCutsTheEstimate) {
     BandwidthEstimator bwe({2'000'000, 30'000, 20'000'000});
     Path path{50'000'000, 0.25};  // no queue, a quarter of the packets lost
