@@ -42,7 +42,7 @@ describe('simulcast through the web client', () => {
       const top = await videoFrom(pages[1], ada, (v) => v.framesDecoded > 0 && v.frameWidth >= 640);
       console.log(`Grace decodes ${top.frameWidth}×${top.frameHeight}`);
 
-      // Linus asks for a 160×90 tile: the lowest layer, 320 wide.
+      // Linus asks for a 160×90 tile: the lowest layer, 320 wide (or less, see below).
       await pages[2].evaluate((id) => window.rollcall.setTrackSize(id, 'video', 160, 90), ada);
       const low = await videoFrom(pages[2], ada, (v) => v.frameWidth > 0 && v.frameWidth <= 320);
       console.log(`Linus, small tile, decodes ${low.frameWidth}×${low.frameHeight}`);
@@ -85,7 +85,10 @@ describe('simulcast through the web client', () => {
       }
       assert.equal(video.layers?.length, 3, JSON.stringify(video));
       assert.deepEqual(video.layers.map((l) => l.rid), ['q', 'h', 'f']);
-      assert.equal(video.layers[0].width, 320, JSON.stringify(video.layers));
+      // Scales 4, 2, 1 of the camera: 320 wide under 1280, or less when the publisher's
+      // encoder scales all down for its CPU (a loaded machine: 240 under 960).
+      assert.ok(video.layers[0].width > 0 && video.layers[0].width <= 320, JSON.stringify(video.layers));
+      assert.equal(video.layers[0].width * 4, video.layers[2].width, JSON.stringify(video.layers));
       assert.equal(received.layer, 0, JSON.stringify({ received, layers: video.layers }));
     } catch (error) {
       throw await failure(suite, 'simulcast', error);
