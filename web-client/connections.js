@@ -10,6 +10,12 @@ export const CAMERA_LAYERS = [
   { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
   { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_700_000 },
 ];
+// A shared screen in two layers, half and full size: a subscriber whose link cannot carry
+// the full one still reads the half, and one that cannot carry even that keeps its audio.
+export const SCREEN_LAYERS = [
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 600_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 2_500_000 },
+];
 
 // How long ICE may stay `disconnected` before the page restarts it (a brief loss usually
 // heals on its own; an interface change or a long outage does not).
@@ -99,7 +105,8 @@ export class Publisher {
 
   // Adds a screen track by renegotiation.
   shareScreen(track) {
-    this.screen = { track, transceiver: this.pc.addTransceiver(track, { direction: 'sendonly' }) };
+    const transceiver = this.pc.addTransceiver(track, { direction: 'sendonly', sendEncodings: SCREEN_LAYERS });
+    this.screen = { track, transceiver };
     return this.negotiate();
   }
 

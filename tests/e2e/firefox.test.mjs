@@ -228,6 +228,18 @@ describe('Firefox through the web client', () => {
         return t ? t.dataset.key : null;
       }, undefined, 10000);
       await chrome.screenshot({ path: path.join(artifacts, 'firefox-screen-seen-by-chromium.png') });
+      // The screen comes in two layers (half and full size), so a subscriber on a poor link
+      // can get the smaller one or none (its audio going on).
+      let screen;
+      for (const deadline = Date.now() + 10000; Date.now() < deadline;) {
+        const detail = await request(server, 'GET', `/admin/v1/rooms/${ROOM}`, { token: await adminToken() });
+        const foxEntry = detail.body.room.participants.find((p) => p.identity === ids.firefox);
+        const track = foxEntry.tracks.find((t) => t.source === 'screen');
+        screen = foxEntry.stats.published.find((t) => t.track === track?.id);
+        if (screen?.layers?.some((l) => l.active)) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.deepEqual(screen?.layers?.map((l) => l.rid), ['h', 'f'], JSON.stringify(screen));
       // Camera and audio carry on beside it.
       await keepsDecoding(chrome, ids.firefox);
 
