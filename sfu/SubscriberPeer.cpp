@@ -324,7 +324,6 @@ void SubscriberPeer::maybe_probe(Clock::time_point now, bool blocked) {
     // whether the estimate holds any of them below that.
     double wanted = 0;
     bool limited = false;
-    Consumer* padder = nullptr;
     for (const Slot& slot : slots_) {
         if (!slot.consumer || !slot.consumer->active()) continue;
         const Consumer& consumer = *slot.consumer;
@@ -332,7 +331,6 @@ void SubscriberPeer::maybe_probe(Clock::time_point now, bool blocked) {
             wanted += std::max(consumer.stream_stats().bitrate_bps, 40'000.0);
             continue;
         }
-        if (!padder && consumer.can_pad()) padder = slot.consumer.get();
         const Producer& producer = consumer.producer();
         const std::size_t preferred = consumer.preferred_layer(now);
         if (preferred == Consumer::kNoLayer) continue;
@@ -344,7 +342,7 @@ void SubscriberPeer::maybe_probe(Clock::time_point now, bool blocked) {
         const std::size_t max = consumer.bandwidth_max_layer();
         if (consumer.video_off() || (max != Consumer::kNoLayer && max < preferred)) limited = true;
     }
-    if (!padder) return;  // no RTX to pad on: no probes
+    if (!padder()) return;  // no RTX to pad on: no probes
     const int cluster = prober_.start(0.95 * bwe_.estimate_bps(), wanted, limited, blocked, now);
     if (cluster < 0) return;
     probe_cluster_ = cluster;
@@ -355,21 +353,23 @@ void SubscriberPeer::maybe_probe(Clock::time_point now, bool blocked) {
         [this] { return send_probe_padding(); }, G_PRIORITY_HIGH);
 }
 
+Consumer* SubscriberPeer::padder() const noexcept {
+    for (const Slot& slot : slots_) {
+        if (slot.consumer && slot.kind == MediaKind::video && slot.consumer->can_pad())
+            return slot.consumer.get();
+    }
+    return nullptr;
+}
+
 bool SubscriberPeer::send_probe_padding() {
     const Prober::Due due = prober_.due(Clock::now(), 12 + kWireExtra);
-    Consumer* padder = nullptr;
-    for (const Slot& slot : slots_) {
-        if (slot.consumer && slot.kind == MediaKind::video && slot.consumer->can_pad()) {
-            padder = slot.consumer.get();
-            break;
-        }
-    }
+    Consumer* on = padder();
     sending_padding_ = true;
-    for (std::size_t i = 0; padder && i < due.packets; ++i) {
-        if (!padder->send_padding(due.padding)) break;
+    for (std::size_t i = 0; on && i < due.packets; ++i) {
+        if (!on->send_padding(due.padding)) break;
     }
     sending_padding_ = false;
-    if (due.last || !padder) {
+    if (due.last || !on) {
         prober_.finish(Clock::now());
         bwe_.end_cluster(probe_cluster_);
         return false;

@@ -110,6 +110,8 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     void maybe_probe(Clock::time_point now, bool blocked);
     // The running probe's padding due now; false once the cluster is over.
     bool send_probe_padding();
+    // The video consumer that carries a probe's padding (active, with RTX), or none.
+    Consumer* padder() const noexcept;
 
     std::vector<Slot> slots_;
     TrackSettingsMap settings_;
