@@ -67,8 +67,12 @@ function unsentOf(rejected, sources) {
 export function reduce(state, msg) {
   switch (msg.type) {
     case 'joined': {
-      // A resumed session keeps what it publishes and who hears it; the room is as given.
-      const kept = msg.resumed ? { myTracks: state.myTracks, unsent: state.unsent, audience: state.audience } : {};
+      // A resumed session keeps what it publishes, who hears it and which videos our link
+      // cannot carry (the media went on; changes made meanwhile are replayed after this);
+      // the room is as given.
+      const kept = msg.resumed
+        ? { myTracks: state.myTracks, unsent: state.unsent, audience: state.audience, slowVideo: state.slowVideo }
+        : {};
       return {
         ...initialRoom(), ...kept, room: msg.room, self: msg.participant,
         participants: new Map(msg.participants.map((p) => [p.identity, p])),

@@ -139,14 +139,17 @@ group('room state', () => {
     const before = run(joined,
       { type: 'local:published', answer: { tracks: [{ mid: '0', id: 'TR_am', source: 'microphone', muted: false }], rejected: [] } },
       { type: 'audience', audience: [{ identity: 'bob', name: 'Bob', tracks: ['TR_am'] }], unaccounted: 0 });
+    const slow = reduce(before, { type: 'stream_state', track: 'TR_cc', state: 'paused', reason: 'bandwidth' });
     const resumed = { ...joined, resumed: true, participants: [carol] };
-    const after = reduce(before, resumed);
+    const after = reduce(slow, resumed);
+    assert.ok(after.slowVideo.has('TR_cc'), 'a video still paused for our link stays marked');
     assert.deepEqual([...after.participants.keys()], ['carol']);  // bob left while we were away
     assert.equal(after.myTracks.get('0').id, 'TR_am');
     assert.equal(after.audience.audience[0].identity, 'bob');
     assert.equal(describe(before, resumed), 'reconnected; your call carried on');
     // A fresh join after a failed resume starts over.
-    assert.equal(reduce(before, joined).myTracks.size, 0);
+    assert.equal(reduce(slow, joined).myTracks.size, 0);
+    assert.equal(reduce(slow, joined).slowVideo.size, 0);
   });
 
   test('audience from the media plane, and roll-call and media log lines', () => {
