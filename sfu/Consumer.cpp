@@ -95,9 +95,11 @@ void Consumer::forward(RtpPacket& packet, const Forwarded& forwarded,
     bool switched = false;
     if (current_ == kNoLayer && forwarded.layer != target_) choose_layer(now);
     if (forwarded.layer != current_) {
-        // Another layer: only the wanted one, from a keyframe on.
+        // Another layer: only the wanted one, from a keyframe on; so is a one-layer video
+        // turned back on (when its codec's keyframes can be told).
         const bool keyframe = forwarded.video && forwarded.video->keyframe;
-        if (forwarded.layer != target_ || (!keyframe && producer_->simulcast())) return;
+        const bool wait = producer_->simulcast() || forwarded.video != nullptr;
+        if (forwarded.layer != target_ || (!keyframe && wait)) return;
         switched = current_ != kNoLayer || vp8_started_;
         current_ = forwarded.layer;
         ++switches_;

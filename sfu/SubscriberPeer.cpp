@@ -334,13 +334,13 @@ void SubscriberPeer::maybe_probe(Clock::time_point now, bool blocked) {
         const Producer& producer = consumer.producer();
         const std::size_t preferred = consumer.preferred_layer(now);
         if (preferred == Consumer::kNoLayer) continue;
-        if (!producer.simulcast()) {
-            wanted += consumer.stream_stats().bitrate_bps;
-            continue;
-        }
         wanted += 1.15 * producer.layer_bitrate(preferred);
+        // Held below what was asked: a lower layer, none at all, or (one layer) about to be
+        // turned off.
         const std::size_t max = consumer.bandwidth_max_layer();
-        if (consumer.video_off() || (max != Consumer::kNoLayer && max < preferred)) limited = true;
+        if (consumer.video_off() || slot.starved_since != Clock::time_point{} ||
+            (max != Consumer::kNoLayer && max < preferred))
+            limited = true;
     }
     if (!padder()) return;  // no RTX to pad on: no probes
     const int cluster = prober_.start(0.95 * bwe_.estimate_bps(), wanted, limited, blocked, now);
@@ -411,10 +411,6 @@ void SubscriberPeer::allocate(Clock::time_point now) {
         Slot& slot = *order[v];
         Consumer& consumer = *slot.consumer;
         const Producer& producer = consumer.producer();
-        if (!producer.simulcast()) {  // one layer: nothing to choose
-            budget -= consumer.stream_stats().bitrate_bps;
-            continue;
-        }
         const std::size_t before = consumer.bandwidth_max_layer();
         const bool was_off = consumer.video_off();
         std::size_t fits = Consumer::kNoLayer;
@@ -451,14 +447,7 @@ void SubscriberPeer::allocate(Clock::time_point now) {
             // again (with its margin), a short while later, not after a growing hold.
             hold_until_ = std::max(hold_until_, now + kStarvedOff);
         } else if (down && measured) {
-            // Doubled when a step up since the last step down failed within 10 s; a further
-            // step down in the same squeeze is not a failed step up.
-            const bool failed_up =
-                last_up_ > last_down_ && now - last_up_ < std::chrono::seconds(10);
-            hold_ =
-                failed_up ? std::min(hold_ * 2, std::chrono::seconds(60)) : std::chrono::seconds(5);
-            hold_until_ = now + hold_;
-            last_down_ = now;
+            hold_after_step_down(now, congested);
         }
         if (up) last_up_ = now;
         consumer.set_bandwidth_limit(off ? Consumer::kNoLayer : fits, off, congested, now);
@@ -467,6 +456,21 @@ void SubscriberPeer::allocate(Clock::time_point now) {
             budget -= producer.layer_bitrate(std::min(fits, consumer.target_layer()));
     }
     maybe_probe(now, now < hold_until_ || congested);
+}
+
+void SubscriberPeer::hold_after_step_down(Clock::time_point now, bool congested) {
+    if (!congested) {
+        // The estimate merely fell short (a layer's bitrate grew, a cautious estimate): not a
+        // link that failed, so a short pause, not a backoff.
+        hold_until_ = std::max(hold_until_, now + kStarvedOff);
+        return;
+    }
+    // Doubled when a step up since the last step down failed within 10 s; a further step
+    // down in the same squeeze is not a failed step up.
+    const bool failed_up = last_up_ > last_down_ && now - last_up_ < std::chrono::seconds(10);
+    hold_ = failed_up ? std::min(hold_ * 2, std::chrono::seconds(60)) : std::chrono::seconds(5);
+    hold_until_ = now + hold_;
+    last_down_ = now;
 }
 
 void SubscriberPeer::on_rtcp(std::span<const std::uint8_t> compound) {

@@ -100,11 +100,13 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     Slot* open_slot(transport::MediaKind kind);
     void fill_slot(Slot& slot, Producer& producer);
     void empty_slot(Slot& slot);
-    // Shares the link's estimate out: audio first, then each simulcast video the highest
-    // layer that fits what is left (a layer up only with 15% to spare, and not while a
-    // recent forced step down holds); a video whose lowest layer does not fit is off (the
-    // subscriber keeps its audio).
+    // Shares the link's estimate out: audio first, then each video the highest layer that
+    // fits what is left (a layer up only with 15% to spare, and not while a recent forced
+    // step down holds); a video whose lowest layer (a one-layer video: its only one) does
+    // not fit is off (the subscriber keeps its audio).
     void allocate(Clock::time_point now);
+    // After the link forced a layer down: no step up for a while (see hold_until_).
+    void hold_after_step_down(Clock::time_point now, bool congested);
     // Starts a probe when some video is held below its asked-for layer by the estimate
     // (Prober says when, and how hard), unless `blocked` (a hold, or congestion).
     void maybe_probe(Clock::time_point now, bool blocked);
@@ -122,8 +124,9 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     int probe_cluster_ = -1;  // the running cluster's id, for the estimator
     bool sending_padding_ = false;
     std::uint64_t probes_judged_ = 0;
-    // After the link forced a layer down, no layer goes up before `hold_until_`; the hold
-    // doubles (5 s up to 60 s) while going up keeps failing within 10 s.
+    // After the link forced a layer down, no layer goes up before `hold_until_`: when it was
+    // congested, for 5 s, doubling up to 60 s while going up keeps failing within 10 s;
+    // when the estimate merely fell short, for 2 s.
     Clock::time_point hold_until_{};
     Clock::time_point last_up_{};
     Clock::time_point last_down_{};
