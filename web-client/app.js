@@ -45,6 +45,7 @@ window.rollcall = {
   get chat() { return chat; },
   get hands() { return hands; },
   get dataOpen() { return publisher?.data?.open ?? false; },
+  get slowVideo() { return room.slowVideo; },
   stats: () => subscriber?.stats() ?? Promise.resolve({}),
   // By hand, for tests and a future "pause video" button: `kind` 'video' (camera) or 'screen'.
   setTrackSize: (identity, kind, width, height) => withTrack(identity, kind, (id) => trackSettings.set(id, { width, height })),

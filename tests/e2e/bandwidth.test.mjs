@@ -8,31 +8,13 @@
 // bounds here are generous (these machines are noisy), the figures are for the notes.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { adminToken, request } from '../integration/lib/server.mjs';
 import { artifacts, chromiumSuite, failure, joinInChromium } from './lib/browser.mjs';
+import { limitPort, serverPort, unlimit } from './lib/linklimit.mjs';
 
 const ROOM = 'e2e-bandwidth';
-
-function tc(...args) {
-  execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-// Everything on lo goes through an htb root: unlimited by default; the server's packets
-// from `port` (B's downlink) through 300 kbit/s with a one-second queue.
-function limit(port) {
-  tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '30');
-  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:30', 'htb', 'rate', '10gbit');
-  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb', 'rate', '300kbit', 'ceil', '300kbit');
-  tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', '30');
-  tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
-    'match', 'ip', 'protocol', '17', '0xff', 'match', 'ip', 'sport', String(port), '0xffff', 'flowid', '1:10');
-}
-function unlimit() {
-  tc('qdisc', 'del', 'dev', 'lo', 'root');
-}
 
 describe('per-subscriber bandwidth: a limited subscriber gets the lowest layer', () => {
   const suite = chromiumSuite();
@@ -42,16 +24,6 @@ describe('per-subscriber bandwidth: a limited subscriber gets the lowest layer',
 
   // The publisher's video as `page` receives it now, with bytes for a bitrate.
   const video = (page, id) => page.evaluate(async (who) => (await window.rollcall.stats())[who]?.video ?? null, id);
-
-  // The server's port of `page`'s subscriber connection (its selected pair's remote end).
-  const serverPort = (page) => page.evaluate(async () => {
-    const stats = await window.rollcall.sub.getStats();
-    for (const s of stats.values()) {
-      const pair = s.type === 'transport' && stats.get(s.selectedCandidatePairId);
-      if (pair) return stats.get(pair.remoteCandidateId).port;
-    }
-    return null;
-  });
 
   test('B drops to the lowest layer under 300 kbit/s and decodes on; A is untouched; B climbs back', async () => {
     const series = [];
@@ -102,7 +74,7 @@ describe('per-subscriber bandwidth: a limited subscriber gets the lowest layer',
 
       const port = await serverPort(b);
       assert.ok(port, 'B\'s subscriber connection has a selected pair');
-      limit(port);
+      limitPort(port, '300kbit');
       limited = true;
       const low = await watch('limited', 10000, (s) => s.b?.width > 0 && s.b.width <= 320);
       assert.ok(low.b?.width <= 320, `B within 10 s of the limit: ${JSON.stringify(low)}`);

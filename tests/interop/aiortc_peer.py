@@ -13,6 +13,7 @@ usage: aiortc_peer.py WSS_URL CA_FILE TOKEN [--publish] [--expect-remote N] [--s
   --linger S         once signaling has ended (dropped, kicked), keep both peer connections
                      open and sending for S more seconds, as a client that ignores it would
   --wrong-fingerprint        sign the publish offer with a fingerprint that is not our certificate's
+  --noisy-video      publish random pixels instead of the moving bars (the encoder's full bitrate)
   --republish-after-failure  when the publish connection fails, publish again from a new one
   --leak-sdp FILE    write both peer connections' local and remote SDP to FILE (JSON, rewritten
                      as they change), as a participant whose ICE credentials leak would
@@ -93,7 +94,7 @@ async def run(args):
         async def publish(request_id, wrong_fingerprint):
             connection = RTCPeerConnection()
             connection.addTransceiver(AudioStreamTrack(), direction="sendonly")
-            connection.addTransceiver(PatternTrack(channel=2), direction="sendonly")
+            connection.addTransceiver(PatternTrack(channel=2, noise=args.noisy_video), direction="sendonly")
             await connection.setLocalDescription(await connection.createOffer())
             sdp = connection.localDescription.sdp
             if wrong_fingerprint:
@@ -183,6 +184,7 @@ def main():
     parser.add_argument("--linger", type=float, default=0)
     parser.add_argument("--leave-after", type=float, default=0)
     parser.add_argument("--wrong-fingerprint", action="store_true")
+    parser.add_argument("--noisy-video", action="store_true")
     parser.add_argument("--leak-sdp")
     parser.add_argument("--republish-after-failure", action="store_true")
     parser.add_argument("--debug", action="store_true")

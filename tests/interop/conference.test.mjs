@@ -3,8 +3,9 @@
 // through rollcall. Runs inside a loopback-only namespace (tests/e2e/run-in-netns.sh).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, token } from '../integration/lib/server.mjs';
+import { adminToken, request, startServer, token } from '../integration/lib/server.mjs';
 import { launchChromium, waitInPage } from '../e2e/lib/browser.mjs';
+import { limitPort, serverPort, unlimit } from '../e2e/lib/linklimit.mjs';
 import { aiortc } from './lib/aiortc.mjs';
 
 const ROOM = 'interop-conference';
@@ -50,5 +51,60 @@ describe('aiortc and Chromium in one conference', () => {
     assert.equal(result.published.length, 2);
     console.log(`Chromium decoded ${seen.video.framesDecoded} frames from aiortc; aiortc decoded ` +
       `${fromChromium.find((r) => r.kind === 'video').frames} from Chromium (${result.media.subscriber?.srtp})`);
+  });
+
+  // aiortc sends its video in one layer (no simulcast): a subscriber whose link cannot carry
+  // it gets audio only and is told; when the link can again, the video comes back.
+  test('a one-layer video the link cannot carry is paused for that subscriber, audio going on, and comes back', async () => {
+    const page = await browser.newPage({ ignoreHTTPSErrors: true });
+    const logs = [];
+    page.on('console', (m) => logs.push(m.text()));
+    let limited = false;
+    const room = `${ROOM}-limited`;
+    await page.goto(`${server.url}/?room=${room}&name=Chromium&auto=1`);
+    await waitInPage(page, () => window.rollcall.myTracks.size === 2, undefined, 15000);
+    const jwt = await token({ identity: 'aiortc', room, name: 'aiortc' });
+    const running = aiortc(server, jwt, '--publish', '--noisy-video', '--seconds', '45');
+    const stats = () => page.evaluate(async () => (await window.rollcall.stats()).aiortc ?? null);
+    try {
+      await waitInPage(page, async () => (await window.rollcall.stats()).aiortc?.video?.framesDecoded > 10, undefined, 25000);
+      // What aiortc's video and audio weigh, as the server receives them.
+      let published = [];
+      for (const deadline = Date.now() + 10000; Date.now() < deadline;) {
+        const detail = await request(server, 'GET', `/admin/v1/rooms/${room}`, { token: await adminToken() });
+        published = detail.body.room.participants.find((p) => p.identity === 'aiortc')?.stats?.published ?? [];
+        if (published.every((t) => t.bitrate_bps > 0) && published.length === 2) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const videoBps = published.find((t) => t.kind === 'video')?.bitrate_bps ?? 0;
+      const audioBps = published.find((t) => t.kind === 'audio')?.bitrate_bps ?? 0;
+      // A link for the audio and a little more, well short of the video.
+      const rate = Math.round((audioBps * 1.5 + 40_000) / 1000);
+      assert.ok(videoBps > 2 * rate * 1000, `aiortc's video (${videoBps} bit/s) must not fit ${rate} kbit/s`);
+      limitPort(await serverPort(page), `${rate}kbit`);
+      limited = true;
+      const videoTrack = await page.evaluate(() => window.rollcall.participants.get('aiortc').tracks.find((t) => t.kind === 'video').id);
+      await waitInPage(page, (id) => window.rollcall.slowVideo.has(id), videoTrack, 20000);
+      // Audio goes on meanwhile.
+      const audioBefore = (await stats()).audio.bytesReceived;
+      await new Promise((r) => setTimeout(r, 2000));
+      assert.ok((await stats()).audio.bytesReceived > audioBefore, 'audio keeps arriving while the video is paused');
+      const paused = await request(server, 'GET', `/admin/v1/rooms/${room}`, { token: await adminToken() });
+      const receiving = paused.body.room.participants.find((p) => p.identity !== 'aiortc').stats.receiving;
+      assert.equal(receiving.find((r) => r.track === videoTrack)?.video_off, true, JSON.stringify(receiving));
+
+      unlimit();
+      limited = false;
+      await waitInPage(page, (id) => !window.rollcall.slowVideo.has(id), videoTrack, 20000);
+      const back = (await stats()).video.framesDecoded;
+      await waitInPage(page, async (n) => (await window.rollcall.stats()).aiortc?.video?.framesDecoded > n + 10, back, 15000);
+      console.log(`aiortc's ${Math.round(videoBps / 1000)} kbit/s video paused under ${rate} kbit/s and back after`);
+    } catch (error) {
+      throw new Error(`${error.message}\npage:\n${logs.join('\n')}\nserver:\n${server.output().slice(-4000)}`);
+    } finally {
+      if (limited) unlimit();
+      await running.catch(() => {});
+      await page.close();
+    }
   });
 });
