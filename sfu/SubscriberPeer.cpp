@@ -418,7 +418,9 @@ void SubscriberPeer::allocate(Clock::time_point now) {
             const double rate = producer.layer_bitrate(i);
             if (!producer.layer_active(i, now) || rate <= 0) continue;
             const bool up = was_off || (before != Consumer::kNoLayer && i > before);
-            if (up && holding) continue;
+            // Back on from off: its lowest layer, kStarvedOff after it went off, whatever hold
+            // an earlier step down left (that hold kept it off in a loaded CI run).
+            if (was_off ? i > 0 || now - slot.off_since < kStarvedOff : up && holding) continue;
             if (rate * (up ? 1.15 : 1.0) <= budget) fits = i;
         }
         // Nothing measured yet (the first second): no limit until there is.
@@ -446,6 +448,7 @@ void SubscriberPeer::allocate(Clock::time_point now) {
             // Video off is already the last resort: back on as soon as the lowest layer fits
             // again (with its margin), a short while later, not after a growing hold.
             hold_until_ = std::max(hold_until_, now + kStarvedOff);
+            slot.off_since = now;
         } else if (down && measured) {
             hold_after_step_down(now, congested);
         }

@@ -86,6 +86,7 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
         Clock::time_point since{};     // the consumer's creation
         // Since when the link's estimate has not carried even its lowest layer ({}: it does).
         Clock::time_point starved_since{};
+        Clock::time_point off_since{};  // turned off for the link (while video_off)
     };
 
     bool announces_candidates() const override { return version_ > 0; }
