@@ -312,7 +312,7 @@ bool SubscriberPeer::send_rtp(std::span<const std::uint8_t> packet) {
     const std::size_t wire = packet.size() + kWireExtra;
     // A probe's cluster is its padding only: media is not paced, and a keyframe's burst in
     // it would claim a rate the path never carried for long.
-    const int cluster = sending_padding_ ? probe_cluster_ : -1;
+    const int cluster = sending_padding_ ? prober_.cluster() : -1;
     if (sending_padding_) prober_.on_sent(wire);
     const std::uint16_t sequence = bwe_.on_send(wire, now, cluster);
     return transport().send_rtp(packet, kSubscriberTransportCcId, sequence);
@@ -343,9 +343,7 @@ void SubscriberPeer::maybe_probe(Clock::time_point now, bool blocked) {
             limited = true;
     }
     if (!padder()) return;  // no RTX to pad on: no probes
-    const int cluster = prober_.start(0.95 * bwe_.estimate_bps(), wanted, limited, blocked, now);
-    if (cluster < 0) return;
-    probe_cluster_ = cluster;
+    if (prober_.start(0.95 * bwe_.estimate_bps(), wanted, limited, blocked, now) < 0) return;
     ++media_tally().probe_clusters;
     if (!send_probe_padding()) return;
     probe_timer_.start(
@@ -370,8 +368,8 @@ bool SubscriberPeer::send_probe_padding() {
     }
     sending_padding_ = false;
     if (due.last || !on) {
+        bwe_.end_cluster(prober_.cluster());
         prober_.finish(Clock::now());
-        bwe_.end_cluster(probe_cluster_);
         return false;
     }
     return true;

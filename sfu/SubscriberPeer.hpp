@@ -122,7 +122,6 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
     bool transport_cc_ = false;  // the answer kept the extension
     Prober prober_;
     transport::GlibTimer probe_timer_;
-    int probe_cluster_ = -1;  // the running cluster's id, for the estimator
     bool sending_padding_ = false;
     std::uint64_t probes_judged_ = 0;
     // After the link forced a layer down, no layer goes up before `hold_until_`: when it was
