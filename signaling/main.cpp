@@ -17,6 +17,7 @@
 #include "signaling/ServerConfig.hpp"
 #include "signaling/SignalingHub.hpp"
 #include "signaling/Token.hpp"
+#include "transport/SrtpSession.hpp"
 
 namespace {
 
@@ -195,6 +196,7 @@ int serve(const ServerConfig& config) {
         std::cout << "rollcall " << ROLLCALL_VERSION << " listening on " << scheme << "://" << host
                   << ":" << port << "/" << std::endl;
     }
+    spdlog::info("SRTP: {}", transport::srtp_library());
     if (config.dev && config.log_format != "json") {
         std::cout << "dev mode: API key '" << signaling::kDevApiKey << "', secret '"
                   << signaling::kDevApiSecret << "' (loopback only)\n"

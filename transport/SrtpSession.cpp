@@ -68,6 +68,10 @@ std::string_view to_string(SrtpProfile profile) noexcept {
                                                     : "AES_CM_128_HMAC_SHA1_80";
 }
 
+std::string srtp_library() {
+    return std::string(srtp_get_version_string()) + " (" ROLLCALL_SRTP_BACKEND ")";
+}
+
 std::size_t srtp_key_length(SrtpProfile) noexcept {
     return 16;
 }

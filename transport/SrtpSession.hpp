@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace rollcall::transport {
@@ -13,6 +14,8 @@ enum class SrtpProfile : std::uint8_t { aead_aes_128_gcm, aes_cm_128_hmac_sha1_8
 
 std::string_view to_string(SrtpProfile profile) noexcept;
 std::size_t srtp_key_length(SrtpProfile profile) noexcept;
+// Which libsrtp2 this build links, e.g. "libsrtp2 2.5.0 (openssl)".
+std::string srtp_library();
 std::size_t srtp_salt_length(SrtpProfile profile) noexcept;
 
 enum class SrtpResult : std::uint8_t { ok, replayed, auth_failed, no_room, error };
