@@ -93,11 +93,17 @@ struct SignalingSocket::Impl : std::enable_shared_from_this<Impl> {
     }
 };
 
-SignalingSocket::SignalingSocket(Loop& loop, std::uint16_t port)
+SignalingSocket::SignalingSocket(Loop& loop, std::uint16_t port, const std::string& path,
+                                 const std::string& subprotocol)
     : impl_(std::make_shared<Impl>(*static_cast<asio::io_context*>(loop.io()))) {
     beast::error_code ec;
     impl_->ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port}, ec);
-    if (!ec) impl_->ws.handshake("127.0.0.1:" + std::to_string(port), "/rtc", ec);
+    if (!subprotocol.empty()) {
+        impl_->ws.set_option(websocket::stream_base::decorator([subprotocol](auto& request) {
+            request.set(http::field::sec_websocket_protocol, subprotocol);
+        }));
+    }
+    if (!ec) impl_->ws.handshake("127.0.0.1:" + std::to_string(port), path, ec);
     if (ec) {
         impl_->closed = true;
         impl_->error = ec.message();

@@ -41,8 +41,11 @@ std::string mint(const std::string& identity, room::Grants grants) {
     return signaling::mint_hs256_token(signaling::kDevApiKey, signaling::kDevApiSecret, claims);
 }
 
-std::vector<std::uint8_t> rtp(std::uint8_t payload_type, bool marker, std::uint16_t sequence,
-                              std::uint32_t timestamp, std::uint32_t ssrc, std::size_t payload) {
+}  // namespace
+
+std::vector<std::uint8_t> rtp_packet(std::uint8_t payload_type, bool marker, std::uint16_t sequence,
+                                     std::uint32_t timestamp, std::uint32_t ssrc,
+                                     std::size_t payload) {
     std::vector<std::uint8_t> p(12 + payload, 0x5a);
     p[0] = 0x80;
     p[1] = static_cast<std::uint8_t>(payload_type | (marker ? 0x80 : 0));
@@ -51,8 +54,6 @@ std::vector<std::uint8_t> rtp(std::uint8_t payload_type, bool marker, std::uint1
     transport::store_u32(p.data() + 8, ssrc);
     return p;
 }
-
-}  // namespace
 
 std::optional<transport::RemoteTransportParameters> transport_parameters(
     const transport::SessionDescription& sdp) {
@@ -219,8 +220,12 @@ struct TestParticipant::Leg final : transport::WebRtcTransport::Listener {
         r.bytes += packet.bytes().size();
         r.last_sequence = packet.sequence();
         ++owner.packets_received_;
+        if (owner.options_.sink) owner.options_.sink->on_media(packet, transport.arrival());
     }
-    void on_rtcp(std::span<const std::uint8_t>) override {}
+    void on_rtcp(std::span<const std::uint8_t> compound) override {
+        if (owner.options_.source && &transport == &owner.publisher_->transport)
+            owner.options_.source->on_rtcp(compound);
+    }
 
     TestParticipant& owner;
     transport::WebRtcTransport transport;
@@ -247,6 +252,10 @@ TestParticipant::~TestParticipant() {
 
 bool TestParticipant::publisher_connected() const {
     return publisher_ && publisher_->connected;
+}
+
+std::optional<transport::SrtpProfile> TestParticipant::subscriber_profile() const {
+    return subscriber_ ? subscriber_->transport.srtp_profile() : std::nullopt;
 }
 
 bool TestParticipant::subscriber_connected() const {
@@ -371,6 +380,8 @@ void TestParticipant::on_subscribe_offer(const nlohmann::json& message) {
             problems_.push_back("subscriber start: " + failed);
             return;
         }
+        // A sink measures delay: the kernel's receive time, not when the loop got round to it.
+        if (options_.sink) subscriber_->transport.set_arrival_stamps(true);
     } else {
         subscriber_->transport.set_allowed_ssrcs(parameters->ssrcs);
         if (parameters->ice_ufrag != subscriber_remote_ufrag_) {
@@ -400,19 +411,23 @@ void TestParticipant::restart_subscriber_ice() {
 
 void TestParticipant::send_media(Clock::time_point now) {
     transport::WebRtcTransport& t = publisher_->transport;
+    if (options_.source) {
+        options_.source->pump(t, now);
+        return;
+    }
     const auto elapsed = [&](Clock::time_point at) {
         return static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(at - started_).count());
     };
     if (options_.audio && now >= next_audio_) {
         const auto timestamp = static_cast<std::uint32_t>(elapsed(now) * 48 / 1000);
-        t.send_rtp(rtp(111, false, audio_sequence_++, timestamp, audio_ssrc_, 100));
+        t.send_rtp(rtp_packet(111, false, audio_sequence_++, timestamp, audio_ssrc_, 100));
         next_audio_ = now + options_.audio_interval;
     }
     if (options_.video && now >= next_video_) {
         const auto timestamp = static_cast<std::uint32_t>(elapsed(now) * 90 / 1000);
-        auto packet = rtp(96, true, static_cast<std::uint16_t>(video_sequence_++), timestamp,
-                          video_ssrc_, options_.video_payload);
+        auto packet = rtp_packet(96, true, static_cast<std::uint16_t>(video_sequence_++), timestamp,
+                                 video_ssrc_, options_.video_payload);
         packet[12] = 0x10;  // VP8 descriptor: start of a partition, no extensions
         packet[13] = 0x00;  // VP8 payload header: a key frame
         t.send_rtp(packet);

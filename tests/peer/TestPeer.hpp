@@ -95,12 +95,35 @@ std::string mirror_subscriber_offer(const std::string& offer, const std::string&
 
 class SignalingSocket;
 
+// What a participant sends instead of its default synthetic media, and where what it receives
+// is reported (the load generator's stamped streams, bench/loadgen).
+class MediaSource {
+  public:
+    virtual ~MediaSource() = default;
+    // Sends what is due at `now` on the publisher connection.
+    virtual void pump(transport::WebRtcTransport& transport, Clock::time_point now) = 0;
+    // RTCP the server sent to the publisher (keyframe requests).
+    virtual void on_rtcp(std::span<const std::uint8_t> /*compound*/) {}
+};
+class MediaSink {
+  public:
+    virtual ~MediaSink() = default;
+    virtual void on_media(const transport::RtpPacket& packet, Clock::time_point arrival) = 0;
+};
+
+// An RTP packet of `payload` bytes (0x5a) with this header, no extensions.
+std::vector<std::uint8_t> rtp_packet(std::uint8_t payload_type, bool marker, std::uint16_t sequence,
+                                     std::uint32_t timestamp, std::uint32_t ssrc,
+                                     std::size_t payload);
+
 struct PeerOptions {
     bool audio = true;
     bool video = true;
     std::chrono::milliseconds audio_interval{20};
     std::chrono::milliseconds video_interval{33};
     std::size_t video_payload = 1000;
+    MediaSource* source = nullptr;  // not owned; replaces the media above
+    MediaSink* sink = nullptr;      // not owned
 };
 
 class TestParticipant {
@@ -113,6 +136,8 @@ class TestParticipant {
 
     void join();
     void publish();
+    // Media from `source` (not owned) from now on, instead of the options' own.
+    void set_source(MediaSource* source) noexcept { options_.source = source; }
     void leave();
     // Asks the server for an offer that restarts ICE on the subscriber connection
     // (restart_ice); the participant restarts its side when that offer comes.
@@ -152,6 +177,9 @@ class TestParticipant {
     std::uint64_t video_packets_sent() const noexcept { return video_sequence_; }
     const std::vector<std::string>& problems() const noexcept { return problems_; }
     const std::string& identity() const noexcept { return identity_; }
+    std::uint32_t audio_ssrc() const noexcept { return audio_ssrc_; }
+    std::uint32_t video_ssrc() const noexcept { return video_ssrc_; }
+    std::optional<transport::SrtpProfile> subscriber_profile() const;
 
   private:
     struct Leg;
