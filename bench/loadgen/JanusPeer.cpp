@@ -93,9 +93,9 @@ class JanusPeer final : public LoadPeer {
         if (subscriber_) subscriber_->closing = true;
         if (session_) send({{"janus", "destroy"}, {"session_id", session_}}, "destroy");
     }
-    bool publishing() const override { return publisher_ && publisher_->connected; }
+    bool publishing() const override { return publisher_up_ && publisher_->connected; }
     std::uint64_t feed() const override { return publisher_feed_; }
-    bool subscribed() const override { return subscriber_ && subscriber_->connected; }
+    bool subscribed() const override { return subscriber_up_ && subscriber_->connected; }
     std::optional<transport::SrtpProfile> profile() const override {
         if (subscriber_) return subscriber_->transport.srtp_profile();
         return publisher_ ? publisher_->transport.srtp_profile() : std::nullopt;
@@ -159,6 +159,8 @@ class JanusPeer final : public LoadPeer {
     std::uint64_t publisher_feed_ = 0;
     std::vector<std::uint64_t> feeds_;
     bool subscribe_sent_ = false;
+    bool publisher_up_ = false;
+    bool subscriber_up_ = false;
     std::unique_ptr<JanusLeg> publisher_;
     std::unique_ptr<JanusLeg> subscriber_;
     std::uint32_t audio_ssrc_ = sfu::random_ssrc();
@@ -217,6 +219,11 @@ void JanusPeer::on_message(const json& message) {
         join_as_publisher();
     } else if (kind == "event") {
         on_event(message, transaction);
+    } else if (kind == "webrtcup") {
+        // Janus admits subscriptions to a feed only once its own side of it is up.
+        const auto sender = message.value("sender", std::uint64_t{0});
+        if (sender == publisher_handle_) publisher_up_ = true;
+        if (sender == subscriber_handle_) subscriber_up_ = true;
     } else if (kind == "hangup" || kind == "detached") {
         if (publisher_) publisher_->closing = true;
         if (subscriber_) subscriber_->closing = true;

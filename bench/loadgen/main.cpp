@@ -272,13 +272,16 @@ json Run::execute() {
         throw std::runtime_error(std::to_string(waiting) + " subscribers received nothing:\n" +
                                  problems());
     }
+    // Join latency: started (token in hand) → the first stamped packet decrypted. A meeting's
+    // publishers count too (their first packet waits for the others to publish).
     std::vector<double> joins_ms;
     Clock::time_point last_admitted = admitting;
-    for (std::size_t i = first_subscriber; i < peers_.size(); ++i) {
+    for (std::size_t i = 0; i < peers_.size(); ++i) {
+        if (!peers_[i]->role().subscribe) continue;
         const auto first = *peers_[i]->sink().first_media();
         joins_ms.push_back(
             std::chrono::duration<double, std::milli>(first - peers_[i]->started()).count());
-        last_admitted = std::max(last_admitted, first);
+        if (i >= first_subscriber) last_admitted = std::max(last_admitted, first);
     }
     run(o_.warmup_s);
     // The window.
