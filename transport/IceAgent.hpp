@@ -11,6 +11,7 @@
 #include "transport/AddressPolicy.hpp"
 #include "transport/MainLoop.hpp"
 #include "transport/Sdp.hpp"
+#include "transport/SocketPoller.hpp"
 
 using GMainContext = struct _GMainContext;
 using GSource = struct _GSource;
@@ -144,7 +145,8 @@ class IceAgent {
     std::string local_pwd_;
     std::vector<SdpCandidate> local_candidates_;
     std::size_t remote_candidates_ = 0;
-    std::vector<GSource*> socket_sources_;
+    std::shared_ptr<SocketPoller> poller_;  // the context's: our sockets are on its epoll set
+    std::vector<std::uint64_t> socket_watches_;
     bool arrival_stamps_ = false;
     std::chrono::steady_clock::time_point arrival_{};
     GlibTimer unverified_timer_;

@@ -278,12 +278,12 @@ void WebRtcTransport::set_allowed_ssrcs(std::set<std::uint32_t> ssrcs, std::size
 
 bool WebRtcTransport::send_rtp(std::span<const std::uint8_t> packet) {
     if (!srtp_ || packet.size() > kMaxPacket || packet.size() < 12) return false;
-    std::memcpy(send_buffer_.data(), packet.data(), packet.size());
+    SendBuffer& buffer = send_buffer();
+    std::memcpy(buffer.data(), packet.data(), packet.size());
     std::size_t size = packet.size();
-    if (srtp_->protect_rtp(send_buffer_.data(), size, send_buffer_.size()) != SrtpResult::ok)
-        return false;
+    if (srtp_->protect_rtp(buffer.data(), size, buffer.size()) != SrtpResult::ok) return false;
     ++counters_.rtp_sent;
-    return sent(ice_.send(std::span<const std::uint8_t>(send_buffer_.data(), size)));
+    return sent(ice_.send(std::span<const std::uint8_t>(buffer.data(), size)));
 }
 
 bool WebRtcTransport::send_rtp(std::span<const std::uint8_t> packet, std::uint8_t id,
@@ -293,7 +293,8 @@ bool WebRtcTransport::send_rtp(std::span<const std::uint8_t> packet, std::uint8_
         return send_rtp(packet);
     const std::size_t header = 12 + 4 * std::size_t{packet[0] & 0x0fu};
     if (!srtp_ || packet.size() < header || packet.size() + kAdded > kMaxPacket) return false;
-    std::uint8_t* out = send_buffer_.data();
+    SendBuffer& buffer = send_buffer();
+    std::uint8_t* out = buffer.data();
     std::memcpy(out, packet.data(), header);
     out[0] = static_cast<std::uint8_t>(out[0] | 0x10);
     const std::uint8_t extension[kAdded] = {0xBE,
@@ -307,20 +308,20 @@ bool WebRtcTransport::send_rtp(std::span<const std::uint8_t> packet, std::uint8_
     std::memcpy(out + header, extension, kAdded);
     std::memcpy(out + header + kAdded, packet.data() + header, packet.size() - header);
     std::size_t size = packet.size() + kAdded;
-    if (srtp_->protect_rtp(out, size, send_buffer_.size()) != SrtpResult::ok) return false;
+    if (srtp_->protect_rtp(out, size, buffer.size()) != SrtpResult::ok) return false;
     ++counters_.rtp_sent;
     return sent(ice_.send(std::span<const std::uint8_t>(out, size)));
 }
 
 bool WebRtcTransport::send_rtcp(std::span<const std::uint8_t> packet) {
     if (!srtp_ || packet.size() > kMaxPacket || packet.size() < 8) return false;
-    std::memcpy(send_buffer_.data(), packet.data(), packet.size());
+    SendBuffer& buffer = send_buffer();
+    std::memcpy(buffer.data(), packet.data(), packet.size());
     std::size_t size = packet.size();
-    if (srtp_->protect_rtcp(send_buffer_.data(), size, send_buffer_.size()) != SrtpResult::ok)
-        return false;
+    if (srtp_->protect_rtcp(buffer.data(), size, buffer.size()) != SrtpResult::ok) return false;
     ++counters_.rtcp_sent;
     ++media_tally().rtcp_packets_out;
-    return sent(ice_.send(std::span<const std::uint8_t>(send_buffer_.data(), size)));
+    return sent(ice_.send(std::span<const std::uint8_t>(buffer.data(), size)));
 }
 
 void WebRtcTransport::on_dtls_send(std::span<const std::uint8_t> datagram) {
