@@ -33,6 +33,10 @@ void HttpServer::Impl::accept() {
         }
         auto slot = std::make_unique<ConnectionSlot>(open_connections, connections_by_address,
                                                      std::move(address));
+        // Signaling is small messages, often two in a row (joined, then the subscription
+        // offer): with Nagle the second waited for the client's delayed ACK, 40 ms a join.
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
         if (options.tls) {
             auto stream = std::make_shared<TlsStream>(std::move(socket), tls);
             beast::get_lowest_layer(*stream).expires_after(options.http.request_timeout);

@@ -61,6 +61,8 @@ class IceAgent {
     // NAT rebinding brings it at once) before they are reported as credential reuse.
     static constexpr unsigned kCredentialReuseReportMs = 200;
 
+    static constexpr unsigned kCheckPacingMs = 5;
+
     // How long a newly selected pair may take to authenticate before it is reported.
     static constexpr unsigned kUnverifiedPathReportMs = 2000;
 

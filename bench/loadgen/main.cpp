@@ -166,6 +166,14 @@ double percentile(std::vector<double> v, double q) {
     return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
 }
 
+// The first or the last tenth of `v` (at least one element).
+std::vector<double> tenth(const std::vector<double>& v, bool last) {
+    const std::size_t n = std::max<std::size_t>(1, v.size() / 10);
+    if (v.size() < n) return v;
+    return last ? std::vector<double>(v.end() - static_cast<std::ptrdiff_t>(n), v.end())
+                : std::vector<double>(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
 class Run {
   public:
     explicit Run(const Options& o) : o_(o) {
@@ -333,7 +341,10 @@ json Run::execute() {
         {"join_ms",
          {{"p50", percentile(joins_ms, 0.5)},
           {"p99", percentile(joins_ms, 0.99)},
-          {"max", percentile(joins_ms, 1)}}},
+          {"max", percentile(joins_ms, 1)},
+          // In join order: whether a join costs more in a fuller room.
+          {"first_tenth_p50", percentile(tenth(joins_ms, false), 0.5)},
+          {"last_tenth_p50", percentile(tenth(joins_ms, true), 0.5)}}},
         {"admit_all_s", std::chrono::duration<double>(last_admitted - admitting).count()},
         {"rss_idle_kb", rss_idle},
         {"rss_kb", rss},

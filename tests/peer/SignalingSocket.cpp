@@ -98,6 +98,7 @@ SignalingSocket::SignalingSocket(Loop& loop, std::uint16_t port, const std::stri
     : impl_(std::make_shared<Impl>(*static_cast<asio::io_context*>(loop.io()))) {
     beast::error_code ec;
     impl_->ws.next_layer().connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (!ec) impl_->ws.next_layer().set_option(tcp::no_delay(true), ec);  // as browsers do
     if (!subprotocol.empty()) {
         impl_->ws.set_option(websocket::stream_base::decorator([subprotocol](auto& request) {
             request.set(http::field::sec_websocket_protocol, subprotocol);

@@ -167,6 +167,10 @@ ServerProcess::~ServerProcess() {
         }
     }
     std::error_code ec;
+    // ROLLCALL_SERVER_LOG=<file> keeps the server's log (a benchmark or test gone wrong).
+    if (const char* keep = std::getenv("ROLLCALL_SERVER_LOG"))
+        std::filesystem::copy_file(data_dir_ + "/server.log", keep,
+                                   std::filesystem::copy_options::overwrite_existing, ec);
     std::filesystem::remove_all(data_dir_, ec);
 }
 
