@@ -15,6 +15,7 @@ PACKAGES=(
   iproute2 nftables curl util-linux
   chromium firefox-esr python3-aiortc python3-websockets python3-numpy
   prometheus
+  janus gnuplot-nox
 )
 
 missing=()
@@ -34,6 +35,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # The tests run their own Prometheus (and promtool); the packaged service is not wanted.
   if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
     $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  fi
+  # bench/run starts its own Janus (loopback only), never the packaged service.
+  if [[ " ${missing[*]} " == *" janus "* ]] && command -v systemctl >/dev/null 2>&1; then
+    $SUDO systemctl disable --now janus >/dev/null 2>&1 || true
   fi
 fi
 
