@@ -9,8 +9,13 @@ echo "== fuzz targets (clang-14)"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 
+echo "== rollcall optimised (the tc-limited link test runs against it, see tests/CMakeLists.txt)"
+cmake --preset dev >/dev/null
+cmake --build --preset dev --target rollcall
+
 echo "== rollcall with AddressSanitizer and UndefinedBehaviorSanitizer"
-cmake --preset asan -DROLLCALL_FUZZ_BIN_DIR="$PWD/build/fuzz" >/dev/null
+cmake --preset asan -DROLLCALL_FUZZ_BIN_DIR="$PWD/build/fuzz" \
+  -DROLLCALL_REALTIME_BIN="$PWD/build/dev/signaling/rollcall" >/dev/null
 cmake --build --preset asan
 
 echo "== tests"
