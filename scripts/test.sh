@@ -9,7 +9,7 @@ echo "== fuzz targets (clang-14)"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz
 
-echo "== rollcall optimised (the tc-limited link test runs against it, see tests/CMakeLists.txt)"
+echo "== rollcall optimised (the real-time adaptation tests run against it, see tests/CMakeLists.txt)"
 cmake --preset dev >/dev/null
 cmake --build --preset dev --target rollcall
 
