@@ -3,7 +3,6 @@
 // the feeds; Janus offers, we answer and start). Janus puts its candidates in its SDP;
 // ours go in ours, then "completed" is trickled. Only 127.0.0.1 candidates are used.
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "bench/loadgen/LoadPeer.hpp"
 #include "sfu/OfferPlan.hpp"
@@ -289,13 +288,13 @@ void JanusPeer::answer_subscription(const std::string& offer) {
     std::string answer = testpeer::mirror_subscriber_offer(offer, t.local_ufrag(), t.local_pwd(),
                                                            t.local_fingerprint(), t.local_setup());
     // Our candidates in the answer, after each section's ICE credentials.
-    std::ostringstream candidates;
+    std::string candidates;
     for (const auto& c : t.local_candidates())
-        candidates << "a=" << transport::write_candidate(c) << "\r\n";
+        candidates += "a=" + transport::write_candidate(c) + "\r\n";
     const std::string pwd = "a=ice-pwd:" + t.local_pwd() + "\r\n";
     for (std::size_t at = answer.find(pwd); at != std::string::npos;
-         at = answer.find(pwd, at + pwd.size() + candidates.str().size()))
-        answer.insert(at + pwd.size(), candidates.str());
+         at = answer.find(pwd, at + pwd.size() + candidates.size()))
+        answer.insert(at + pwd.size(), candidates);
     to_plugin(subscriber_handle_, {{"request", "start"}}, "start",
               json{{"type", "answer"}, {"sdp", answer}});
     trickle_completed(subscriber_handle_);
