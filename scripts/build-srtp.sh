@@ -10,7 +10,13 @@ cd "$(dirname "$0")/.."
 PREFIX="$PWD/build/deps/libsrtp2"
 STAMP="$PREFIX/.built-from"
 WORK="$PWD/build/deps/libsrtp2-src"
-if [ -f "$STAMP" ] && [ -f "$PREFIX/lib/libsrtp2.a" ]; then exit 0; fi
+# Our patches on top of Debian's (scripts/patches/libsrtp2-*.patch); a change to them
+# rebuilds the library.
+PATCHES=(scripts/patches/libsrtp2-*.patch)
+PATCH_SUM="$(cat "${PATCHES[@]}" | sha256sum | cut -c1-16)"
+if [ -f "$STAMP" ] && [ -f "$PREFIX/lib/libsrtp2.a" ] && grep -q "patches $PATCH_SUM" "$STAMP"; then
+  exit 0
+fi
 
 echo "== libsrtp2 with OpenSSL, from Debian's source package"
 rm -rf "$WORK" "$PREFIX"
@@ -34,11 +40,16 @@ VERSION="$(dpkg-query -W -f='${Version}' libsrtp2-dev)"
 # apt checked the files against the signed Sources index; the .dsc signer's key is not
 # in a keyring here, so dpkg-source's own check is only a warning.
 dpkg-source -x "$WORK"/libsrtp2_*.dsc "$WORK/src" >/dev/null 2>&1
+for p in "${PATCHES[@]}"; do patch -s -p1 -d "$WORK/src" < "$p"; done
 cmake -S "$WORK/src" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DENABLE_OPENSSL=ON -DTEST_APPS=OFF -DBUILD_SHARED_LIBS=OFF \
+  -DENABLE_OPENSSL=ON -DTEST_APPS=ON -DBUILD_SHARED_LIBS=OFF \
   -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DCMAKE_INSTALL_PREFIX="$PREFIX" >/dev/null
 cmake --build "$WORK/build" >/dev/null
+# libsrtp's own validation against its test vectors (every cipher, then SRTP/SRTCP with
+# each profile), on the patched library, before anything links it.
+"$WORK/build/cipher_driver" -v >/dev/null
+"$WORK/build/srtp_driver" -v >/dev/null
 cmake --install "$WORK/build" >/dev/null
-echo "libsrtp2 $VERSION (OpenSSL)" > "$STAMP"
+echo "libsrtp2 $VERSION (OpenSSL), patches $PATCH_SUM" > "$STAMP"
 rm -rf "$WORK"
 echo "built $(cat "$STAMP") in $PREFIX"

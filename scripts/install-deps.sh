@@ -8,7 +8,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(
-  build-essential dpkg-dev cmake ninja-build ccache pkg-config git ca-certificates
+  build-essential dpkg-dev patch cmake ninja-build ccache pkg-config git ca-certificates
   clang-14 libclang-rt-14-dev clang-format-14
   libboost1.81-dev libssl-dev libsrtp2-dev libnice-dev libusrsctp-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libcli11-dev libtomlplusplus-dev libspdlog-dev
