@@ -67,6 +67,27 @@ void StampedSource::pump(transport::WebRtcTransport& transport, Clock::time_poin
         const auto interval = std::chrono::microseconds(1000000 / shape_.fps);
         next_frame_ = now - next_frame_ > kBehind ? now + interval : next_frame_ + interval;
     }
+    send_paced(transport, now);
+}
+
+void StampedSource::send_paced(transport::WebRtcTransport& transport, Clock::time_point now) {
+    const double rate = shape_.pacing_factor * shape_.video_bps / 8;  // bytes a second
+    if (paced_at_ != Clock::time_point{})
+        pace_budget_ += rate * std::chrono::duration<double>(now - paced_at_).count();
+    paced_at_ = now;
+    pace_budget_ =
+        std::min(pace_budget_, rate * std::chrono::duration<double>(kPaceBurst).count());
+    while (!paced_.empty() && pace_budget_ > 0) {
+        pace_budget_ -= static_cast<double>(paced_.front().size());
+        send_video(transport, paced_.front(), now);
+        paced_.pop_front();
+    }
+}
+
+void StampedSource::send_video(transport::WebRtcTransport& transport,
+                               std::vector<std::uint8_t>& packet, Clock::time_point now) {
+    stamp(packet, now);
+    if (transport.send_rtp(packet)) ++packets_sent_;
 }
 
 void StampedSource::send_frame(transport::WebRtcTransport& transport, Clock::time_point now) {
@@ -86,8 +107,10 @@ void StampedSource::send_frame(transport::WebRtcTransport& transport, Clock::tim
                                            video_ssrc_, size);
         packet[12] = first ? 0x10 : 0x00;         // VP8 descriptor: S bit on the first
         packet[13] = first && key ? 0x00 : 0x01;  // VP8 payload header: P = 0 is a keyframe
-        stamp(packet, now);
-        if (transport.send_rtp(packet)) ++packets_sent_;
+        if (shape_.pacing_factor > 0)
+            paced_.push_back(std::move(packet));
+        else
+            send_video(transport, packet, now);
     }
 }
 

@@ -6,6 +6,7 @@
 // so the delay is the server's plus the loopback's.
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <span>
 #include <vector>
@@ -25,11 +26,16 @@ struct MediaShape {
     std::chrono::milliseconds keyframe_interval{3000};
     double keyframe_factor = 4;  // a keyframe's size against an ordinary frame's
     std::size_t audio_payload = 100;
+    // Video leaves through a pacer, as every browser's does (libwebrtc's): at this multiple
+    // of video_bps, at most kPaceBurst's worth at once; audio is never held. 0: each frame's
+    // packets back to back, the moment it is made.
+    double pacing_factor = 2.5;
 };
 
 // Opus-like audio (50 packets/s) and VP8-like video: a frame every 1/fps of
 // video_bps / fps bits in as many full packets as it takes, a keyframe burst every
-// keyframe_interval and whenever the server asks (PLI, FIR).
+// keyframe_interval and whenever the server asks (PLI, FIR), paced (MediaShape). Each packet
+// is stamped when it leaves, so time in the pacer is not counted as the server's.
 class StampedSource final : public testpeer::MediaSource {
   public:
     StampedSource(MediaShape shape, std::uint32_t audio_ssrc, std::uint32_t video_ssrc,
@@ -39,8 +45,13 @@ class StampedSource final : public testpeer::MediaSource {
     std::uint64_t packets_sent() const noexcept { return packets_sent_; }
     std::uint64_t keyframe_requests() const noexcept { return keyframe_requests_; }
 
+    static constexpr auto kPaceBurst = std::chrono::milliseconds(5);
+
   private:
     void send_frame(transport::WebRtcTransport& transport, Clock::time_point now);
+    void send_paced(transport::WebRtcTransport& transport, Clock::time_point now);
+    void send_video(transport::WebRtcTransport& transport, std::vector<std::uint8_t>& packet,
+                    Clock::time_point now);
 
     MediaShape shape_;
     std::uint32_t audio_ssrc_;
@@ -54,6 +65,9 @@ class StampedSource final : public testpeer::MediaSource {
     Clock::time_point next_frame_{};
     Clock::time_point next_keyframe_{};
     bool keyframe_requested_ = true;
+    std::deque<std::vector<std::uint8_t>> paced_;  // video waiting for the pacer
+    double pace_budget_ = 0;                        // bytes the pacer may send now
+    Clock::time_point paced_at_{};
     std::uint64_t packets_sent_ = 0;
     std::uint64_t keyframe_requests_ = 0;
 };

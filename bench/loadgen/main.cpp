@@ -88,6 +88,8 @@ Options parse(int argc, char** argv) {
             o.self_cpu = std::stoi(value());
         else if (a == "--video-bps")
             o.shape.video_bps = std::stod(value());
+        else if (a == "--pacing")
+            o.shape.pacing_factor = std::stod(value());
         else if (a == "--out")
             o.out = value();
         else {
@@ -237,7 +239,9 @@ json Run::execute() {
                 {"name", o_.name},
                 {"publishers", o_.publishers},
                 {"subscribers", o_.subscribers},
-                {"meeting", o_.meeting}};
+                {"meeting", o_.meeting},
+                {"video_bps", o_.shape.video_bps},
+                {"pacing_factor", o_.shape.pacing_factor}};
     const long rss_idle = testpeer::sample_process(pid_).rss_kb;
     // Publishers first, one after another (Janus: the first creates the room).
     for (std::size_t i = 0; i < o_.publishers; ++i) {
