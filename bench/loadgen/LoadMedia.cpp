@@ -75,8 +75,7 @@ void StampedSource::send_paced(transport::WebRtcTransport& transport, Clock::tim
     if (paced_at_ != Clock::time_point{})
         pace_budget_ += rate * std::chrono::duration<double>(now - paced_at_).count();
     paced_at_ = now;
-    pace_budget_ =
-        std::min(pace_budget_, rate * std::chrono::duration<double>(kPaceBurst).count());
+    pace_budget_ = std::min(pace_budget_, rate * std::chrono::duration<double>(kPaceBurst).count());
     while (!paced_.empty() && pace_budget_ > 0) {
         pace_budget_ -= static_cast<double>(paced_.front().size());
         send_video(transport, paced_.front(), now);

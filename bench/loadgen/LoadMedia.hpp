@@ -66,7 +66,7 @@ class StampedSource final : public testpeer::MediaSource {
     Clock::time_point next_keyframe_{};
     bool keyframe_requested_ = true;
     std::deque<std::vector<std::uint8_t>> paced_;  // video waiting for the pacer
-    double pace_budget_ = 0;                        // bytes the pacer may send now
+    double pace_budget_ = 0;                       // bytes the pacer may send now
     Clock::time_point paced_at_{};
     std::uint64_t packets_sent_ = 0;
     std::uint64_t keyframe_requests_ = 0;
