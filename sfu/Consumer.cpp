@@ -14,7 +14,8 @@ Consumer::Consumer(Producer& producer, Spec spec, ConsumerDownstream& downstream
     : producer_(&producer),
       spec_(std::move(spec)),
       downstream_(downstream),
-      rewriter_(spec_.ssrc, producer.spec().codec.clock_rate) {
+      rewriter_(spec_.ssrc, producer.spec().codec.clock_rate),
+      downstream_lines_(downstream.hot_lines()) {
     producer_->attach(*this);
     // One layer: forward it from the first packet. Simulcast: start on a keyframe of the
     // highest layer until told otherwise.

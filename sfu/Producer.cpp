@@ -178,7 +178,23 @@ void Producer::receive(RtpPacket& packet, Clock::time_point now) noexcept {
     ensure_cache(layer);
     if (layer.cache) layer.cache->store(sequence, stripped->bytes(), now);
     const Forwarded forwarded{*index, sequence, timestamp, video ? &*video : nullptr};
-    for (Consumer* consumer : consumers_) consumer->forward(*stripped, forwarded, now);
+    fan_out(*stripped, forwarded, now);
+}
+
+void Producer::fan_out(RtpPacket& packet, const Forwarded& forwarded,
+                       Clock::time_point now) noexcept {
+    // Each subscriber's state is cold by the time the packet reaches it (a fan-out of 150
+    // touches ~150 × several KB): while one subscriber's packet is protected and sent (a few
+    // µs), the next ones' state is asked in, three steps deep, each step reading only what
+    // the step before brought in (the consumer, the subscriber's fixed lines, what its send
+    // will touch).
+    const std::size_t count = consumers_.size();
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i + 3 < count) consumers_[i + 3]->prefetch_self();
+        if (i + 2 < count) consumers_[i + 2]->prefetch_downstream();
+        if (i + 1 < count) consumers_[i + 1]->prefetch_send();
+        consumers_[i]->forward(packet, forwarded, now);
+    }
 }
 
 void Producer::on_sender_report(const SenderReport& report, Clock::time_point now) {

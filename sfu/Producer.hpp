@@ -47,6 +47,13 @@ class ConsumerDownstream {
     virtual ~ConsumerDownstream() = default;
     virtual bool send_rtp(std::span<const std::uint8_t> packet) = 0;
     virtual bool send_rtcp(std::span<const std::uint8_t> packet) = 0;
+
+    // A fan-out touches every subscriber's state once per packet, each a cache miss; the
+    // producer asks the next subscribers' state in ahead (Producer::fan_out). Fixed lines of
+    // this object, named once, and the lines its next send_rtp will touch, named just before.
+    static constexpr std::size_t kHotLines = 8;
+    virtual std::array<const void*, kHotLines> hot_lines() const noexcept { return {this}; }
+    virtual void prefetch_send() const noexcept {}
 };
 
 // Receive statistics of one incoming stream (RFC 3550 §6.4.1, A.1, A.3, A.8), enough for
@@ -174,6 +181,9 @@ class Producer {
     };
     void ensure_cache(Layer& layer) noexcept;
     void request_layer_keyframe(Layer& layer, Clock::time_point now);
+    // Every active consumer's copy of one packet, with look-ahead prefetching.
+    void fan_out(transport::RtpPacket& packet, const Forwarded& forwarded,
+                 Clock::time_point now) noexcept;
 
     Spec spec_;
     SessionId publisher_;

@@ -62,6 +62,21 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
 
     // ConsumerDownstream: with transport-cc, every packet is numbered for the estimate.
     bool send_rtp(std::span<const std::uint8_t> packet) override;
+    std::array<const void*, kHotLines> hot_lines() const noexcept override {
+        const auto transport_lines = transport().send_lines();
+        return {this,
+                &transport_cc_,
+                bwe_.send_line(),
+                transport_lines[0],
+                transport_lines[1],
+                transport_lines[2],
+                transport_lines[3],
+                nullptr};
+    }
+    void prefetch_send() const noexcept override {
+        bwe_.prefetch_send();
+        transport().prefetch_send();
+    }
     const transport::BandwidthEstimator& estimator() const noexcept { return bwe_; }
     bool estimating() const noexcept { return transport_cc_; }
     const Prober& prober() const noexcept { return prober_; }
@@ -118,11 +133,11 @@ class SubscriberPeer final : public Peer, public ConsumerDownstream {
 
     std::vector<Slot> slots_;
     TrackSettingsMap settings_;
-    transport::BandwidthEstimator bwe_;
     bool transport_cc_ = false;  // the answer kept the extension
+    bool sending_padding_ = false;
+    transport::BandwidthEstimator bwe_;
     Prober prober_;
     transport::GlibTimer probe_timer_;
-    bool sending_padding_ = false;
     std::uint64_t probes_judged_ = 0;
     // After the link forced a layer down, no layer goes up before `hold_until_`: when it was
     // congested, for 5 s, doubling up to 60 s while going up keeps failing within 10 s;

@@ -42,6 +42,13 @@ class BandwidthEstimator {
     // The transport-wide sequence number to stamp on a packet of `size` bytes sent now, as
     // part of probe cluster `cluster` (-1: none).
     std::uint16_t on_send(std::size_t size, std::int64_t now_us, int cluster = -1);
+    // For a fan-out's look-ahead: the line on_send reads first, then (once it is in) the
+    // history slot the next on_send writes.
+    const void* send_line() const noexcept { return &history_; }
+    void prefetch_send() const noexcept {
+        if (!history_.empty())
+            __builtin_prefetch(&history_[static_cast<std::size_t>(next_sequence_) % kHistory], 1);
+    }
     // Cluster `cluster` is complete: judged once enough of it is reported.
     void end_cluster(int cluster) noexcept;
     // A feedback message from the receiver.

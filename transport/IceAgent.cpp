@@ -74,15 +74,16 @@ struct IceAgent::Probe {
 };
 
 struct IceAgent::Paths {
+    // What every send reads first, together (the first cache lines; prefetch_send()).
+    bool pinned_set = false;
+    int fd = -1;  // the media path's descriptor: media goes out with a plain sendto
+    socklen_t destination_length = 0;
+    sockaddr_storage destination{};
     NiceAddress from{};  // source of the datagram being delivered
     bool delivering = false;
-    NiceAddress pinned{};  // the media path's remote end
-    bool pinned_set = false;
+    NiceAddress pinned{};       // the media path's remote end
     GSocket* socket = nullptr;  // our socket on the media path (a reference)
-    int fd = -1;                // its descriptor: media goes out with a plain sendto
-    sockaddr_storage destination{};
-    socklen_t destination_length = 0;
-    bool diverted = false;  // ICE selected a pair elsewhere, one that never authenticated
+    bool diverted = false;      // ICE selected a pair elsewhere, one that never authenticated
     std::int64_t authenticated_at_us =
         0;                              // g_get_monotonic_time() of the last authenticated datagram
     bool restarting = false;            // a signaled ICE restart: the next change is expected

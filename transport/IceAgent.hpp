@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -82,6 +83,10 @@ class IceAgent {
     // UDP candidates on IP addresses only; false for anything else.
     bool add_remote_candidate(const SdpCandidate& candidate);
     bool send(std::span<const std::uint8_t> datagram);
+    // For a fan-out's look-ahead: the lines of this object send() reads, and (once those are
+    // in) the media path's.
+    std::array<const void*, 2> send_lines() const noexcept { return {&agent_, &paths_}; }
+    void prefetch_send() const noexcept { __builtin_prefetch(paths_.get()); }
     // The datagram being delivered through on_ice_data authenticated: its source is the
     // media path from now on. Only valid inside on_ice_data.
     void authenticated();

@@ -148,6 +148,16 @@ class WebRtcTransport final : IceAgent::Listener,
     bool connected() const noexcept { return srtp_ != nullptr || data_only_connected_; }
     const DtlsTransport& dtls() const noexcept { return dtls_; }
     std::optional<SrtpProfile> srtp_profile() const;
+    // For a fan-out's look-ahead (sfu::ConsumerDownstream): the lines of this object
+    // send_rtp reads, and (once those are in) the SRTP session's and the media path's.
+    std::array<const void*, 4> send_lines() const noexcept {
+        const auto ice = ice_.send_lines();
+        return {ice[0], ice[1], &srtp_, &counters_};
+    }
+    void prefetch_send() const noexcept {
+        __builtin_prefetch(srtp_.get());
+        ice_.prefetch_send();
+    }
     const TransportCounters& counters() const noexcept { return counters_; }
     // The SSRCs whose SRTP or SRTCP state this transport may hold: what was signaled, plus
     // up to kMaxReceiverOnlySsrcs that only send RTCP.
