@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <array>
-#include <map>
-#include <mutex>
+
+#include "transport/PerContext.hpp"
 
 namespace rollcall::transport {
 
@@ -17,22 +17,13 @@ struct PollerSource {
     SocketPoller* poller;
 };
 
-std::mutex pollers_mutex;
-std::map<GMainContext*, std::weak_ptr<SocketPoller>>& pollers() {
-    static std::map<GMainContext*, std::weak_ptr<SocketPoller>> by_context;
-    return by_context;
-}
-
 }  // namespace
 
 std::shared_ptr<SocketPoller> SocketPoller::for_context(GMainContext* context) {
-    std::lock_guard lock(pollers_mutex);
-    auto& entry = pollers()[context];
-    if (auto existing = entry.lock()) return existing;
-    std::shared_ptr<SocketPoller> made(new SocketPoller(context));
-    if (made->epoll_fd_ < 0) return nullptr;
-    entry = made;
-    return made;
+    return shared_per_context<SocketPoller>(context, [](GMainContext* c) {
+        std::shared_ptr<SocketPoller> made(new SocketPoller(c));
+        return made->epoll_fd_ < 0 ? nullptr : made;
+    });
 }
 
 SocketPoller::SocketPoller(GMainContext* context) : context_(context) {
@@ -48,11 +39,6 @@ SocketPoller::SocketPoller(GMainContext* context) : context_(context) {
 }
 
 SocketPoller::~SocketPoller() {
-    {
-        std::lock_guard lock(pollers_mutex);
-        auto it = pollers().find(context_);
-        if (it != pollers().end() && it->second.expired()) pollers().erase(it);
-    }
     if (source_) {
         g_source_destroy(source_);
         g_source_unref(source_);
