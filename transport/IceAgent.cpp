@@ -142,11 +142,10 @@ IceAgent::~IceAgent() {
 
 bool IceAgent::start(bool controlling) {
     if (agent_) return false;
-    // libnice's timers go on a context of the agent's own (NestedContext: walked only when one
-    // of them is due, not on every packet the worker receives). RFC 7675 consent freshness is off
-    // in libnice unless asked for.
-    timers_ = NestedContext::create(context_);
-    if (!timers_) return false;
+    // libnice's timers go on the worker's nested context (NestedContext: walked only when one
+    // is due, not on every packet). RFC 7675 consent freshness is off in libnice unless asked
+    // for.
+    timers_ = NestedContext::for_context(context_);
     agent_ = nice_agent_new_full(timers_->context(), NICE_COMPATIBILITY_RFC5245,
                                  static_cast<NiceAgentOption>(NICE_AGENT_OPTION_CONSENT_FRESHNESS |
                                                               NICE_AGENT_OPTION_ICE_TRICKLE));
@@ -657,7 +656,6 @@ void IceAgent::close() {
     nice_agent_remove_stream(agent_, stream_);
     g_object_unref(agent_);
     agent_ = nullptr;
-    timers_.reset();
     census().ice_agents.fetch_sub(1, std::memory_order_relaxed);
 }
 

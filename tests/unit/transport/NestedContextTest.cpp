@@ -10,7 +10,7 @@ class NestedContextTest : public ::testing::Test {
   protected:
     NestedContextTest() : outer_(g_main_context_new()) {
         g_main_context_acquire(outer_);
-        nested_ = NestedContext::create(outer_);
+        nested_ = NestedContext::for_context(outer_);
     }
     ~NestedContextTest() override {
         nested_.reset();
@@ -38,50 +38,9 @@ class NestedContextTest : public ::testing::Test {
     std::shared_ptr<NestedContext> nested_;
 };
 
-TEST_F(NestedContextTest, EachHasItsOwnContextAndTheyShareTheOuterLoopsScheduler) {
-    auto other = NestedContext::create(outer_);
-    ASSERT_TRUE(other);
-    EXPECT_NE(other->context(), nested_->context());
+TEST_F(NestedContextTest, OnePerOuterContextWhileHeld) {
+    EXPECT_EQ(NestedContext::for_context(outer_), nested_);
     EXPECT_NE(nested_->context(), outer_);
-    EXPECT_EQ(NestedScheduler::for_context(outer_)->size(), 2u);
-    other.reset();
-    EXPECT_EQ(NestedScheduler::for_context(outer_)->size(), 1u);
-}
-
-TEST_F(NestedContextTest, OneReleasedByItsOwnTimerOutlivesThePass) {
-    // The agent's owner goes inside one of the agent's own callbacks (a state change that
-    // closes the transport): the pass under way keeps the context alive until it returns.
-    struct Owner {
-        std::shared_ptr<NestedContext> nested;
-        bool fired = false;
-    } owner{NestedContext::create(outer_)};
-    attach_timeout(
-        owner.nested->context(), 1,
-        [](void* data) {
-            auto* o = static_cast<Owner*>(data);
-            o->fired = true;
-            o->nested.reset();
-            return G_SOURCE_REMOVE;
-        },
-        &owner);
-    EXPECT_TRUE(iterate_until([&] { return owner.fired; }));
-    settle();
-    EXPECT_EQ(NestedScheduler::for_context(outer_)->size(), 1u);
-    // And the last one on the loop: the scheduler outlives the run that released it.
-    owner.fired = false;
-    owner.nested = NestedContext::create(outer_);
-    nested_.reset();
-    attach_timeout(
-        owner.nested->context(), 1,
-        [](void* data) {
-            auto* o = static_cast<Owner*>(data);
-            o->fired = true;
-            o->nested.reset();
-            return G_SOURCE_REMOVE;
-        },
-        &owner);
-    EXPECT_TRUE(iterate_until([&] { return owner.fired; }));
-    settle();
 }
 
 TEST_F(NestedContextTest, ANestedTimerAttachedWhileTheOuterLoopSleepsFires) {
