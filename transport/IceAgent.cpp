@@ -142,11 +142,8 @@ IceAgent::~IceAgent() {
 
 bool IceAgent::start(bool controlling) {
     if (agent_) return false;
-    // libnice's timers go on the worker's nested context (NestedContext: walked only when one
-    // is due, not on every packet). RFC 7675 consent freshness is off in libnice unless asked
-    // for.
-    timers_ = NestedContext::for_context(context_);
-    agent_ = nice_agent_new_full(timers_->context(), NICE_COMPATIBILITY_RFC5245,
+    // RFC 7675 consent freshness is off in libnice unless asked for.
+    agent_ = nice_agent_new_full(context_, NICE_COMPATIBILITY_RFC5245,
                                  static_cast<NiceAgentOption>(NICE_AGENT_OPTION_CONSENT_FRESHNESS |
                                                               NICE_AGENT_OPTION_ICE_TRICKLE));
     if (!agent_) return false;

@@ -11,7 +11,6 @@
 
 #include "transport/AddressPolicy.hpp"
 #include "transport/MainLoop.hpp"
-#include "transport/NestedContext.hpp"
 #include "transport/Sdp.hpp"
 #include "transport/SocketPoller.hpp"
 
@@ -145,7 +144,6 @@ class IceAgent {
     GMainContext* context_;
     LocalNetwork network_;
     Listener& listener_;
-    std::shared_ptr<NestedContext> timers_;  // the context libnice's agent runs its timers on
     NiceAgent* agent_ = nullptr;
     unsigned stream_ = 0;
     IceState state_ = IceState::idle;

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <array>
-
-#include "transport/PerContext.hpp"
+#include <map>
+#include <mutex>
 
 namespace rollcall::transport {
 
@@ -17,13 +17,22 @@ struct PollerSource {
     SocketPoller* poller;
 };
 
+std::mutex pollers_mutex;
+std::map<GMainContext*, std::weak_ptr<SocketPoller>>& pollers() {
+    static std::map<GMainContext*, std::weak_ptr<SocketPoller>> by_context;
+    return by_context;
+}
+
 }  // namespace
 
 std::shared_ptr<SocketPoller> SocketPoller::for_context(GMainContext* context) {
-    return shared_per_context<SocketPoller>(context, [](GMainContext* c) {
-        std::shared_ptr<SocketPoller> made(new SocketPoller(c));
-        return made->epoll_fd_ < 0 ? nullptr : made;
-    });
+    std::lock_guard lock(pollers_mutex);
+    auto& entry = pollers()[context];
+    if (auto existing = entry.lock()) return existing;
+    std::shared_ptr<SocketPoller> made(new SocketPoller(context));
+    if (made->epoll_fd_ < 0) return nullptr;
+    entry = made;
+    return made;
 }
 
 SocketPoller::SocketPoller(GMainContext* context) : context_(context) {
@@ -39,6 +48,11 @@ SocketPoller::SocketPoller(GMainContext* context) : context_(context) {
 }
 
 SocketPoller::~SocketPoller() {
+    {
+        std::lock_guard lock(pollers_mutex);
+        auto it = pollers().find(context_);
+        if (it != pollers().end() && it->second.expired()) pollers().erase(it);
+    }
     if (source_) {
         g_source_destroy(source_);
         g_source_unref(source_);
