@@ -12,6 +12,8 @@
 
 #include <array>
 #include <chrono>
+#include <cstring>
+#include <ctime>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -149,6 +151,57 @@ std::vector<std::uint8_t> rtp_packet(std::uint32_t ssrc, std::uint16_t sequence,
     return p;
 }
 
+// Linux turns receive stamping on for the whole machine lazily, from a work queue, when a
+// socket first asks: datagrams that arrive before that carry no stamp, and are stamped when
+// they are read. This socket asks, and proves stamping is on (a datagram to itself, read 5 ms
+// later, carries the time it came) before a test sends anything it measures; it keeps it on
+// while it lives.
+class KernelStampsOn {
+  public:
+    KernelStampsOn() : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0)) {
+        const int on = 1;
+        ::setsockopt(fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+        sockaddr_in self{};
+        self.sin_family = AF_INET;
+        self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof(self);
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&self), sizeof(self));
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&self), &length);
+        for (int attempt = 0; attempt < 100 && !stamped_; ++attempt) {
+            const char byte = 0;
+            ::sendto(fd_, &byte, 1, 0, reinterpret_cast<sockaddr*>(&self), sizeof(self));
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            timespec read{};
+            ::clock_gettime(CLOCK_REALTIME, &read);
+            char data = 0;
+            alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(timespec))> control{};
+            iovec vector{&data, 1};
+            msghdr message{};
+            message.msg_iov = &vector;
+            message.msg_iovlen = 1;
+            message.msg_control = control.data();
+            message.msg_controllen = control.size();
+            if (::recvmsg(fd_, &message, 0) != 1) continue;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&message); c; c = CMSG_NXTHDR(&message, c)) {
+                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+                timespec came{};
+                std::memcpy(&came, CMSG_DATA(c), sizeof(came));
+                const std::int64_t age_ns =
+                    (read.tv_sec - came.tv_sec) * 1'000'000'000LL + (read.tv_nsec - came.tv_nsec);
+                stamped_ = age_ns >= 2'000'000;  // not stamped as it was read
+            }
+        }
+    }
+    ~KernelStampsOn() { ::close(fd_); }
+    KernelStampsOn(const KernelStampsOn&) = delete;
+    KernelStampsOn& operator=(const KernelStampsOn&) = delete;
+    bool stamped() const noexcept { return stamped_; }
+
+  private:
+    int fd_;
+    bool stamped_ = false;
+};
+
 class WebRtcTransportLoopback : public ::testing::Test {
   protected:
     WebRtcTransportLoopback() : context_(g_main_context_new()) {}
@@ -262,6 +315,8 @@ TEST_F(WebRtcTransportLoopback, ConnectsAndCarriesSrtpBothWays) {
 TEST_F(WebRtcTransportLoopback, ArrivalStampsAreWhenEachPacketCameNotWhenItWasRead) {
     connect();
     ASSERT_TRUE(run_until([&] { return offerer_peer_.connected && answerer_peer_.connected; }));
+    const KernelStampsOn stamps;
+    ASSERT_TRUE(stamps.stamped());
     answerer_->set_arrival_stamps(true);
     answerer_peer_.transport = answerer_.get();
     // Sent 10 ms apart while the receiving loop does not run (a worker that runs late), then
